@@ -1,0 +1,96 @@
+/**
+ * The outbound worker's processor: one job -> adapter.send(). Runs in any
+ * process. Its verdict for the sender (receipt or error) goes through the
+ * inbound queue to whichever process holds the XMPP connection.
+ */
+import { Worker, type Job } from 'bullmq';
+import type { Logger } from 'pino';
+import type { Adapter, OutboundMessage } from '../../adapters/types.js';
+import { GatewayError, asGatewayError } from '../errors/registry.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { MessageRef, OutcomeJob } from '../queue/jobs.js';
+import type { InboundEnqueue } from './inbound.js';
+import { backoffDelay, expiresBeforeRetry, type BackoffPolicy } from '../queue/retry.js';
+import type { MessageMap } from '../store/message-map.js';
+
+export interface DeliveryDeps {
+  adapter: Adapter;
+  messageMap: MessageMap;
+  enqueueInbound: InboundEnqueue;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  backoff: BackoffPolicy;
+  maxAgeMs: number;
+  /** Aborted at shutdown so long provider calls end. */
+  shutdownSignal: AbortSignal;
+  /** Per attempt. */
+  sendTimeoutMs?: number;
+}
+
+export type DeliveryResult = { sent: string } | { failed: string };
+
+export function refOf(m: OutboundMessage): MessageRef {
+  return {
+    outboundId: m.id,
+    senderJid: m.senderJid,
+    contactJid: m.contactJid,
+    stanzaId: m.stanzaId,
+    receiptRequested: m.receiptRequested,
+  };
+}
+
+export function deliveryProcessor(deps: DeliveryDeps, worker: () => Worker) {
+  const domain = deps.adapter.componentDomain;
+  const log = deps.logger.child({ domain });
+
+  async function giveUp(m: OutboundMessage, err: GatewayError, attempt: number): Promise<DeliveryResult> {
+    const outcome: OutcomeJob = { type: 'outcome', ref: refOf(m), status: 'failed', code: err.code, reason: err.message };
+    // If this add fails the job fails too and is retried: the sender is never left without an answer.
+    await deps.enqueueInbound(`f-${m.id}`, outcome);
+    deps.metrics.deliveries.inc({ domain, result: 'failed' });
+    log.warn({ id: m.id, to: m.to, attempt, code: err.code, reason: err.message }, 'delivery failed for good; telling the sender');
+    return { failed: err.code };
+  }
+
+  return async function processDelivery(job: Job<OutboundMessage>): Promise<DeliveryResult> {
+    const m = job.data;
+    const attempt = job.attemptsMade + 1;
+    const signal = AbortSignal.any([deps.shutdownSignal, AbortSignal.timeout(deps.sendTimeoutMs ?? 30_000)]);
+    try {
+      const result = await deps.adapter.send(m, { attempt, signal });
+      deps.metrics.deliveries.inc({ domain, result: 'sent' });
+      deps.metrics.deliveryLatency.observe({ domain }, (Date.now() - m.acceptedAt) / 1000);
+      await deps.messageMap.put(domain, result.providerMessageId, refOf(m));
+      if (result.delivered === true && m.receiptRequested) {
+        await deps.enqueueInbound(`d-${m.id}`, { type: 'outcome', ref: refOf(m), status: 'delivered' });
+      }
+      log.info({ id: m.id, to: m.to, attempt, providerMessageId: result.providerMessageId }, 'message sent');
+      return { sent: result.providerMessageId };
+    } catch (thrown) {
+      const err = asGatewayError(thrown);
+      const now = Date.now();
+      if (err.code === 'RATE_LIMITED') {
+        const wait = err.retryAfterMs ?? 1000;
+        if (expiresBeforeRetry(m.acceptedAt, now, wait, deps.maxAgeMs)) {
+          return giveUp(m, new GatewayError('DELIVERY_EXPIRED', `not delivered in time: ${err.message}`), attempt);
+        }
+        deps.metrics.deliveries.inc({ domain, result: 'rate_limited' });
+        log.info({ id: m.id, waitMs: wait }, 'provider rate limit; pausing this queue');
+        await worker().rateLimit(wait);
+        throw Worker.RateLimitError();
+      }
+      if (!err.spec.retryable) return giveUp(m, err, attempt);
+      const next = backoffDelay(attempt, deps.backoff);
+      if (expiresBeforeRetry(m.acceptedAt, now, next, deps.maxAgeMs)) {
+        const expired = new GatewayError(
+          'DELIVERY_EXPIRED',
+          `could not deliver within ${Math.round(deps.maxAgeMs / 1000)} s after ${attempt} attempts; last error: ${err.message}`,
+        );
+        return giveUp(m, expired, attempt);
+      }
+      deps.metrics.deliveries.inc({ domain, result: 'retry' });
+      log.warn({ id: m.id, attempt, nextInMs: next, err: err.message }, 'delivery attempt failed; will retry');
+      throw err;
+    }
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * The inbound worker's processor: inbound jobs -> stanzas. Runs only in the
+ * process that holds the component's XMPP connection; while the connection is
+ * down, jobs are put back (delayed), never failed.
+ */
+import { DelayedError, type Job } from 'bullmq';
+import type { Logger } from 'pino';
+import type { ComponentConnection } from '../component/connection.js';
+import { chatMessage, messageError, receipt } from '../component/stanzas.js';
+import { GatewayError } from '../errors/registry.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { InboundJob, OutcomeJob } from '../queue/jobs.js';
+import type { MessageMap } from '../store/message-map.js';
+
+export interface ToXmppDeps {
+  connection: ComponentConnection;
+  messageMap: MessageMap;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  /** How long a job waits before it is looked at again while the XMPP connection is down. */
+  offlineRecheckMs?: number;
+}
+
+export function toXmppProcessor(deps: ToXmppDeps) {
+  const { connection } = deps;
+  const domain = connection.domain;
+  const log = deps.logger.child({ domain });
+
+  async function sendOutcome(job: OutcomeJob): Promise<string> {
+    const { ref } = job;
+    if (job.status === 'delivered') {
+      if (!ref.receiptRequested) return 'no receipt requested';
+      await connection.send(receipt({ from: ref.contactJid, to: ref.senderJid, stanzaId: ref.stanzaId }));
+      deps.metrics.stanzasOut.inc({ domain, kind: 'receipt' });
+      return 'receipt sent';
+    }
+    const error = new GatewayError(job.code ?? 'DELIVERY_FAILED', job.reason ?? 'the message could not be delivered');
+    await connection.send(messageError({ from: ref.contactJid, to: ref.senderJid, id: ref.stanzaId, error }));
+    deps.metrics.stanzasOut.inc({ domain, kind: 'error' });
+    log.info({ outboundId: ref.outboundId, to: ref.senderJid, code: error.code }, 'sent delivery error to sender');
+    return 'error sent';
+  }
+
+  return async function processToXmpp(job: Job<InboundJob>, token?: string): Promise<string> {
+    if (!connection.isOnline()) {
+      // Wait for the XMPP server without spending an attempt (BullMQ: DelayedError keeps attemptsMade).
+      await job.moveToDelayed(Date.now() + (deps.offlineRecheckMs ?? 1000), token);
+      throw new DelayedError();
+    }
+    const data = job.data;
+    switch (data.type) {
+      case 'message': {
+        await connection.send(
+          chatMessage({ from: data.from, to: data.to, id: `in-${job.id ?? crypto.randomUUID()}`, body: data.body, mediaUrls: data.mediaUrls }),
+        );
+        deps.metrics.stanzasOut.inc({ domain, kind: 'message' });
+        log.info({ jobId: job.id, from: data.from, to: data.to }, 'inbound message delivered to XMPP');
+        return 'message sent';
+      }
+      case 'status': {
+        const ref = await deps.messageMap.get(domain, data.providerMessageId);
+        if (ref === undefined) {
+          // The status can overtake the worker that records the id; retried a few times, then dropped.
+          throw new Error(`no outbound message known for provider id ${data.providerMessageId}`);
+        }
+        const reason =
+          data.status === 'failed' ? `the network reported the message as not delivered${data.reason ? `: ${data.reason}` : ''}` : undefined;
+        return sendOutcome({
+          type: 'outcome',
+          ref,
+          status: data.status,
+          code: 'DELIVERY_FAILED',
+          ...(reason === undefined ? {} : { reason }),
+        });
+      }
+      case 'outcome':
+        return sendOutcome(data);
+    }
+  };
+}

@@ -1,0 +1,176 @@
+/**
+ * One XEP-0114 connection per component domain: handshake, reconnect with
+ * exponential backoff and jitter, whitespace keepalive, clean close.
+ * https://xmpp.org/extensions/xep-0114.html
+ */
+import { EventEmitter } from 'node:events';
+import { component, type Component, type Element } from '@xmpp/component';
+import type { Logger } from 'pino';
+import { backoffDelay, type BackoffPolicy } from '../queue/retry.js';
+
+export interface ConnectionOptions {
+  host: string;
+  port: number;
+  domain: string;
+  secret: string;
+  /** Key path of the secret in the config, named in the log when the server rejects it. */
+  secretPath: string;
+  keepaliveSeconds: number;
+  backoff: BackoffPolicy;
+  logger: Logger;
+}
+
+/** Stream errors that mean the admin must fix a config, not wait for the network. */
+const CONFIG_CONDITIONS: Record<string, string> = {
+  'not-authorized': 'the XMPP server rejected the component secret',
+  'host-unknown': 'the XMPP server does not know this component domain',
+  conflict: 'another component is already connected with this domain',
+};
+
+/**
+ * Emits 'online' and 'offline'. `entity` is the @xmpp/component instance whose
+ * middleware and iq callee the router uses.
+ */
+export class ComponentConnection extends EventEmitter {
+  readonly entity: Component;
+  readonly domain: string;
+  private attempt = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private keepaliveTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private online = false;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: ConnectionOptions) {
+    super();
+    this.domain = opts.domain;
+    this.log = opts.logger.child({ domain: opts.domain });
+    this.entity = component({
+      service: `xmpp://${opts.host}:${opts.port}`,
+      domain: opts.domain,
+      password: opts.secret,
+    });
+    // @xmpp/reconnect retries at a fixed 1 s; we schedule our own with backoff.
+    this.entity.reconnect.stop();
+    this.entity.on('online', () => this.onOnline());
+    this.entity.on('disconnect', () => this.onDisconnect());
+    this.entity.on('error', (err) => this.onError(err));
+  }
+
+  isOnline(): boolean {
+    return this.online;
+  }
+
+  /** Starts connecting; never rejects: failures are logged and retried. */
+  start(): void {
+    this.stopping = false;
+    void this.connect();
+  }
+
+  async send(el: Element): Promise<void> {
+    await this.entity.send(el);
+  }
+
+  /** Closes the stream (`</stream:stream>`) and stops reconnecting. */
+  async stop(timeoutMs = 2000): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.reconnectTimer);
+    clearInterval(this.keepaliveTimer);
+    this.keepaliveTimer = undefined;
+    const status = this.entity.status;
+    if (status === 'offline') return;
+    try {
+      this.entity.timeout = timeoutMs;
+      await this.entity.stop();
+    } catch (err) {
+      this.log.debug({ err }, 'stream close did not complete; dropping the socket');
+      this.entity.socket?.destroy();
+    }
+    this.setOnline(false);
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopping) return;
+    const { entity } = this;
+    try {
+      this.log.debug({ attempt: this.attempt + 1 }, 'connecting to XMPP server');
+      if (entity.status === 'offline') {
+        await entity.start();
+      } else {
+        // After a disconnect @xmpp/connection stays in 'disconnect'; reopen the way @xmpp/reconnect does.
+        let onOnline = (): void => undefined;
+        let onError = (_err: Error): void => undefined;
+        const online = new Promise<void>((resolve, reject) => {
+          onOnline = resolve;
+          onError = reject;
+          entity.once('online', onOnline);
+          entity.once('error', onError);
+        });
+        online.catch(() => undefined); // observed below; a failed connect must not leave it unhandled
+        try {
+          await (entity as unknown as { connect(service: string): Promise<void> }).connect(entity.options.service);
+          await (entity as unknown as { open(o: { domain: string }): Promise<void> }).open({ domain: this.domain });
+          await online;
+        } finally {
+          entity.off('online', onOnline);
+          entity.off('error', onError);
+        }
+      }
+    } catch (err) {
+      this.log.debug({ err }, 'connection attempt failed');
+      // The socket's close (if any) also lands in onDisconnect; make sure a retry is scheduled either way.
+      if (entity.status !== 'online') this.scheduleReconnect();
+    }
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopping || this.reconnectTimer !== undefined) return;
+    this.attempt += 1;
+    const delay = backoffDelay(this.attempt, this.opts.backoff);
+    this.log.info({ attempt: this.attempt, delayMs: delay }, 'reconnecting to XMPP server');
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      void this.connect();
+    }, delay);
+  }
+
+  private onOnline(): void {
+    this.attempt = 0;
+    this.log.info('component online');
+    if (this.opts.keepaliveSeconds > 0) {
+      clearInterval(this.keepaliveTimer);
+      // RFC 6120 §4.6.1: whitespace keeps NATs and the server from dropping an idle stream.
+      this.keepaliveTimer = setInterval(() => {
+        if (this.online) this.entity.write(' ').catch((err: unknown) => this.log.debug({ err }, 'keepalive write failed'));
+      }, this.opts.keepaliveSeconds * 1000);
+      this.keepaliveTimer.unref();
+    }
+    this.setOnline(true);
+  }
+
+  private onDisconnect(): void {
+    clearInterval(this.keepaliveTimer);
+    this.keepaliveTimer = undefined;
+    if (this.online) this.log.warn('component connection lost');
+    this.setOnline(false);
+    this.scheduleReconnect();
+  }
+
+  private onError(err: Error & { condition?: string }): void {
+    const reason = err.condition === undefined ? undefined : CONFIG_CONDITIONS[err.condition];
+    if (reason !== undefined) {
+      this.log.error(
+        { condition: err.condition, key: this.opts.secretPath },
+        `configuration error for component ${this.domain}: ${reason} (check ${this.opts.secretPath} and the server's component config)`,
+      );
+    } else {
+      this.log.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'XMPP connection error');
+    }
+  }
+
+  private setOnline(online: boolean): void {
+    if (this.online === online) return;
+    this.online = online;
+    this.emit(online ? 'online' : 'offline');
+  }
+}

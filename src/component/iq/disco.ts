@@ -1,0 +1,64 @@
+/**
+ * XEP-0030 Service Discovery on the component and on contact JIDs.
+ * https://xmpp.org/extensions/xep-0030.html
+ */
+import { xml, type Element } from '@xmpp/component';
+import { GatewayError } from '../../errors/registry.js';
+import { NETWORK_IDENTITY, type ComponentContext } from '../context.js';
+import { NS } from '../stanzas.js';
+import { guard, type IqContext } from './guard.js';
+
+/** Features the component itself really serves. */
+export function componentFeatures(): string[] {
+  return [NS.DISCO_INFO, NS.DISCO_ITEMS, NS.GATEWAY, NS.PING, NS.RECEIPTS, NS.VERSION];
+}
+
+/** Features a contact (a foreign address) serves: receipts come from the contact JID. */
+export function contactFeatures(): string[] {
+  return [NS.DISCO_INFO, NS.PING, NS.RECEIPTS];
+}
+
+/** Throws item-not-found when `local` is not a valid address on this network. */
+export function requireContact(c: ComponentContext, local: string): string {
+  const address = c.codec.fromLocalpart(local);
+  if (!address.ok) throw new GatewayError('NOT_FOUND', `no such contact: ${address.reason}`);
+  return address.address;
+}
+
+export function registerDisco(c: ComponentContext): void {
+  const { iqCallee } = c.connection.entity;
+  const identity = NETWORK_IDENTITY[c.network];
+
+  iqCallee.get(
+    NS.DISCO_INFO,
+    'query',
+    guard((ctx: IqContext): Element => {
+      const node = ctx.element.attrs.node as string | undefined;
+      if (node !== undefined) throw new GatewayError('NOT_FOUND', `no disco node ${node}`);
+      if (ctx.local === '') {
+        return xml(
+          'query',
+          { xmlns: NS.DISCO_INFO },
+          xml('identity', { category: 'gateway', type: identity.gatewayType, name: identity.name }),
+          ...componentFeatures().map((v) => xml('feature', { var: v })),
+        );
+      }
+      const address = requireContact(c, ctx.local);
+      return xml(
+        'query',
+        { xmlns: NS.DISCO_INFO },
+        xml('identity', { category: 'client', type: identity.contactType, name: address }),
+        ...contactFeatures().map((v) => xml('feature', { var: v })),
+      );
+    }),
+  );
+
+  iqCallee.get(
+    NS.DISCO_ITEMS,
+    'query',
+    guard((ctx: IqContext): Element => {
+      if (ctx.local !== '') requireContact(c, ctx.local);
+      return xml('query', { xmlns: NS.DISCO_ITEMS });
+    }),
+  );
+}

@@ -1,0 +1,65 @@
+/**
+ * `<message>` from a local user to a contact: validate, enqueue, return. The
+ * only replies from here are error stanzas (with the original id) for
+ * messages that cannot be accepted; receipts come later from the network.
+ */
+import type { Element, IncomingContext, Next } from '@xmpp/component';
+import { GatewayError, asGatewayError } from '../errors/registry.js';
+import type { ComponentContext } from './context.js';
+import { NS, messageError } from './stanzas.js';
+
+/** Message types that carry no user text for the foreign network (RFC 6121 §5.2.2). */
+const IGNORED_TYPES = new Set(['error', 'groupchat', 'headline']);
+
+function oobUrls(stanza: Element): string[] {
+  return stanza
+    .getChildren('x', NS.OOB)
+    .map((x) => x.getChildText('url')?.trim() ?? '')
+    .filter((u) => u !== '');
+}
+
+export function messageHandler(c: ComponentContext) {
+  const log = c.logger.child({ domain: c.domain });
+
+  return async function onMessage(ctx: IncomingContext, next: Next): Promise<unknown> {
+    if (ctx.name !== 'message') return next();
+    const { stanza } = ctx;
+    if (IGNORED_TYPES.has(ctx.type)) return undefined;
+    const body = stanza.getChildText('body');
+    const mediaUrls = oobUrls(stanza);
+    // Chat states, receipts for our messages, markers: nothing to deliver.
+    if (body === null && mediaUrls.length === 0) return undefined;
+
+    const senderJid = String(stanza.attrs.from ?? '');
+    const contactJid = String(stanza.attrs.to ?? '');
+    const reply = (error: GatewayError) =>
+      c.connection.send(messageError({ from: contactJid, to: senderJid, id: ctx.id, error }));
+
+    try {
+      if (c.isDraining()) throw new GatewayError('SERVICE_UNAVAILABLE', 'the gateway is restarting, send again in a moment');
+      if (ctx.local === '') {
+        throw new GatewayError('NOT_FOUND', `send messages to a contact on this gateway, e.g. <address>@${c.domain}: ${c.codec.prompt}`);
+      }
+      const { message, outcome } = await c.outbound.accept({
+        senderJid,
+        contactLocalpart: ctx.local,
+        stanzaId: ctx.id,
+        body: body ?? '',
+        mediaUrls,
+        receiptRequested: stanza.getChild('request', NS.RECEIPTS) !== undefined,
+      });
+      c.metrics.outboundAccepted.inc({ domain: c.domain, result: outcome });
+      log.info({ id: message.id, from: senderJid, to: message.to, stanzaId: ctx.id, outcome }, 'outbound message accepted');
+    } catch (thrown) {
+      const err = asGatewayError(thrown);
+      c.metrics.outboundRejected.inc({ domain: c.domain, code: err.code });
+      log[err.code === 'INTERNAL' ? 'error' : 'info'](
+        { from: senderJid, to: contactJid, stanzaId: ctx.id, code: err.code, reason: err.message },
+        'outbound message refused',
+      );
+      await reply(err);
+      c.metrics.stanzasOut.inc({ domain: c.domain, kind: 'error' });
+    }
+    return undefined;
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * Presence to contacts (RFC 6121 §3, §4): subscription requests are accepted so
+ * contacts can sit on rosters; probes are answered with the contact's
+ * (always available) presence.
+ */
+import type { IncomingContext, Next } from '@xmpp/component';
+import { GatewayError } from '../errors/registry.js';
+import type { ComponentContext } from './context.js';
+import { presence, presenceError } from './stanzas.js';
+
+export function presenceHandler(c: ComponentContext) {
+  const log = c.logger.child({ domain: c.domain });
+
+  return async function onPresence(ctx: IncomingContext, next: Next): Promise<unknown> {
+    if (ctx.name !== 'presence') return next();
+    const to = String(ctx.stanza.attrs.to ?? '');
+    const from = String(ctx.stanza.attrs.from ?? '');
+    const userBare = from.split('/')[0] ?? from;
+    const entity = ctx.local === '' ? c.domain : `${ctx.local}@${c.domain}`;
+    const send = async (type?: string) => {
+      await c.connection.send(presence({ from: entity, to: type === undefined ? from : userBare, type }));
+      c.metrics.stanzasOut.inc({ domain: c.domain, kind: 'presence' });
+    };
+
+    if (ctx.local !== '' && ['subscribe', 'probe'].includes(ctx.type)) {
+      const address = c.codec.fromLocalpart(ctx.local);
+      if (!address.ok) {
+        await c.connection.send(
+          presenceError({ from: to, to: from, id: ctx.id, error: new GatewayError('ADDRESS_INVALID', address.reason) }),
+        );
+        return undefined;
+      }
+    }
+    switch (ctx.type) {
+      case 'subscribe':
+        await send('subscribed');
+        await send();
+        log.info({ user: userBare, contact: entity }, 'presence subscription accepted');
+        break;
+      case 'unsubscribe':
+        await send('unsubscribed');
+        break;
+      case 'probe':
+        await send();
+        break;
+      default:
+        // available/unavailable/subscribed/unsubscribed from users need no answer.
+        break;
+    }
+    return undefined;
+  };
+}

@@ -1,0 +1,28 @@
+/**
+ * Wires one component's stanza handlers onto its connection: a counting
+ * middleware, the iq callee routes (by namespace and element), then message
+ * and presence middleware. Unknown iq payloads get service-unavailable from
+ * the iq callee itself, so every iq get/set gets exactly one reply.
+ */
+import type { IncomingContext, Next } from '@xmpp/component';
+import type { ComponentContext } from './context.js';
+import { registerDisco } from './iq/disco.js';
+import { registerGateway } from './iq/gateway.js';
+import { registerPing } from './iq/ping.js';
+import { registerVersion } from './iq/version.js';
+import { messageHandler } from './message.js';
+import { presenceHandler } from './presence.js';
+
+export function registerRoutes(c: ComponentContext): void {
+  const { entity } = c.connection;
+  entity.middleware.use((ctx: IncomingContext, next: Next) => {
+    c.metrics.stanzasIn.inc({ domain: c.domain, stanza: ctx.name });
+    return next();
+  });
+  registerDisco(c);
+  registerPing(c);
+  registerVersion(c);
+  registerGateway(c);
+  entity.middleware.use(messageHandler(c));
+  entity.middleware.use(presenceHandler(c));
+}

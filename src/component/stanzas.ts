@@ -1,0 +1,66 @@
+/**
+ * Stanza builders and the one place where gateway errors become stanza
+ * errors (RFC 6120 §8.3). Everything is built with the `xml()` that
+ * @xmpp/component uses, so the iq callee recognises our elements.
+ */
+import { xml, type Element } from '@xmpp/component';
+import type { GatewayError } from '../errors/registry.js';
+
+export const NS = {
+  STANZAS: 'urn:ietf:params:xml:ns:xmpp-stanzas',
+  DISCO_INFO: 'http://jabber.org/protocol/disco#info',
+  DISCO_ITEMS: 'http://jabber.org/protocol/disco#items',
+  PING: 'urn:xmpp:ping',
+  VERSION: 'jabber:iq:version',
+  RECEIPTS: 'urn:xmpp:receipts',
+  GATEWAY: 'jabber:iq:gateway',
+  OOB: 'jabber:x:oob',
+} as const;
+
+/** `<error type=…><condition/><text>…</text></error>` for a gateway error. */
+export function errorElement(err: GatewayError): Element {
+  const { condition, type } = err.spec;
+  return xml(
+    'error',
+    { type },
+    xml(condition, { xmlns: NS.STANZAS }),
+    xml('text', { xmlns: NS.STANZAS, 'xml:lang': 'en' }, err.message),
+  );
+}
+
+/**
+ * A message error stanza back to the sender, carrying the original id
+ * (RFC 6120 §8.2: the error stanza's id is the id of the stanza it answers).
+ */
+export function messageError(opts: { from: string; to: string; id: string; error: GatewayError }): Element {
+  return xml('message', { type: 'error', from: opts.from, to: opts.to, id: opts.id || undefined }, errorElement(opts.error));
+}
+
+/** A presence error back to the sender. */
+export function presenceError(opts: { from: string; to: string; id: string; error: GatewayError }): Element {
+  return xml('presence', { type: 'error', from: opts.from, to: opts.to, id: opts.id || undefined }, errorElement(opts.error));
+}
+
+/** XEP-0184 §4: `<received id=…/>` for the stanza id the sender used. */
+export function receipt(opts: { from: string; to: string; stanzaId: string }): Element {
+  return xml(
+    'message',
+    { from: opts.from, to: opts.to, id: `r-${crypto.randomUUID()}` },
+    xml('received', { xmlns: NS.RECEIPTS, id: opts.stanzaId }),
+  );
+}
+
+/** A chat message from a contact to a local user; media as body text plus XEP-0066 OOB (what Conversations and Gajim render inline). */
+export function chatMessage(opts: { from: string; to: string; id: string; body: string; mediaUrls: string[] }): Element {
+  const body = [opts.body, ...opts.mediaUrls.filter((u) => !opts.body.includes(u))].filter((s) => s !== '').join('\n');
+  return xml(
+    'message',
+    { type: 'chat', from: opts.from, to: opts.to, id: opts.id },
+    xml('body', {}, body),
+    ...opts.mediaUrls.map((url) => xml('x', { xmlns: NS.OOB }, xml('url', {}, url))),
+  );
+}
+
+export function presence(opts: { from: string; to: string; type?: string }): Element {
+  return xml('presence', { from: opts.from, to: opts.to, type: opts.type });
+}

@@ -1,0 +1,78 @@
+/**
+ * buildServer(deps): the Fastify instance with every route, not listening
+ * (tests use inject()). One error handler turns GatewayErrors into HTTP
+ * statuses from the error registry.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import type { Logger } from 'pino';
+import { GatewayError } from '../errors/registry.js';
+import type { GatewayMetrics } from '../metrics.js';
+import { adminGuard } from './auth.js';
+import { adminRoutes, type AdminDeps } from './plugins/admin.js';
+import { healthRoutes, type ReadinessCheck } from './plugins/health.js';
+
+export interface RouteRegistration {
+  domain: string;
+  scope: 'webhooks' | 'sandbox';
+  plugin: FastifyPluginAsync;
+}
+
+export interface ServerDeps {
+  logger: Logger;
+  metrics: GatewayMetrics;
+  adminToken: string | undefined;
+  bodyLimitBytes: number;
+  readiness: ReadinessCheck;
+  admin: AdminDeps;
+}
+
+export type GatewayServer = FastifyInstance & { registerAdapterRoutes(r: RouteRegistration): void };
+
+export function buildServer(deps: ServerDeps): GatewayServer {
+  const app = Fastify({
+    loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: deps.bodyLimitBytes,
+    // Twilio and others post application/x-www-form-urlencoded; adapters register that parser where needed.
+    return503OnClosing: true,
+  });
+
+  app.setErrorHandler((error: FastifyError | GatewayError, req, reply) => {
+    if (error instanceof GatewayError) {
+      const status = error.spec.httpStatus;
+      (status >= 500 ? req.log.warn : req.log.info).call(req.log, { code: error.code, url: req.url, err: error.message }, 'request refused');
+      if (error.code === 'QUEUE_UNAVAILABLE' || error.code === 'SERVICE_UNAVAILABLE') reply.header('retry-after', '5');
+      return reply.code(status).send({ error: error.code, message: error.message });
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 500) req.log.error({ err: error, url: req.url }, 'request failed');
+    return reply.code(status).send({ error: error.code ?? 'INTERNAL', message: status >= 500 ? 'internal error' : error.message });
+  });
+
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'NOT_FOUND', message: `no route ${req.method} ${req.url}` }));
+
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: reply.elapsedTime }, 'http');
+  });
+
+  app.register(healthRoutes({ metrics: deps.metrics, readiness: deps.readiness }));
+
+  const requireAdmin = adminGuard(deps.adminToken);
+  app.register(async (admin) => {
+    admin.addHook('onRequest', requireAdmin);
+    await admin.register(adminRoutes(deps.admin));
+  }, { prefix: '/admin' });
+
+  return Object.assign(app, {
+    registerAdapterRoutes(r: RouteRegistration) {
+      const prefix = `/${r.scope}/${r.domain}`;
+      app.register(
+        async (scoped) => {
+          if (r.scope === 'sandbox') scoped.addHook('onRequest', requireAdmin);
+          await scoped.register(r.plugin);
+        },
+        { prefix },
+      );
+    },
+  });
+}

@@ -1,0 +1,45 @@
+/**
+ * Shapes of the inbound queue's jobs. The outbound queue's data is
+ * `OutboundMessage` (adapters/types.ts).
+ */
+import type { ErrorCode } from '../errors/registry.js';
+
+/** Enough of an outbound message to answer its sender later. */
+export interface MessageRef {
+  outboundId: string;
+  senderJid: string;
+  contactJid: string;
+  stanzaId: string;
+  receiptRequested: boolean;
+}
+
+/** A message for a local user, addressing already resolved. */
+export interface InboundMessageJob {
+  type: 'message';
+  /** Contact JID the message comes from. */
+  from: string;
+  /** Local user's JID. */
+  to: string;
+  body: string;
+  mediaUrls: string[];
+  receivedAt: number;
+}
+
+/** A provider's delivery status, still to be matched to the message it is about. */
+export interface InboundStatusJob {
+  type: 'status';
+  providerMessageId: string;
+  status: 'delivered' | 'failed';
+  reason?: string;
+}
+
+/** The final word on an outbound message: a receipt or an error stanza for its sender. */
+export interface OutcomeJob {
+  type: 'outcome';
+  ref: MessageRef;
+  status: 'delivered' | 'failed';
+  code?: ErrorCode;
+  reason?: string;
+}
+
+export type InboundJob = InboundMessageJob | InboundStatusJob | OutcomeJob;

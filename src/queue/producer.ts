@@ -1,0 +1,107 @@
+/**
+ * Puts jobs into Redis. A stanza or webhook counts as accepted only once its
+ * job is stored here; when Redis cannot take it, callers get
+ * GatewayError(QUEUE_UNAVAILABLE) at once.
+ */
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { OutboundMessage } from '../../adapters/types.js';
+import { GatewayError } from '../errors/registry.js';
+import type { InboundJob } from './jobs.js';
+import { inboundQueueName, outboundQueueName } from './names.js';
+
+/** How long an add may take before the sender is told to retry. */
+const ADD_TIMEOUT_MS = 2000;
+
+const OUTBOUND_OPTS: JobsOptions = {
+  attempts: Number.MAX_SAFE_INTEGER, // the worker gives up by age, not by count
+  backoff: { type: 'gateway' },
+  // Completed jobs are kept a while so a retransmitted stanza is recognised as a duplicate.
+  removeOnComplete: { age: 3600, count: 20_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
+
+const INBOUND_OPTS: JobsOptions = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 500 },
+  // Providers retry webhooks for hours; keep ids a day so a late retry is still a duplicate.
+  removeOnComplete: { age: 24 * 3600, count: 50_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
+
+export type EnqueueOutcome = 'queued' | 'duplicate';
+
+export class QueueProducer {
+  private readonly outbound = new Map<string, Queue<OutboundMessage>>();
+  private readonly inbound = new Map<string, Queue<InboundJob>>();
+
+  constructor(
+    private readonly connection: Redis,
+    private readonly prefix: string,
+    domains: readonly string[],
+  ) {
+    for (const d of domains) {
+      this.outbound.set(d, new Queue<OutboundMessage>(outboundQueueName(d), { connection, prefix }));
+      this.inbound.set(d, new Queue<InboundJob>(inboundQueueName(d), { connection, prefix }));
+    }
+  }
+
+  outboundQueue(domain: string): Queue<OutboundMessage> {
+    return pick(this.outbound, domain);
+  }
+
+  inboundQueue(domain: string): Queue<InboundJob> {
+    return pick(this.inbound, domain);
+  }
+
+  async enqueueOutbound(message: OutboundMessage): Promise<EnqueueOutcome> {
+    return this.add(this.outboundQueue(message.componentDomain), message.id, message, OUTBOUND_OPTS);
+  }
+
+  async enqueueInbound(domain: string, jobId: string, job: InboundJob): Promise<EnqueueOutcome> {
+    return this.add(this.inboundQueue(domain), jobId, job, INBOUND_OPTS);
+  }
+
+  private async add<T>(queue: Queue<T>, jobId: string, data: T, opts: JobsOptions): Promise<EnqueueOutcome> {
+    try {
+      return await withTimeout(
+        (async () => {
+          // BullMQ ignores an add whose id exists; asking first only serves logs and metrics.
+          const existed = (await this.connection.exists(`${this.prefix}:${queue.name}:${jobId}`)) === 1;
+          // BullMQ's generics make the name parameter a conditional type; the cast keeps ours simple.
+          await (queue as Queue).add('m', data, { ...opts, jobId });
+          return existed ? 'duplicate' : 'queued';
+        })(),
+        ADD_TIMEOUT_MS,
+      );
+    } catch (err) {
+      throw new GatewayError('QUEUE_UNAVAILABLE', 'the gateway cannot store messages right now, try again shortly', {
+        cause: err,
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.outbound.values(), ...this.inbound.values()].map((q) => q.close()));
+  }
+}
+
+function pick<V>(map: Map<string, V>, domain: string): V {
+  const v = map.get(domain);
+  if (v === undefined) throw new GatewayError('NOT_FOUND', `no component ${domain}`);
+  return v;
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
