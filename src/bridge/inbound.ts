@@ -4,7 +4,7 @@
  * logged at once, and stores the job in Redis before the provider gets 2xx.
  */
 import type { InboundAcceptance, InboundEvent } from '../../adapters/types.js';
-import type { AddressCodec } from '../addressing/index.js';
+import { contactJid, type AddressCodec } from '../addressing/index.js';
 import type { ComponentConfig } from '../config/schema.js';
 import type { InboundJob } from '../queue/jobs.js';
 import { stableId } from '../queue/names.js';
@@ -62,7 +62,7 @@ export class InboundBridge {
     const jobId = `m-${stableId(this.componentDomain, event.id)}`;
     const job: InboundJob = {
       type: 'message',
-      from: `${from.localpart}@${this.componentDomain}`,
+      from: contactJid(from.localpart, this.componentDomain),
       to: recipient,
       body: event.body,
       mediaUrls: event.mediaUrls ?? [],

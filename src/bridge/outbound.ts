@@ -4,7 +4,7 @@
  * provider (DESIGN.md: a stanza handler validates, enqueues and returns).
  */
 import type { Network, OutboundMessage } from '../../adapters/types.js';
-import type { AddressCodec } from '../addressing/index.js';
+import { contactJid as joinJid, type AddressCodec } from '../addressing/index.js';
 import type { ComponentConfig } from '../config/schema.js';
 import { DEFAULT_MAX_BODY } from '../config/schema.js';
 import { GatewayError } from '../errors/registry.js';
@@ -57,7 +57,7 @@ export class OutboundBridge {
         `the message is ${length} characters long; ${this.componentDomain} accepts at most ${this.maxBody}`,
       );
     }
-    const contactJid = `${req.contactLocalpart}@${this.componentDomain}`;
+    const contactJid = joinJid(address.localpart, this.componentDomain);
     const message: OutboundMessage = {
       id: outboundJobId(senderBare, contactJid, req.stanzaId),
       componentDomain: this.componentDomain,

@@ -1,4 +1,5 @@
 /** What the stanza handlers of one component share. */
+import type { IncomingContext } from '@xmpp/component';
 import type { Logger } from 'pino';
 import type { Network } from '../../adapters/types.js';
 import type { AddressCodec } from '../addressing/index.js';
@@ -26,3 +27,21 @@ export const NETWORK_IDENTITY: Record<Network, { gatewayType: string; name: stri
   email: { gatewayType: 'smtp', name: 'Email gateway', contactType: 'pc' },
   webhook: { gatewayType: 'http', name: 'Webhook gateway', contactType: 'bot' },
 };
+
+/**
+ * The localpart of a stanza's `to`, exactly as sent ('' for the component
+ * itself). Read from the raw attribute: the middleware context's `local` is
+ * the sender's, and @xmpp/jid re-escapes what it parses.
+ */
+export function contactLocalpart(to: string | undefined): string {
+  if (to === undefined) return '';
+  const slash = to.indexOf('/');
+  const bareJid = slash === -1 ? to : to.slice(0, slash);
+  const at = bareJid.indexOf('@');
+  return at === -1 ? '' : bareJid.slice(0, at);
+}
+
+/** The contact localpart a stanza is addressed to ('' for the component itself). */
+export function toLocal(ctx: IncomingContext): string {
+  return contactLocalpart(ctx.stanza.attrs.to as string | undefined);
+}

@@ -5,7 +5,7 @@
  */
 import type { Element, IncomingContext, Next } from '@xmpp/component';
 import { GatewayError, asGatewayError } from '../errors/registry.js';
-import type { ComponentContext } from './context.js';
+import { toLocal, type ComponentContext } from './context.js';
 import { NS, messageError } from './stanzas.js';
 
 /** Message types that carry no user text for the foreign network (RFC 6121 §5.2.2). */
@@ -32,17 +32,18 @@ export function messageHandler(c: ComponentContext) {
 
     const senderJid = String(stanza.attrs.from ?? '');
     const contactJid = String(stanza.attrs.to ?? '');
+    const local = toLocal(ctx);
     const reply = (error: GatewayError) =>
       c.connection.send(messageError({ from: contactJid, to: senderJid, id: ctx.id, error }));
 
     try {
       if (c.isDraining()) throw new GatewayError('SERVICE_UNAVAILABLE', 'the gateway is restarting, send again in a moment');
-      if (ctx.local === '') {
+      if (local === '') {
         throw new GatewayError('NOT_FOUND', `send messages to a contact on this gateway, e.g. <address>@${c.domain}: ${c.codec.prompt}`);
       }
       const { message, outcome } = await c.outbound.accept({
         senderJid,
-        contactLocalpart: ctx.local,
+        contactLocalpart: local,
         stanzaId: ctx.id,
         body: body ?? '',
         mediaUrls,

@@ -5,7 +5,7 @@
  */
 import type { IncomingContext, Next } from '@xmpp/component';
 import { GatewayError } from '../errors/registry.js';
-import type { ComponentContext } from './context.js';
+import { toLocal, type ComponentContext } from './context.js';
 import { presence, presenceError } from './stanzas.js';
 
 export function presenceHandler(c: ComponentContext) {
@@ -16,14 +16,15 @@ export function presenceHandler(c: ComponentContext) {
     const to = String(ctx.stanza.attrs.to ?? '');
     const from = String(ctx.stanza.attrs.from ?? '');
     const userBare = from.split('/')[0] ?? from;
-    const entity = ctx.local === '' ? c.domain : `${ctx.local}@${c.domain}`;
+    const local = toLocal(ctx);
+    const entity = local === '' ? c.domain : `${local}@${c.domain}`;
     const send = async (type?: string) => {
       await c.connection.send(presence({ from: entity, to: type === undefined ? from : userBare, type }));
       c.metrics.stanzasOut.inc({ domain: c.domain, kind: 'presence' });
     };
 
-    if (ctx.local !== '' && ['subscribe', 'probe'].includes(ctx.type)) {
-      const address = c.codec.fromLocalpart(ctx.local);
+    if (local !== '' && ['subscribe', 'probe'].includes(ctx.type)) {
+      const address = c.codec.fromLocalpart(local);
       if (!address.ok) {
         await c.connection.send(
           presenceError({ from: to, to: from, id: ctx.id, error: new GatewayError('ADDRESS_INVALID', address.reason) }),

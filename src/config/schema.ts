@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { NETWORKS, PLANNED_PROVIDERS, PROVIDERS, type Network } from '../../adapters/providers.js';
+import { isSupportedRegion } from '../addressing/index.js';
 
 /** Accepts numbers written as strings, as `${VAR}` substitution produces. */
 function integer(min: number, max: number) {
@@ -130,6 +131,7 @@ export const componentSchema = z
     defaultRegion: z
       .string()
       .regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 region such as US')
+      .refine(isSupportedRegion, 'not a region with a phone numbering plan (ISO 3166 alpha-2, e.g. US, GB, DE)')
       .optional()
       .describe('sms: region for numbers typed in national format.'),
     addresses: z

@@ -4,7 +4,7 @@
  */
 import { xml, type Element } from '@xmpp/component';
 import { GatewayError } from '../../errors/registry.js';
-import { NETWORK_IDENTITY, type ComponentContext } from '../context.js';
+import { NETWORK_IDENTITY, toLocal, type ComponentContext } from '../context.js';
 import { NS } from '../stanzas.js';
 import { guard, type IqContext } from './guard.js';
 
@@ -35,7 +35,8 @@ export function registerDisco(c: ComponentContext): void {
     guard((ctx: IqContext): Element => {
       const node = ctx.element.attrs.node as string | undefined;
       if (node !== undefined) throw new GatewayError('NOT_FOUND', `no disco node ${node}`);
-      if (ctx.local === '') {
+      const local = toLocal(ctx);
+      if (local === '') {
         return xml(
           'query',
           { xmlns: NS.DISCO_INFO },
@@ -43,7 +44,7 @@ export function registerDisco(c: ComponentContext): void {
           ...componentFeatures().map((v) => xml('feature', { var: v })),
         );
       }
-      const address = requireContact(c, ctx.local);
+      const address = requireContact(c, local);
       return xml(
         'query',
         { xmlns: NS.DISCO_INFO },
@@ -57,7 +58,8 @@ export function registerDisco(c: ComponentContext): void {
     NS.DISCO_ITEMS,
     'query',
     guard((ctx: IqContext): Element => {
-      if (ctx.local !== '') requireContact(c, ctx.local);
+      const local = toLocal(ctx);
+      if (local !== '') requireContact(c, local);
       return xml('query', { xmlns: NS.DISCO_ITEMS });
     }),
   );

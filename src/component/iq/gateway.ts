@@ -5,6 +5,7 @@
  * https://xmpp.org/extensions/xep-0100.html#addressing-iqgateway
  */
 import { xml } from '@xmpp/component';
+import { contactJid } from '../../addressing/index.js';
 import { GatewayError } from '../../errors/registry.js';
 import type { ComponentContext } from '../context.js';
 import { NS } from '../stanzas.js';
@@ -30,7 +31,7 @@ export function registerGateway(c: ComponentContext): void {
       const result = c.codec.fromUserInput(input);
       if (!result.ok) throw new GatewayError('ADDRESS_INVALID', result.reason);
       // XEP-0100 §6.3: the answer is <jid/> (older clients read <prompt/>; XEP-0100 says <jid/>).
-      return xml('query', { xmlns: NS.GATEWAY }, xml('jid', {}, `${result.localpart}@${c.domain}`));
+      return xml('query', { xmlns: NS.GATEWAY }, xml('jid', {}, contactJid(result.localpart, c.domain)));
     }),
   );
 }

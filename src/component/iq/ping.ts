@@ -1,5 +1,5 @@
 /** XEP-0199 XMPP Ping, on the component and on contacts. https://xmpp.org/extensions/xep-0199.html */
-import type { ComponentContext } from '../context.js';
+import { toLocal, type ComponentContext } from '../context.js';
 import { NS } from '../stanzas.js';
 import { requireContact } from './disco.js';
 import { guard } from './guard.js';
@@ -9,7 +9,8 @@ export function registerPing(c: ComponentContext): void {
     NS.PING,
     'ping',
     guard((ctx) => {
-      if (ctx.local !== '') requireContact(c, ctx.local);
+      const local = toLocal(ctx);
+      if (local !== '') requireContact(c, local);
       return true;
     }),
   );

@@ -1,0 +1,157 @@
+/**
+ * The contract every adapter passes (STYLE.md rule 6). Each adapter's suite
+ * supplies a harness that knows how to make its provider (or the local double
+ * speaking the provider's wire format) succeed, fail and send inbound traffic;
+ * the assertions here are the same for all.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Adapter, AdapterContext, InboundEvent, OutboundMessage } from '../../adapters/types.js';
+import type { ComponentConfig } from '../../src/config/schema.js';
+import { GatewayError } from '../../src/errors/registry.js';
+import { ensureRedis, uniquePrefix } from '../helpers/redis.js';
+
+export interface ContractHarness {
+  /** Component config the adapter is built from. */
+  config: ComponentConfig;
+  create(config: ComponentConfig): Adapter;
+  /** Make the next send fail the given way (for a double: answer as the real provider does). */
+  failNext(app: FastifyInstance, kind: 'permanent' | 'transient' | 'rate-limited'): Promise<void>;
+  /** Make sends succeed again. */
+  heal(app: FastifyInstance): Promise<void>;
+  /** What the provider recorded as sent, newest last. */
+  sent(app: FastifyInstance): Promise<Array<{ id: string; to: string; body: string }>>;
+  /** Deliver an inbound message the way the provider does (webhook, injection, ...). */
+  injectMessage(app: FastifyInstance, msg: { id: string; from: string; to: string; body: string }): Promise<void>;
+  /** Deliver a delivery status for a sent message. */
+  injectStatus(app: FastifyInstance, providerMessageId: string, status: 'delivered' | 'failed'): Promise<void>;
+  /** A foreign address valid on this network, and a gateway address/JID inbound messages go to. */
+  foreignAddress: string;
+  localAddress: string;
+}
+
+export function outbound(domain: string, to: string, body = 'hello'): OutboundMessage {
+  const id = `o-${crypto.randomUUID()}`;
+  return {
+    id,
+    componentDomain: domain,
+    senderJid: 'alice@localhost/phone',
+    contactJid: `${to}@${domain}`,
+    to,
+    body,
+    mediaUrls: [],
+    stanzaId: `s-${id}`,
+    receiptRequested: true,
+    acceptedAt: Date.now(),
+  };
+}
+
+export function adapterContract(name: string, harness: ContractHarness): void {
+  describe(`adapter contract: ${name}`, () => {
+    let redis: Redis;
+    let app: FastifyInstance;
+    let adapter: Adapter;
+    let emitted: InboundEvent[];
+    const prefix = uniquePrefix('contract');
+
+    beforeAll(async () => {
+      redis = new Redis(await ensureRedis(), { lazyConnect: false });
+    });
+    afterAll(async () => {
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length) await redis.del(...keys);
+      redis.disconnect();
+    });
+
+    beforeEach(async () => {
+      emitted = [];
+      app = Fastify();
+      adapter = harness.create(harness.config);
+      const ctx: AdapterContext = {
+        logger: pino({ level: 'silent' }),
+        config: harness.config,
+        publicUrl: 'http://127.0.0.1:1',
+        emitInbound: async (event) => {
+          emitted.push(event);
+          return { outcome: 'queued', jobId: `j${emitted.length}` };
+        },
+        http: {
+          webhooks: (plugin) => void app.register(plugin, { prefix: `/webhooks/${harness.config.domain}` }),
+          sandbox: (plugin) => void app.register(plugin, { prefix: `/sandbox/${harness.config.domain}` }),
+        },
+        redis,
+        keyPrefix: `${prefix}:${crypto.randomUUID()}`,
+      };
+      await adapter.start(ctx);
+      await app.ready();
+    });
+    afterEach(async () => {
+      await adapter.stop();
+      await app.close();
+    });
+
+    const send = (m: OutboundMessage, signal = new AbortController().signal) => adapter.send(m, { attempt: 1, signal });
+
+    it('names its network, provider and component domain', () => {
+      expect(adapter.network).toBe(harness.config.network);
+      expect(adapter.provider).toBe(harness.config.provider);
+      expect(adapter.componentDomain).toBe(harness.config.domain);
+    });
+
+    it('reports healthy once started', async () => {
+      await expect(adapter.health()).resolves.toMatchObject({ ok: true });
+    });
+
+    it('sends a message and returns a distinct provider id per message', async () => {
+      const a = await send(outbound(harness.config.domain, harness.foreignAddress, 'first'));
+      const b = await send(outbound(harness.config.domain, harness.foreignAddress, 'second'));
+      expect(a.providerMessageId).not.toBe('');
+      expect(a.providerMessageId).not.toBe(b.providerMessageId);
+      const sent = await harness.sent(app);
+      expect(sent.slice(-2).map((s) => [s.id, s.to, s.body])).toEqual([
+        [a.providerMessageId, harness.foreignAddress, 'first'],
+        [b.providerMessageId, harness.foreignAddress, 'second'],
+      ]);
+    });
+
+    it('refuses to send once the attempt is aborted', async () => {
+      const ac = new AbortController();
+      ac.abort(new Error('shutting down'));
+      await expect(send(outbound(harness.config.domain, harness.foreignAddress), ac.signal)).rejects.toThrow();
+    });
+
+    it.each([
+      ['permanent', 'DELIVERY_REJECTED', false],
+      ['transient', 'PROVIDER_TRANSIENT', true],
+      ['rate-limited', 'RATE_LIMITED', true],
+    ] as const)('types a %s provider failure', async (kind, code, retryable) => {
+      await harness.failNext(app, kind);
+      const err = await send(outbound(harness.config.domain, harness.foreignAddress)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(GatewayError);
+      expect((err as GatewayError).code).toBe(code);
+      expect((err as GatewayError).spec.retryable).toBe(retryable);
+      if (kind === 'rate-limited') expect((err as GatewayError).retryAfterMs).toBeGreaterThan(0);
+      await harness.heal(app);
+      await expect(send(outbound(harness.config.domain, harness.foreignAddress))).resolves.toHaveProperty('providerMessageId');
+    });
+
+    it('emits an inbound message, normalized', async () => {
+      await harness.injectMessage(app, { id: 'in-1', from: harness.foreignAddress, to: harness.localAddress, body: 'reply' });
+      expect(emitted).toEqual([
+        expect.objectContaining({ kind: 'message', from: harness.foreignAddress, to: harness.localAddress, body: 'reply' }),
+      ]);
+    });
+
+    it('emits delivery statuses for sent messages', async () => {
+      const { providerMessageId } = await send(outbound(harness.config.domain, harness.foreignAddress));
+      await harness.injectStatus(app, providerMessageId, 'delivered');
+      await harness.injectStatus(app, providerMessageId, 'failed');
+      expect(emitted).toEqual([
+        expect.objectContaining({ kind: 'status', providerMessageId, status: 'delivered' }),
+        expect.objectContaining({ kind: 'status', providerMessageId, status: 'failed' }),
+      ]);
+    });
+  });
+}

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { errorElement, messageError } from '../../src/component/stanzas.js';
+import {
+  ERROR_REGISTRY,
+  GatewayError,
+  PermanentDeliveryError,
+  RateLimitedError,
+  TransientDeliveryError,
+  asGatewayError,
+} from '../../src/errors/registry.js';
+
+describe('error registry', () => {
+  it('gives every code an RFC 6120 type and an HTTP status', () => {
+    for (const [code, spec] of Object.entries(ERROR_REGISTRY)) {
+      expect(['auth', 'cancel', 'continue', 'modify', 'wait'], code).toContain(spec.type);
+      expect(spec.httpStatus, code).toBeGreaterThanOrEqual(400);
+      expect(spec.httpStatus, code).toBeLessThan(600);
+    }
+  });
+
+  it('maps the errors the flow rules name', () => {
+    expect(ERROR_REGISTRY.QUEUE_UNAVAILABLE).toMatchObject({ condition: 'resource-constraint', type: 'wait', httpStatus: 503 });
+    expect(ERROR_REGISTRY.SIGNATURE_INVALID.httpStatus).toBe(403);
+    expect(ERROR_REGISTRY.REGISTRATION_REQUIRED.condition).toBe('registration-required');
+  });
+
+  it('types adapter failures for the retry policy', () => {
+    expect(new PermanentDeliveryError('x').spec.retryable).toBe(false);
+    expect(new TransientDeliveryError('x').spec.retryable).toBe(true);
+    const limited = new RateLimitedError('slow down', 1500);
+    expect(limited.code).toBe('RATE_LIMITED');
+    expect(limited.retryAfterMs).toBe(1500);
+  });
+
+  it('wraps unknown throwables as INTERNAL, keeping the message', () => {
+    expect(asGatewayError(new TypeError('boom'))).toMatchObject({ code: 'INTERNAL', message: 'boom' });
+    expect(asGatewayError('text')).toMatchObject({ code: 'INTERNAL', message: 'text' });
+    const own = new GatewayError('NOT_FOUND', 'nope');
+    expect(asGatewayError(own)).toBe(own);
+  });
+});
+
+describe('stanza errors', () => {
+  it('renders condition, type and text (RFC 6120 §8.3)', () => {
+    const el = errorElement(new GatewayError('ADDRESS_INVALID', 'not a phone number'));
+    expect(el.toString()).toBe(
+      '<error type="modify"><jid-malformed xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/>' +
+        '<text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas" xml:lang="en">not a phone number</text></error>',
+    );
+  });
+
+  it('keeps the original id on a message error', () => {
+    const el = messageError({ from: 'c@sms.x', to: 'a@x/r', id: 'orig-1', error: new GatewayError('QUEUE_UNAVAILABLE', 'later') });
+    expect(el.attrs).toMatchObject({ type: 'error', id: 'orig-1', from: 'c@sms.x', to: 'a@x/r' });
+    expect(el.getChild('error')?.attrs.type).toBe('wait');
+    expect(el.getChild('error')?.getChild('resource-constraint')).toBeDefined();
+  });
+});
