@@ -5,6 +5,7 @@
  */
 import type { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { GatewayError } from './errors/registry.js';
 import type { Logger } from 'pino';
 import { createAdapter } from '../adapters/registry.js';
 import type { Adapter, HttpRegistrar } from '../adapters/types.js';
@@ -47,6 +48,12 @@ export interface Gateway {
   httpAddress(): string | undefined;
 }
 
+interface Storage {
+  redis: Redis;
+  producer: QueueProducer;
+  messageMap: MessageMap;
+}
+
 interface ComponentParts {
   config: ComponentConfig;
   adapter: Adapter;
@@ -59,10 +66,12 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   const { config, logger } = deps;
   const roles = deps.roles ?? { component: true, worker: true };
   const domains = config.components.map((c) => c.domain);
-  const redis: Redis = producerConnection(config.redis.url);
-  redis.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis connection error'));
-  const producer = new QueueProducer(redis, config.redis.prefix, domains);
-  const messageMap = new MessageMap(redis, config.redis.prefix);
+  // Redis connections are opened by start(), not here: building does no I/O.
+  let storage: Storage | undefined;
+  const store = (): Storage => {
+    if (storage === undefined) throw new GatewayError('SERVICE_UNAVAILABLE', 'the gateway is not started');
+    return storage;
+  };
   const metrics = new GatewayMetrics({
     jobCounts: async () =>
       Promise.all(
@@ -78,8 +87,8 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   const parts: ComponentParts[] = config.components.map((c) => {
     const codec = addressCodec(c.network, c.defaultRegion === undefined ? {} : { defaultRegion: c.defaultRegion });
     const adapter = createAdapter(c);
-    const inbound = new InboundBridge(c, codec, (jobId, job) => producer.enqueueInbound(c.domain, jobId, job));
-    const outbound = new OutboundBridge(c, codec, (m) => producer.enqueueOutbound(m));
+    const inbound = new InboundBridge(c, codec, (jobId, job) => store().producer.enqueueInbound(c.domain, jobId, job));
+    const outbound = new OutboundBridge(c, codec, (m) => store().producer.enqueueOutbound(m));
     let connection: ComponentConnection | undefined;
     if (roles.component) {
       const index = config.components.indexOf(c);
@@ -114,6 +123,8 @@ export function buildGateway(deps: GatewayDeps): Gateway {
 
   function allQueues(): Map<string, Queue> {
     const m = new Map<string, Queue>();
+    if (storage === undefined) return m;
+    const { producer } = storage;
     for (const d of domains) {
       const out = producer.outboundQueue(d) as unknown as Queue;
       const inb = producer.inboundQueue(d) as unknown as Queue;
@@ -125,7 +136,8 @@ export function buildGateway(deps: GatewayDeps): Gateway {
 
   async function readiness(): Promise<ReadinessReport> {
     const checks: Record<string, string> = {};
-    checks.redis = redis.status === 'ready' ? 'ok' : `not connected (${redis.status})`;
+    const status = storage?.redis.status ?? 'not started';
+    checks.redis = status === 'ready' ? 'ok' : `not connected (${status})`;
     for (const p of parts) {
       if (p.connection) checks[`xmpp:${p.config.domain}`] = p.connection.isOnline() ? 'ok' : 'not connected';
       const h = await p.adapter.health().catch((err: unknown) => ({ ok: false, detail: String(err) }));
@@ -147,10 +159,22 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   const base = { redisUrl: config.redis.url, prefix: config.redis.prefix, logger };
 
   async function start(): Promise<void> {
-    // BullMQ may already have started connecting the shared connection.
-    if (redis.status === 'wait') {
-      redis.connect().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'Redis is not reachable yet; retrying'));
-    }
+    const redis = producerConnection(config.redis.url);
+    let lastRedisError = '';
+    redis.on('error', (err: Error) => {
+      if (err.message !== lastRedisError) logger.error({ err: err.message }, 'Redis connection error; retrying');
+      lastRedisError = err.message;
+    });
+    redis.on('ready', () => {
+      if (lastRedisError !== '') logger.info('Redis connection restored');
+      lastRedisError = '';
+    });
+    storage = {
+      redis,
+      producer: new QueueProducer(redis, config.redis.prefix, domains),
+      messageMap: new MessageMap(redis, config.redis.prefix),
+    };
+    const { producer, messageMap } = storage;
     for (const p of parts) {
       const registrar: HttpRegistrar = {
         webhooks: (plugin) => http.registerAdapterRoutes({ domain: p.config.domain, scope: 'webhooks', plugin }),
@@ -221,8 +245,10 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     }
     await Promise.all(parts.map((p) => p.connection?.stop()));
     await Promise.all(parts.map((p) => p.adapter.stop().catch((err: unknown) => logger.warn({ err }, 'adapter stop failed'))));
-    await producer.close().catch(() => undefined);
-    redis.disconnect();
+    if (storage) {
+      await storage.producer.close().catch(() => undefined);
+      storage.redis.disconnect();
+    }
     logger.info('gateway stopped');
   }
 

@@ -41,9 +41,15 @@ export class QueueProducer {
     domains: readonly string[],
   ) {
     for (const d of domains) {
-      this.outbound.set(d, new Queue<OutboundMessage>(outboundQueueName(d), { connection, prefix }));
-      this.inbound.set(d, new Queue<InboundJob>(inboundQueueName(d), { connection, prefix }));
+      this.outbound.set(d, this.watch(new Queue<OutboundMessage>(outboundQueueName(d), { connection, prefix })));
+      this.inbound.set(d, this.watch(new Queue<InboundJob>(inboundQueueName(d), { connection, prefix })));
     }
+  }
+
+  /** Connection errors surface on each add as QUEUE_UNAVAILABLE; an unheard 'error' event would end the process. */
+  private watch<T>(queue: Queue<T>): Queue<T> {
+    queue.on('error', () => undefined);
+    return queue;
   }
 
   outboundQueue(domain: string): Queue<OutboundMessage> {

@@ -11,7 +11,6 @@ export function producerConnection(url: string, extra: RedisOptions = {}): Redis
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
     retryStrategy: (times) => Math.min(200 * times, 2000),
-    lazyConnect: true,
     ...extra,
   });
 }
@@ -35,7 +34,6 @@ export function workerConnectionOptions(url: string): RedisOptions {
 /** Resolves when the connection is ready, or rejects after `timeoutMs`. */
 export async function waitReady(redis: Redis, timeoutMs: number): Promise<void> {
   if (redis.status === 'ready') return;
-  if (redis.status === 'wait') void redis.connect().catch(() => undefined);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       cleanup();

@@ -1,0 +1,125 @@
+/**
+ * The HTTP surface of a real gateway (real Redis, no XMPP server), through
+ * Fastify's inject(): health, readiness, metrics, admin auth, the sandbox
+ * routes, and 503 while Redis is down.
+ */
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildGateway, type Gateway } from '../../src/app.js';
+import { parseConfig } from '../../src/config/load.js';
+import { ensureRedis, uniquePrefix } from '../helpers/redis.js';
+
+const TOKEN = 'test-admin-token-0123456789';
+const auth = { authorization: `Bearer ${TOKEN}` };
+
+async function gatewayWith(redisUrl: string): Promise<Gateway> {
+  const config = parseConfig(
+    `
+xmpp: { host: 127.0.0.1, port: 1 }
+redis: { url: "${redisUrl}", prefix: ${uniquePrefix('http')} }
+http: { host: 127.0.0.1, port: 0, adminToken: ${TOKEN} }
+components:
+  - { domain: sms.localhost, secret: s, network: sms, provider: sandbox, numbers: { "+15550001111": alice@localhost } }
+`,
+    {},
+  );
+  const gateway = buildGateway({ config, logger: pino({ level: 'silent' }), roles: { component: false, worker: false } });
+  await gateway.start();
+  return gateway;
+}
+
+describe('HTTP with Redis up', () => {
+  let gw: Gateway;
+  beforeAll(async () => {
+    gw = await gatewayWith(await ensureRedis());
+    for (let i = 0; i < 50 && (await gw.readiness()).checks.redis !== 'ok'; i++) await new Promise((r) => setTimeout(r, 20));
+  });
+  afterAll(async () => gw.stop());
+
+  it('is alive and, with no XMPP role here, ready when Redis and the adapter are', async () => {
+    expect((await gw.http.inject({ url: '/healthz' })).json()).toEqual({ ok: true });
+    const ready = await gw.http.inject({ url: '/readyz' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toMatchObject({ ok: true, checks: { redis: 'ok', 'adapter:sms.localhost': 'ok' } });
+  });
+
+  it('exposes Prometheus metrics including job counts', async () => {
+    const res = await gw.http.inject({ url: '/metrics' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/text\/plain/);
+    expect(res.body).toMatch(/xgw_jobs\{queue="out\/sms.localhost",state="waiting"\} \d+/);
+    expect(res.body).toContain('# TYPE xgw_delivery_latency_seconds histogram');
+  });
+
+  it('keeps admin and sandbox routes behind the bearer token', async () => {
+    for (const url of ['/admin/queues', '/sandbox/sms.localhost/outbox']) {
+      expect((await gw.http.inject({ url })).statusCode).toBe(401);
+      expect((await gw.http.inject({ url, headers: { authorization: 'Bearer wrong-token-wrong-token' } })).statusCode).toBe(401);
+      expect((await gw.http.inject({ url, headers: auth })).statusCode).toBe(200);
+    }
+  });
+
+  it('injects inbound messages: queued once, duplicates acknowledged, unroutable refused with a reason', async () => {
+    const payload = { id: 'sbx-1', from: '+15551234567', to: '+15550001111', body: 'hi' };
+    const first = await gw.http.inject({ method: 'POST', url: '/sandbox/sms.localhost/inbound', headers: auth, payload });
+    expect(first.statusCode).toBe(202);
+    expect(first.json()).toMatchObject({ outcome: 'queued' });
+    const again = await gw.http.inject({ method: 'POST', url: '/sandbox/sms.localhost/inbound', headers: auth, payload });
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toMatchObject({ outcome: 'duplicate', jobId: first.json<{ jobId: string }>().jobId });
+    const lost = await gw.http.inject({
+      method: 'POST',
+      url: '/sandbox/sms.localhost/inbound',
+      headers: auth,
+      payload: { from: '+15551234567', to: '+15559999999', body: 'hi' },
+    });
+    expect(lost.statusCode).toBe(422);
+    expect(lost.json()).toMatchObject({ error: 'UNROUTABLE', message: expect.stringContaining('+15559999999') });
+  });
+
+  it('validates bodies with a 400 that says what is wrong', async () => {
+    const res = await gw.http.inject({ method: 'POST', url: '/sandbox/sms.localhost/inbound', headers: auth, payload: { from: 'x' } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json<{ message: string }>().message).toMatch(/must have required property/);
+    const status = await gw.http.inject({
+      method: 'POST',
+      url: '/sandbox/sms.localhost/inbound',
+      headers: auth,
+      payload: { status: 'delivered', id: '1-0' },
+    });
+    expect(status.statusCode).toBe(404);
+  });
+
+  it('lists queues and failed jobs for admins, 404 for unknown queues', async () => {
+    const queues = await gw.http.inject({ url: '/admin/queues', headers: auth });
+    expect(Object.keys(queues.json())).toEqual(['out/sms.localhost', 'in/sms.localhost']);
+    expect((await gw.http.inject({ url: '/admin/queues/out/sms.localhost/jobs', headers: auth })).json()).toEqual([]);
+    expect((await gw.http.inject({ url: '/admin/queues/out/nope.localhost/jobs', headers: auth })).statusCode).toBe(404);
+  });
+});
+
+describe('HTTP with Redis down', () => {
+  let gw: Gateway;
+  beforeAll(async () => {
+    gw = await gatewayWith('redis://127.0.0.1:1');
+  });
+  afterAll(async () => gw.stop());
+
+  it('reports not ready, naming Redis', async () => {
+    const res = await gw.http.inject({ url: '/readyz' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json<{ down: string[] }>().down).toEqual(expect.arrayContaining([expect.stringMatching(/^redis: not connected/)]));
+  });
+
+  it('answers inbound traffic with 503 and Retry-After, so the sender retries', async () => {
+    const res = await gw.http.inject({
+      method: 'POST',
+      url: '/sandbox/sms.localhost/inbound',
+      headers: auth,
+      payload: { from: '+15551234567', to: 'alice@localhost', body: 'hi' },
+    });
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['retry-after']).toBe('5');
+    expect(res.json()).toMatchObject({ error: 'QUEUE_UNAVAILABLE' });
+  });
+});

@@ -1,0 +1,230 @@
+/**
+ * The queue pipeline on a real Redis, without XMPP: producer dedupe, the
+ * delivery worker with the sandbox adapter (success, retries, permanent
+ * failures, expiry, rate limits), and the outcome jobs it leaves for the
+ * XMPP side.
+ */
+import type { Worker } from 'bullmq';
+import Fastify from 'fastify';
+import type { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SandboxAdapter } from '../../adapters/sandbox/index.js';
+import type { OutboundMessage } from '../../adapters/types.js';
+import { componentSchema, type ComponentConfig } from '../../src/config/schema.js';
+import { GatewayError } from '../../src/errors/registry.js';
+import { GatewayMetrics } from '../../src/metrics.js';
+import type { InboundJob } from '../../src/queue/jobs.js';
+import { QueueProducer } from '../../src/queue/producer.js';
+import { producerConnection, waitReady } from '../../src/queue/redis.js';
+import { outboundWorker } from '../../src/queue/workers.js';
+import { MessageMap } from '../../src/store/message-map.js';
+import { outbound } from '../contract/adapter-contract.js';
+import { ensureRedis, uniquePrefix } from '../helpers/redis.js';
+
+const DOMAIN = 'sms.pipeline.test';
+const logger = pino({ level: 'silent' });
+
+let url: string;
+let redis: Redis;
+let prefix: string;
+let producer: QueueProducer;
+let adapter: SandboxAdapter;
+let worker: Worker | undefined;
+let config: ComponentConfig;
+let metrics: GatewayMetrics;
+
+beforeAll(async () => {
+  url = await ensureRedis();
+});
+
+beforeEach(async () => {
+  prefix = uniquePrefix('pipeline');
+  redis = producerConnection(url);
+  await waitReady(redis, 5000);
+  producer = new QueueProducer(redis, prefix, [DOMAIN]);
+  metrics = new GatewayMetrics();
+  config = componentSchema.parse({
+    domain: DOMAIN,
+    secret: 's',
+    network: 'sms',
+    provider: 'sandbox',
+    retry: { initialDelayMs: 20, maxDelayMs: 50, maxAgeSeconds: 30 },
+  });
+  adapter = new SandboxAdapter(config);
+  const app = Fastify();
+  await adapter.start({
+    logger,
+    config,
+    publicUrl: 'http://127.0.0.1:1',
+    emitInbound: async () => ({ outcome: 'dropped', reason: 'not used here' }),
+    http: { webhooks: () => undefined, sandbox: () => undefined },
+    redis,
+    keyPrefix: `${prefix}:adapter:${DOMAIN}`,
+  });
+  await app.close();
+});
+
+afterEach(async () => {
+  await worker?.close();
+  worker = undefined;
+  await producer.close();
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
+});
+
+function startWorker(maxAgeMs = 30_000): void {
+  worker = outboundWorker(
+    { redisUrl: url, prefix, logger },
+    {
+      adapter,
+      messageMap: new MessageMap(redis, prefix),
+      enqueueInbound: (jobId, job) => producer.enqueueInbound(DOMAIN, jobId, job),
+      metrics,
+      logger,
+      backoff: { initialDelayMs: 20, maxDelayMs: 50 },
+      maxAgeMs,
+      shutdownSignal: new AbortController().signal,
+    },
+    4,
+  ) as unknown as Worker;
+}
+
+async function until<T>(fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function inboundJobs(): Promise<InboundJob[]> {
+  const q = producer.inboundQueue(DOMAIN);
+  const jobs = await q.getJobs(['waiting', 'delayed', 'active', 'completed', 'prioritized']);
+  return jobs.map((j) => j.data);
+}
+
+function message(body = 'hello', overrides: Partial<OutboundMessage> = {}): OutboundMessage {
+  return { ...outbound(DOMAIN, '+15551234567', body), ...overrides };
+}
+
+describe('producer', () => {
+  it('stores a job once per dedupe id', async () => {
+    const m = message();
+    expect(await producer.enqueueOutbound(m)).toBe('queued');
+    expect(await producer.enqueueOutbound(m)).toBe('duplicate');
+    expect((await producer.outboundQueue(DOMAIN).getJobCounts('waiting')).waiting).toBe(1);
+  });
+
+  it('answers QUEUE_UNAVAILABLE at once when Redis is unreachable', async () => {
+    const dead = producerConnection('redis://127.0.0.1:1');
+    dead.on('error', () => undefined);
+    const p = new QueueProducer(dead, prefix, [DOMAIN]);
+    const started = Date.now();
+    const err = await p.enqueueOutbound(message()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GatewayError);
+    expect((err as GatewayError).code).toBe('QUEUE_UNAVAILABLE');
+    expect(Date.now() - started).toBeLessThan(5000);
+    dead.disconnect();
+  });
+});
+
+describe('delivery worker', () => {
+  it('sends through the adapter, records the provider id and leaves a receipt outcome only when confirmed', async () => {
+    startWorker();
+    const m = message('first');
+    await producer.enqueueOutbound(m);
+    const [entry] = await until(async () => {
+      const box = await adapter.outbox();
+      return box.length > 0 ? box : undefined;
+    });
+    expect(entry).toMatchObject({ to: '+15551234567', body: 'first', attempt: 1 });
+    const ref = await until(() => new MessageMap(redis, prefix).get(DOMAIN, entry!.id));
+    expect(ref).toMatchObject({ outboundId: m.id, stanzaId: m.stanzaId, senderJid: m.senderJid });
+    // Sandbox without autoDeliver does not confirm delivery: no receipt yet.
+    expect(await inboundJobs()).toEqual([]);
+  });
+
+  it('retries transient failures and delivers exactly once', async () => {
+    await redis.hset(`${prefix}:adapter:${DOMAIN}:faults`, { mode: 'transient', retryAfterMs: '10' });
+    await redis.set(`${prefix}:adapter:${DOMAIN}:faults:remaining`, '3');
+    startWorker();
+    await producer.enqueueOutbound(message('flaky'));
+    const box = await until(async () => {
+      const b = await adapter.outbox();
+      return b.length > 0 ? b : undefined;
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await adapter.outbox()).map((e) => [e.body, e.attempt])).toEqual([['flaky', 4]]);
+    expect(box).toHaveLength(1);
+  });
+
+  it('turns a permanent failure into a failed outcome for the sender, without retrying', async () => {
+    await redis.hset(`${prefix}:adapter:${DOMAIN}:faults`, { mode: 'permanent', retryAfterMs: '10' });
+    startWorker();
+    const m = message('doomed');
+    await producer.enqueueOutbound(m);
+    const [outcome] = await until(async () => {
+      const jobs = await inboundJobs();
+      return jobs.length > 0 ? jobs : undefined;
+    });
+    expect(outcome).toMatchObject({
+      type: 'outcome',
+      status: 'failed',
+      code: 'DELIVERY_REJECTED',
+      ref: { outboundId: m.id, stanzaId: m.stanzaId, senderJid: m.senderJid },
+    });
+    expect(await adapter.outbox()).toEqual([]);
+  });
+
+  it('gives up on transient failures after the maximum age, saying why', async () => {
+    await redis.hset(`${prefix}:adapter:${DOMAIN}:faults`, { mode: 'transient', retryAfterMs: '10' });
+    startWorker(300);
+    await producer.enqueueOutbound(message('late'));
+    const [outcome] = await until(async () => {
+      const jobs = await inboundJobs();
+      return jobs.length > 0 ? jobs : undefined;
+    });
+    expect(outcome).toMatchObject({ type: 'outcome', status: 'failed', code: 'DELIVERY_EXPIRED' });
+    expect((outcome as { reason: string }).reason).toMatch(/attempts; last error: sandbox: simulated provider outage/);
+  });
+
+  it('waits out a rate limit without spending attempts', async () => {
+    await redis.hset(`${prefix}:adapter:${DOMAIN}:faults`, { mode: 'rate-limited', retryAfterMs: '150' });
+    await redis.set(`${prefix}:adapter:${DOMAIN}:faults:remaining`, '2');
+    startWorker();
+    const started = Date.now();
+    await producer.enqueueOutbound(message('patient'));
+    const [entry] = await until(async () => {
+      const b = await adapter.outbox();
+      return b.length > 0 ? b : undefined;
+    });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(entry?.attempt).toBe(1);
+  });
+
+  it('confirms delivery at once when the adapter says so (autoDeliver)', async () => {
+    const auto = new SandboxAdapter({ ...config, sandbox: { autoDeliver: true, outboxLimit: 10 } });
+    await auto.start({
+      logger,
+      config,
+      publicUrl: 'http://127.0.0.1:1',
+      emitInbound: async () => ({ outcome: 'dropped', reason: 'unused' }),
+      http: { webhooks: () => undefined, sandbox: () => undefined },
+      redis,
+      keyPrefix: `${prefix}:adapter:auto`,
+    });
+    adapter = auto;
+    startWorker();
+    const m = message('quick');
+    await producer.enqueueOutbound(m);
+    const [outcome] = await until(async () => {
+      const jobs = await inboundJobs();
+      return jobs.length > 0 ? jobs : undefined;
+    });
+    expect(outcome).toMatchObject({ type: 'outcome', status: 'delivered', ref: { stanzaId: m.stanzaId } });
+  });
+});
