@@ -1,0 +1,51 @@
+# shellcheck shell=bash
+# Sourced by scripts/test.sh and scripts/dev.sh: installs what the gateway's
+# tests and local stack need and the machine lacks. Debian/Ubuntu only.
+#
+#   install_system_packages   prosody and redis-server via apt-get, only if missing
+#   ensure_node_modules       npm ci when node_modules is missing or stale
+
+# Runs "$@" as root: directly when we are root, else through sudo when it exists.
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    echo "error: '$*' needs root and sudo is not installed; run it as root" >&2
+    return 1
+  fi
+}
+
+install_system_packages() {
+  local missing=()
+  command -v prosody >/dev/null 2>&1 || missing+=(prosody)
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  [ "${#missing[@]}" -eq 0 ] && return 0
+
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "error: missing ${missing[*]} and no apt-get here; install them with your package manager" >&2
+    return 1
+  fi
+  echo "==> installing ${missing[*]} (apt-get)"
+  as_root apt-get update
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+
+  # On a machine running systemd, Debian's prosody package starts its own
+  # service on 5222/5269/5347 with /etc/prosody's config. Tests and
+  # scripts/dev.sh start Prosody with their own config, so a service we just
+  # installed is only in the way of dev.sh's default ports: stop and disable it.
+  # (A prosody that was installed before is left alone.)
+  if [[ " ${missing[*]} " == *" prosody "* ]] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+    echo "==> disabling the prosody system service the package started (this project runs its own)"
+    as_root systemctl disable --now prosody >/dev/null 2>&1 || true
+  fi
+}
+
+# npm ci when node_modules is missing or older than package-lock.json.
+ensure_node_modules() {
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    echo "==> npm ci"
+    npm ci
+  fi
+}

@@ -1,0 +1,22 @@
+import { defineConfig } from 'vitest/config';
+
+// Test tiers (docs: https://vitest.dev/guide/projects):
+// - unit: pure code, fakes only;
+// - contract: the one suite every adapter passes;
+// - integration: real Redis (a unique key prefix per test);
+// - e2e: real Prosody + Redis + the built gateway; each file starts its own
+//   Prosody on its own free ports, so files may run in parallel.
+// Run one tier with `npx vitest run test/e2e` or `--project e2e`.
+export default defineConfig({
+  test: {
+    pool: 'forks',
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { extends: true, test: { name: 'contract', include: ['test/contract/**/*.test.ts'] } },
+      { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'] } },
+      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'] } },
+    ],
+  },
+});
