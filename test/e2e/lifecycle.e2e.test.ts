@@ -1,0 +1,145 @@
+/**
+ * The gateway process's life: a bad config stops it before it connects
+ * anywhere, a wrong secret is named in the log, Redis going away is told to
+ * senders and to /readyz, and SIGTERM drains and exits 0.
+ */
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, startGateway, type GatewayProcess } from '../helpers/gateway.js';
+import { startProsody, type ProsodyInstance } from '../helpers/prosody.js';
+import { ensureRedis, startPrivateRedis, uniquePrefix, type PrivateRedis } from '../helpers/redis.js';
+import { connectClient, xml, type TestClient } from '../helpers/xmpp-client.js';
+
+const SMS = 'sms.localhost';
+const CONTACT = `+15551234567@${SMS}`;
+
+function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['dist/src/main.js', ...args], { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('CLI', () => {
+  it('prints every config problem with its key path and exits 2 without connecting', async () => {
+    const file = join(tmpdir(), `xgw-bad-${process.pid}.yaml`);
+    await writeFile(
+      file,
+      `xmpp: { port: "\${XGW_TEST_PORT}", bogus: true }
+components:
+  - { domain: sms.localhost, secret: "\${XGW_TEST_UNSET_SECRET}", network: sms, provider: sandbox, concurrency: many }
+`,
+    );
+    const started = Date.now();
+    const { code, stderr, stdout } = await runCli(['--config', file], { XGW_TEST_PORT: '99999' });
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('xmpp: unknown key bogus');
+    expect(stderr).toContain('xmpp.port: Number must be less than or equal to 65535');
+    expect(stderr).toContain('components[0].secret: environment variable XGW_TEST_UNSET_SECRET is not set');
+    expect(stderr).toContain('components[0].concurrency: Expected number, received string');
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('reports a missing config file and validates a good one with --check', async () => {
+    const missing = await runCli(['--config', '/nonexistent/gateway.yaml']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read/);
+    const ok = await runCli(['--config', 'config/example.yaml', '--check'], {
+      GATEWAY_ADMIN_TOKEN: 'x'.repeat(20),
+      SMS_SECRET: 'a',
+      MAIL_SECRET: 'b',
+      HOOKS_SECRET: 'c',
+      TWILIO_AUTH_TOKEN: 'd',
+    });
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+  });
+});
+
+describe('process lifecycle', () => {
+  let prosody: ProsodyInstance;
+  let redis: PrivateRedis;
+  let gateway: GatewayProcess | undefined;
+  let alice: TestClient | undefined;
+
+  beforeAll(async () => {
+    prosody = await startProsody({
+      components: [{ domain: SMS, secret: 'right-secret' }],
+      users: [{ username: 'alice', password: 'pw' }],
+    });
+    redis = await startPrivateRedis({ appendonly: true });
+  });
+
+  afterAll(async () => {
+    await alice?.stop();
+    await gateway?.kill();
+    await prosody?.stop();
+    await redis?.stop();
+  });
+
+  it('names the domain and the config key when the server rejects the secret, and keeps retrying', async () => {
+    const wrong = await startGateway({
+      componentPort: prosody.componentPort,
+      redisUrl: await ensureRedis(),
+      redisPrefix: uniquePrefix('secret'),
+      components: [{ domain: SMS, secret: 'wrong-secret', network: 'sms' }],
+    });
+    try {
+      const line = await wrong.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('configuration error for component'));
+      expect(line).toMatchObject({ level: 50, domain: SMS, key: 'components[0].secret', condition: 'not-authorized' });
+      await wrong.waitForLog((l) => l.msg === 'reconnecting to XMPP server' && Number(l.attempt) >= 2);
+      expect((await fetch(`${wrong.httpUrl}/readyz`)).status).toBe(503);
+    } finally {
+      await wrong.kill();
+    }
+  });
+
+  it('tells senders to wait while Redis is down, and recovers when it is back', async () => {
+    gateway = await startGateway({
+      componentPort: prosody.componentPort,
+      redisUrl: redis.url,
+      redisPrefix: uniquePrefix('redis-down'),
+      components: [{ domain: SMS, secret: 'right-secret', network: 'sms' }],
+    });
+    await gateway.waitReady();
+    alice = await connectClient({ port: prosody.c2sPort, domain: 'localhost', username: 'alice', password: 'pw' });
+
+    await redis.kill();
+    await eventually(async () => {
+      const res = await fetch(`${gateway!.httpUrl}/readyz`);
+      const body = (await res.json()) as { down?: string[] };
+      return res.status === 503 && body.down?.some((d) => d.startsWith('redis')) ? true : undefined;
+    }, 10_000, 'readyz naming redis');
+
+    await alice.send(xml('message', { type: 'chat', to: CONTACT, id: 'during-outage' }, xml('body', {}, 'hello?')));
+    const error = await alice.waitFor((el) => el.attrs.type === 'error' && el.attrs.id === 'during-outage', 10_000);
+    expect(error.getChild('error')?.attrs.type).toBe('wait');
+    expect(error.getChild('error')?.getChild('resource-constraint')).toBeDefined();
+
+    await redis.start();
+    await gateway.waitReady(20_000);
+    await alice.send(xml('message', { type: 'chat', to: CONTACT, id: 'after-outage' }, xml('body', {}, 'back again')));
+    await eventually(async () => {
+      const box = (await gateway!.api<Array<{ body: string }>>('GET', `/sandbox/${SMS}/outbox`)).body;
+      return box.some((e) => e.body === 'back again') ? true : undefined;
+    }, 20_000, 'delivery after Redis came back');
+  });
+
+  it('drains on SIGTERM: closes the stream and exits 0', async () => {
+    const gw = gateway!;
+    const code = await gw.stop();
+    expect(code).toBe(0);
+    const messages = gw.logs().map((l) => l.msg);
+    expect(messages).toContain('shutting down: refusing new messages, finishing deliveries in flight');
+    expect(messages).toContain('gateway stopped');
+    gateway = undefined;
+  });
+});

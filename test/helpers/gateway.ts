@@ -1,0 +1,162 @@
+/**
+ * Runs the built gateway (`node dist/src/main.js --config FILE`) as a child
+ * process against a test's own Prosody and Redis, and talks to it over HTTP
+ * the way an admin or a provider would.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { guardChild, isRunning, removeOnExit, stopChild } from './child-guard.js';
+import { freePort } from './ports.js';
+
+export const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
+const MAIN = join(process.cwd(), 'dist', 'src', 'main.js');
+
+export interface GatewayComponent {
+  domain: string;
+  secret: string;
+  network: 'sms' | 'email' | 'webhook';
+  /** Extra YAML keys for this component, e.g. `numbers: { "+15550001111": alice@localhost }`. */
+  extra?: string;
+}
+
+export interface GatewayProcess {
+  httpUrl: string;
+  configPath: string;
+  /** Exit code once exited, else null. */
+  exitCode(): number | null;
+  /** Everything the process printed (pino JSON lines). */
+  output(): string;
+  /** Parsed log lines. */
+  logs(): Array<Record<string, unknown>>;
+  /** Resolves when a log line matches. */
+  waitForLog(pred: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** Polls /readyz until every check is ok. */
+  waitReady(timeoutMs?: number): Promise<void>;
+  /** SIGTERM; resolves with the exit code. */
+  stop(): Promise<number | null>;
+  kill(): Promise<void>;
+  /** Authenticated JSON call to the gateway's HTTP API. */
+  api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
+}
+
+export interface GatewayOptions {
+  componentPort: number;
+  redisUrl: string;
+  redisPrefix: string;
+  components: GatewayComponent[];
+  /** Extra top-level YAML appended to the config. */
+  extraYaml?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function writeGatewayConfig(opts: GatewayOptions, httpPort: number): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'xgw-gateway-'));
+  removeOnExit(dir);
+  const components = opts.components
+    .map(
+      (c) =>
+        `  - domain: ${c.domain}\n    secret: ${c.secret}\n    network: ${c.network}\n    provider: sandbox\n` +
+        (c.extra ? `    ${c.extra}\n` : ''),
+    )
+    .join('');
+  const yaml = `xmpp: { host: 127.0.0.1, port: ${opts.componentPort}, reconnectInitialMs: 200, reconnectMaxMs: 1000 }
+redis: { url: "${opts.redisUrl}", prefix: ${opts.redisPrefix} }
+http: { host: 127.0.0.1, port: ${httpPort}, publicUrl: "http://127.0.0.1:${httpPort}", adminToken: ${ADMIN_TOKEN} }
+log: { level: debug }
+shutdown: { timeoutMs: 5000 }
+components:
+${components}${opts.extraYaml ?? ''}`;
+  const path = join(dir, 'gateway.yaml');
+  await writeFile(path, yaml);
+  return path;
+}
+
+export async function startGateway(opts: GatewayOptions): Promise<GatewayProcess> {
+  const httpPort = await freePort();
+  const configPath = await writeGatewayConfig(opts, httpPort);
+  const httpUrl = `http://127.0.0.1:${httpPort}`;
+  let output = '';
+  const child: ChildProcess = spawn(process.execPath, [MAIN, '--config', configPath], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...opts.env },
+  });
+  guardChild(child);
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString('utf8')));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString('utf8')));
+
+  const logs = () =>
+    output
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+  const gw: GatewayProcess = {
+    httpUrl,
+    configPath,
+    exitCode: () => child.exitCode,
+    output: () => output,
+    logs,
+    async waitForLog(pred, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const hit = logs().find(pred);
+        if (hit) return hit;
+        if (Date.now() > deadline) throw new Error(`no matching log line within ${timeoutMs} ms; output:\n${output.slice(-4000)}`);
+        await sleep(50);
+      }
+    },
+    async waitReady(timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      let last = '';
+      for (;;) {
+        if (!isRunning(child)) throw new Error(`gateway exited (${child.exitCode}):\n${output.slice(-4000)}`);
+        try {
+          const res = await fetch(`${httpUrl}/readyz`);
+          last = await res.text();
+          if (res.status === 200) return;
+        } catch (err) {
+          last = String(err);
+        }
+        if (Date.now() > deadline) throw new Error(`gateway not ready within ${timeoutMs} ms: ${last}\n${output.slice(-4000)}`);
+        await sleep(100);
+      }
+    },
+    async stop() {
+      await stopChild(child, 'SIGTERM', 15_000);
+      return child.exitCode;
+    },
+    async kill() {
+      await stopChild(child, 'SIGKILL');
+    },
+    async api<T>(method: string, path: string, body?: unknown) {
+      const res = await fetch(`${httpUrl}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${ADMIN_TOKEN}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await res.text();
+      return { status: res.status, body: (text === '' ? undefined : JSON.parse(text)) as T };
+    },
+  };
+  return gw;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls `fn` until it returns a value other than undefined. */
+export async function eventually<T>(fn: () => Promise<T | undefined>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
