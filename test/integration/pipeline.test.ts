@@ -5,7 +5,6 @@
  * XMPP side.
  */
 import type { Worker } from 'bullmq';
-import Fastify from 'fastify';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -51,19 +50,23 @@ beforeEach(async () => {
     provider: 'sandbox',
     retry: { initialDelayMs: 20, maxDelayMs: 50, maxAgeSeconds: 30 },
   });
-  adapter = new SandboxAdapter(config);
-  const app = Fastify();
-  await adapter.start({
+  adapter = await startedSandbox(config, `${prefix}:adapter:${DOMAIN}`);
+});
+
+/** A sandbox adapter started without HTTP routes (faults are set in Redis directly). */
+async function startedSandbox(c: ComponentConfig, keyPrefix: string): Promise<SandboxAdapter> {
+  const sandbox = new SandboxAdapter(c);
+  await sandbox.start({
     logger,
-    config,
+    config: c,
     publicUrl: 'http://127.0.0.1:1',
     emitInbound: async () => ({ outcome: 'dropped', reason: 'not used here' }),
     http: { webhooks: () => undefined, sandbox: () => undefined },
     redis,
-    keyPrefix: `${prefix}:adapter:${DOMAIN}`,
+    keyPrefix,
   });
-  await app.close();
-});
+  return sandbox;
+}
 
 afterEach(async () => {
   await worker?.close();
@@ -207,17 +210,7 @@ describe('delivery worker', () => {
   });
 
   it('confirms delivery at once when the adapter says so (autoDeliver)', async () => {
-    const auto = new SandboxAdapter({ ...config, sandbox: { autoDeliver: true, outboxLimit: 10 } });
-    await auto.start({
-      logger,
-      config,
-      publicUrl: 'http://127.0.0.1:1',
-      emitInbound: async () => ({ outcome: 'dropped', reason: 'unused' }),
-      http: { webhooks: () => undefined, sandbox: () => undefined },
-      redis,
-      keyPrefix: `${prefix}:adapter:auto`,
-    });
-    adapter = auto;
+    adapter = await startedSandbox({ ...config, sandbox: { autoDeliver: true, outboxLimit: 10 } }, `${prefix}:adapter:auto`);
     startWorker();
     const m = message('quick');
     await producer.enqueueOutbound(m);

@@ -11,6 +11,13 @@ export interface AdminDeps {
   queues(): Map<string, Queue>;
 }
 
+/** `/queues/:direction/:domain/...` names the queue `<direction>/<domain>`. */
+const queueParams = {
+  type: 'object',
+  required: ['direction', 'domain'],
+  properties: { direction: { enum: ['in', 'out'] }, domain: { type: 'string' } },
+} as const;
+
 const STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'paused', 'prioritized'] as const;
 type State = (typeof STATES)[number];
 
@@ -32,11 +39,7 @@ export function adminRoutes(deps: AdminDeps): FastifyPluginAsync {
       '/queues/:direction/:domain/jobs',
       {
         schema: {
-          params: {
-            type: 'object',
-            required: ['direction', 'domain'],
-            properties: { direction: { enum: ['in', 'out'] }, domain: { type: 'string' } },
-          },
+          params: queueParams,
           querystring: {
             type: 'object',
             properties: { state: { enum: STATES, default: 'failed' }, limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
@@ -61,11 +64,7 @@ export function adminRoutes(deps: AdminDeps): FastifyPluginAsync {
       '/queues/:direction/:domain/retry',
       {
         schema: {
-          params: {
-            type: 'object',
-            required: ['direction', 'domain'],
-            properties: { direction: { enum: ['in', 'out'] }, domain: { type: 'string' } },
-          },
+          params: queueParams,
         },
       },
       async (req) => {
