@@ -17,7 +17,13 @@ export interface GatewayComponent {
   domain: string;
   secret: string;
   network: 'sms' | 'email' | 'webhook';
-  /** Extra YAML keys for this component, e.g. `numbers: { "+15550001111": alice@localhost }`. */
+  /** Default `sandbox`. */
+  provider?: string;
+  /**
+   * Extra YAML for this component, as lines indented by 4 spaces in the
+   * output, e.g. `numbers: { "+15550001111": alice@localhost }` or a
+   * multi-line provider section.
+   */
   extra?: string;
 }
 
@@ -57,8 +63,8 @@ export async function writeGatewayConfig(opts: GatewayOptions, httpPort: number)
   const components = opts.components
     .map(
       (c) =>
-        `  - domain: ${c.domain}\n    secret: ${c.secret}\n    network: ${c.network}\n    provider: sandbox\n` +
-        (c.extra ? `    ${c.extra}\n` : ''),
+        `  - domain: ${c.domain}\n    secret: ${c.secret}\n    network: ${c.network}\n    provider: ${c.provider ?? 'sandbox'}\n` +
+        (c.extra ? `${c.extra.split('\n').map((line) => `    ${line}`).join('\n')}\n` : ''),
     )
     .join('');
   const yaml = `xmpp: { host: 127.0.0.1, port: ${opts.componentPort}, reconnectInitialMs: 200, reconnectMaxMs: 1000 }
