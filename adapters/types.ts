@@ -22,6 +22,12 @@ export interface OutboundMessage {
   contactJid: string;
   /** Canonical foreign address, e.g. `+15551234567`, `bob@example.net`, `deploy`. */
   to: string;
+  /**
+   * The sender's own address on the network: their gateway number (sms) or
+   * gateway mail address, resolved when the message was accepted. Absent where
+   * the network has none for them (sandbox, webhooks).
+   */
+  from?: string;
   body: string;
   /** XEP-0066 out-of-band URLs (MMS media, attachments). */
   mediaUrls: string[];

@@ -1,28 +1,21 @@
 /**
  * buildGateway(deps) -> { start, stop }: wires config, Redis, adapters,
- * component connections, workers and HTTP. No I/O happens at import or build
- * time; `start()` connects, `stop()` drains and closes.
+ * component connections, workers and HTTP. Building does no I/O; `start()`
+ * connects, `stop()` drains and closes.
  */
 import type { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { GatewayError } from './errors/registry.js';
 import type { Logger } from 'pino';
-import { createAdapter } from '../adapters/registry.js';
-import type { Adapter, HttpRegistrar } from '../adapters/types.js';
-import { addressCodec } from './addressing/index.js';
-import { InboundBridge } from './bridge/inbound.js';
-import { OutboundBridge } from './bridge/outbound.js';
-import { ComponentConnection } from './component/connection.js';
-import { registerRoutes } from './component/router.js';
-import { DEFAULT_MAX_AGE_SECONDS, type ComponentConfig, type GatewayConfig } from './config/schema.js';
-import { buildServer, type GatewayServer } from './http/server.js';
+import type { HttpRegistrar } from '../adapters/types.js';
+import { assembleComponent, type ComponentParts } from './assembly.js';
+import { DEFAULT_MAX_AGE_SECONDS, type GatewayConfig } from './config/schema.js';
+import { GatewayError } from './errors/registry.js';
 import type { ReadinessReport } from './http/plugins/health.js';
+import { buildServer, type GatewayServer } from './http/server.js';
 import { GatewayMetrics } from './metrics.js';
 import { QueueProducer } from './queue/producer.js';
 import { producerConnection } from './queue/redis.js';
 import { inboundWorker, outboundWorker } from './queue/workers.js';
 import { MessageMap } from './store/message-map.js';
-import { SOFTWARE } from './version.js';
 
 /** Which parts this process runs. Several processes can share the work: one holds the XMPP connections, any number deliver. */
 export interface Roles {
@@ -48,96 +41,53 @@ export interface Gateway {
   httpAddress(): string | undefined;
 }
 
-interface Storage {
-  redis: Redis;
-  producer: QueueProducer;
-  messageMap: MessageMap;
-}
-
-interface ComponentParts {
-  config: ComponentConfig;
-  adapter: Adapter;
-  inbound: InboundBridge;
-  outbound: OutboundBridge;
-  connection: ComponentConnection | undefined;
-}
+const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'paused', 'prioritized'] as const;
 
 export function buildGateway(deps: GatewayDeps): Gateway {
   const { config, logger } = deps;
   const roles = deps.roles ?? { component: true, worker: true };
   const domains = config.components.map((c) => c.domain);
-  // Redis connections are opened by start(), not here: building does no I/O.
-  let storage: Storage | undefined;
-  const store = (): Storage => {
-    if (storage === undefined) throw new GatewayError('SERVICE_UNAVAILABLE', 'the gateway is not started');
-    return storage;
+  // Connects in start(); stores only hold the handle until then.
+  const redis = producerConnection(config.redis.url, { lazyConnect: true });
+  const messageMap = new MessageMap(redis, config.redis.prefix);
+  // BullMQ queues connect as soon as they exist, so they are made in start().
+  let producer: QueueProducer | undefined;
+  const queues = (): QueueProducer => {
+    if (producer === undefined) throw new GatewayError('SERVICE_UNAVAILABLE', 'the gateway is not started');
+    return producer;
   };
   const metrics = new GatewayMetrics({
     jobCounts: async () =>
-      Promise.all(
-        [...allQueues().entries()].map(async ([queue, q]) => ({
-          queue,
-          counts: await q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'paused', 'prioritized'),
-        })),
-      ),
+      Promise.all([...allQueues().entries()].map(async ([queue, q]) => ({ queue, counts: await q.getJobCounts(...JOB_STATES) }))),
   });
   const shutdown = new AbortController();
   let draining = false;
 
-  const parts: ComponentParts[] = config.components.map((c) => {
-    const codec = addressCodec(c.network, c.defaultRegion === undefined ? {} : { defaultRegion: c.defaultRegion });
-    const adapter = createAdapter(c);
-    const inbound = new InboundBridge(c, codec, (jobId, job) => store().producer.enqueueInbound(c.domain, jobId, job));
-    const outbound = new OutboundBridge(c, codec, (m) => store().producer.enqueueOutbound(m));
-    let connection: ComponentConnection | undefined;
-    if (roles.component) {
-      const index = config.components.indexOf(c);
-      connection = new ComponentConnection({
-        host: config.xmpp.host,
-        port: config.xmpp.port,
-        domain: c.domain,
-        secret: c.secret,
-        secretPath: `components[${index}].secret`,
-        keepaliveSeconds: config.xmpp.keepaliveSeconds,
-        backoff: { initialDelayMs: config.xmpp.reconnectInitialMs, maxDelayMs: config.xmpp.reconnectMaxMs },
-        logger,
-      });
-      const conn = connection;
-      conn.on('online', () => metrics.xmppConnected.set({ domain: c.domain }, 1));
-      conn.on('offline', () => metrics.xmppConnected.set({ domain: c.domain }, 0));
-      metrics.xmppConnected.set({ domain: c.domain }, 0);
-      registerRoutes({
-        domain: c.domain,
-        network: c.network,
-        codec,
-        connection: conn,
-        outbound,
-        metrics,
-        logger,
-        software: SOFTWARE,
-        isDraining: () => draining,
-      });
-    }
-    return { config: c, adapter, inbound, outbound, connection };
-  });
+  const parts: ComponentParts[] = config.components.map((c, index) =>
+    assembleComponent(c, index, {
+      config,
+      redis,
+      logger,
+      metrics,
+      withConnection: roles.component,
+      enqueueOutbound: (m) => queues().enqueueOutbound(m),
+      enqueueInbound: (domain) => (jobId, job) => queues().enqueueInbound(domain, jobId, job),
+      isDraining: () => draining,
+    }),
+  );
 
   function allQueues(): Map<string, Queue> {
     const m = new Map<string, Queue>();
-    if (storage === undefined) return m;
-    const { producer } = storage;
+    if (producer === undefined) return m;
     for (const d of domains) {
-      const out = producer.outboundQueue(d) as unknown as Queue;
-      const inb = producer.inboundQueue(d) as unknown as Queue;
-      m.set(out.name, out);
-      m.set(inb.name, inb);
+      for (const q of [producer.outboundQueue(d), producer.inboundQueue(d)] as unknown as Queue[]) m.set(q.name, q);
     }
     return m;
   }
 
   async function readiness(): Promise<ReadinessReport> {
     const checks: Record<string, string> = {};
-    const status = storage?.redis.status ?? 'not started';
-    checks.redis = status === 'ready' ? 'ok' : `not connected (${status})`;
+    checks.redis = redis.status === 'ready' ? 'ok' : `not connected (${redis.status})`;
     for (const p of parts) {
       if (p.connection) checks[`xmpp:${p.config.domain}`] = p.connection.isOnline() ? 'ok' : 'not connected';
       const h = await p.adapter.health().catch((err: unknown) => ({ ok: false, detail: String(err) }));
@@ -158,23 +108,26 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   const workers: Worker[] = [];
   const base = { redisUrl: config.redis.url, prefix: config.redis.prefix, logger };
 
-  async function start(): Promise<void> {
-    const redis = producerConnection(config.redis.url);
-    let lastRedisError = '';
+  function connectRedis(): void {
+    let lastError = '';
     redis.on('error', (err: Error) => {
-      if (err.message !== lastRedisError) logger.error({ err: err.message }, 'Redis connection error; retrying');
-      lastRedisError = err.message;
+      if (err.message !== lastError) logger.error({ err: err.message }, 'Redis connection error; retrying');
+      lastError = err.message;
     });
     redis.on('ready', () => {
-      if (lastRedisError !== '') logger.info('Redis connection restored');
-      lastRedisError = '';
+      if (lastError !== '') logger.info('Redis connection restored');
+      lastError = '';
+      // Config number assignments win over what Redis holds; applied on every (re)connect.
+      for (const p of parts) {
+        p.numbers?.applyConfig().catch((err: unknown) => logger.error({ domain: p.config.domain, err }, 'could not apply configured numbers'));
+      }
     });
-    storage = {
-      redis,
-      producer: new QueueProducer(redis, config.redis.prefix, domains),
-      messageMap: new MessageMap(redis, config.redis.prefix),
-    };
-    const { producer, messageMap } = storage;
+    redis.connect().catch(() => undefined); // failures arrive as 'error' events and ioredis keeps retrying
+  }
+
+  async function start(): Promise<void> {
+    connectRedis();
+    producer = new QueueProducer(redis, config.redis.prefix, domains);
     for (const p of parts) {
       const registrar: HttpRegistrar = {
         webhooks: (plugin) => http.registerAdapterRoutes({ domain: p.config.domain, scope: 'webhooks', plugin }),
@@ -198,22 +151,22 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     await http.listen({ host: config.http.host, port: config.http.port });
     for (const p of parts) {
       if (roles.worker) {
-        workers.push(
-          outboundWorker(
-            base,
-            {
-              adapter: p.adapter,
-              messageMap,
-              enqueueInbound: (jobId, job) => producer.enqueueInbound(p.config.domain, jobId, job),
-              metrics,
-              logger,
-              backoff: { initialDelayMs: p.config.retry.initialDelayMs, maxDelayMs: p.config.retry.maxDelayMs },
-              maxAgeMs: 1000 * (p.config.retry.maxAgeSeconds ?? DEFAULT_MAX_AGE_SECONDS[p.config.network]),
-              shutdownSignal: shutdown.signal,
-            },
-            p.config.concurrency,
-          ) as unknown as Worker,
+        const worker = outboundWorker(
+          base,
+          {
+            adapter: p.adapter,
+            messageMap,
+            enqueueInbound: (jobId, job) => queues().enqueueInbound(p.config.domain, jobId, job),
+            metrics,
+            logger,
+            backoff: { initialDelayMs: p.config.retry.initialDelayMs, maxDelayMs: p.config.retry.maxDelayMs },
+            maxAgeMs: 1000 * (p.config.retry.maxAgeSeconds ?? DEFAULT_MAX_AGE_SECONDS[p.config.network]),
+            shutdownSignal: shutdown.signal,
+            ...(p.pacer ? { pacer: p.pacer } : {}),
+          },
+          p.config.concurrency,
         );
+        workers.push(worker as unknown as Worker);
       }
       if (p.connection) {
         workers.push(inboundWorker(base, { connection: p.connection, messageMap, metrics, logger }, 20) as unknown as Worker);
@@ -245,10 +198,8 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     }
     await Promise.all(parts.map((p) => p.connection?.stop()));
     await Promise.all(parts.map((p) => p.adapter.stop().catch((err: unknown) => logger.warn({ err }, 'adapter stop failed'))));
-    if (storage) {
-      await storage.producer.close().catch(() => undefined);
-      storage.redis.disconnect();
-    }
+    await producer?.close().catch(() => undefined);
+    redis.disconnect();
     logger.info('gateway stopped');
   }
 

@@ -55,6 +55,13 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly smsSegments = new Counter({
+    name: 'xgw_sms_segments_total',
+    help: 'SMS segments accepted for sending, by domain and encoding (gsm7, ucs2).',
+    labelNames: ['domain', 'encoding'] as const,
+    registers: [this.registry],
+  });
+
   readonly inbound = new Counter({
     name: 'xgw_inbound_events_total',
     help: 'Events from the foreign network, by domain, kind and outcome (queued, duplicate, dropped).',

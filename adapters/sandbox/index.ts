@@ -78,17 +78,10 @@ export class SandboxAdapter implements Adapter {
   readonly componentDomain: string;
   private ctx: AdapterContext | undefined;
   private faults: SandboxFaults | undefined;
-  private readonly senderAddress: Map<string, string>;
 
   constructor(private readonly config: ComponentConfig) {
     this.network = config.network;
     this.componentDomain = config.domain;
-    this.senderAddress = new Map(
-      [...Object.entries(config.numbers), ...Object.entries(config.addresses)].map(([address, owner]) => [
-        owner.toLowerCase(),
-        address,
-      ]),
-    );
   }
 
   private get redis(): Redis {
@@ -119,7 +112,7 @@ export class SandboxAdapter implements Adapter {
     await this.faults?.apply();
     const senderBare = message.senderJid.split('/')[0] ?? message.senderJid;
     const entry: Omit<OutboxEntry, 'id'> = {
-      from: this.senderAddress.get(senderBare.toLowerCase()) ?? senderBare,
+      from: message.from ?? senderBare,
       to: message.to,
       body: message.body,
       mediaUrls: message.mediaUrls,

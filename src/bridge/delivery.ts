@@ -3,7 +3,7 @@
  * process. Its verdict for the sender (receipt or error) goes through the
  * inbound queue to whichever process holds the XMPP connection.
  */
-import { Worker, type Job } from 'bullmq';
+import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Adapter, OutboundMessage } from '../../adapters/types.js';
 import { GatewayError, asGatewayError } from '../errors/registry.js';
@@ -11,6 +11,7 @@ import type { GatewayMetrics } from '../metrics.js';
 import type { MessageRef, OutcomeJob } from '../queue/jobs.js';
 import type { InboundEnqueue } from './inbound.js';
 import { backoffDelay, expiresBeforeRetry, type BackoffPolicy } from '../queue/retry.js';
+import type { NumberPacer } from '../store/limits.js';
 import type { MessageMap } from '../store/message-map.js';
 
 export interface DeliveryDeps {
@@ -25,6 +26,8 @@ export interface DeliveryDeps {
   shutdownSignal: AbortSignal;
   /** Per attempt. */
   sendTimeoutMs?: number;
+  /** sms: at most N sends per second from one gateway number. */
+  pacer?: NumberPacer;
 }
 
 export type DeliveryResult = { sent: string } | { failed: string };
@@ -52,8 +55,16 @@ export function deliveryProcessor(deps: DeliveryDeps, worker: () => Worker) {
     return { failed: err.code };
   }
 
-  return async function processDelivery(job: Job<OutboundMessage>): Promise<DeliveryResult> {
+  return async function processDelivery(job: Job<OutboundMessage>, token?: string): Promise<DeliveryResult> {
     const m = job.data;
+    if (deps.pacer !== undefined && m.from !== undefined) {
+      const waitMs = await deps.pacer.wait(m.from);
+      if (waitMs > 0) {
+        // Not this number's turn yet: back to the delayed set without spending an attempt.
+        await job.moveToDelayed(Date.now() + waitMs, token);
+        throw new DelayedError();
+      }
+    }
     const attempt = job.attemptsMade + 1;
     const signal = AbortSignal.any([deps.shutdownSignal, AbortSignal.timeout(deps.sendTimeoutMs ?? 30_000)]);
     try {

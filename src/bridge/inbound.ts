@@ -9,6 +9,7 @@ import type { ComponentConfig } from '../config/schema.js';
 import type { InboundJob } from '../queue/jobs.js';
 import { stableId } from '../queue/names.js';
 import type { EnqueueOutcome } from '../queue/producer.js';
+import type { NumberStore } from '../store/numbers.js';
 import { accessRules, isAllowed } from './access.js';
 
 export type InboundEnqueue = (jobId: string, job: InboundJob) => Promise<EnqueueOutcome>;
@@ -22,12 +23,13 @@ export class InboundBridge {
     config: ComponentConfig,
     private readonly codec: AddressCodec,
     private readonly enqueue: InboundEnqueue,
+    private readonly numbers?: NumberStore,
   ) {
     this.componentDomain = config.domain;
     this.rules = accessRules(config.domain, config.allow);
-    this.owners = new Map(
-      [...Object.entries(config.numbers), ...Object.entries(config.addresses)].map(([k, v]) => [k.toLowerCase(), v]),
-    );
+    // With a number store, number ownership is read from Redis (config numbers are written there at start).
+    const fixed = numbers === undefined ? { ...config.numbers, ...config.addresses } : config.addresses;
+    this.owners = new Map(Object.entries(fixed).map(([k, v]) => [k.toLowerCase(), v]));
   }
 
   /**
@@ -35,7 +37,9 @@ export class InboundBridge {
    * address, or a local JID named directly (as the sandbox allows) when that
    * user may use this component.
    */
-  resolveRecipient(to: string): string | undefined {
+  async resolveRecipient(to: string): Promise<string | undefined> {
+    const owned = await this.numbers?.ownerOf(to.trim());
+    if (owned !== undefined) return owned;
     const owner = this.owners.get(to.trim().toLowerCase());
     if (owner !== undefined) return owner;
     const jid = to.trim().toLowerCase();
@@ -55,7 +59,7 @@ export class InboundBridge {
       };
       return { outcome: await this.enqueue(jobId, job), jobId };
     }
-    const recipient = this.resolveRecipient(event.to);
+    const recipient = await this.resolveRecipient(event.to);
     if (recipient === undefined) return { outcome: 'dropped', reason: `nobody receives messages for ${event.to}` };
     const from = this.codec.toLocalpart(event.from);
     if (!from.ok) return { outcome: 'dropped', reason: `sender ${JSON.stringify(event.from)}: ${from.reason}` };

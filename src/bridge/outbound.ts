@@ -10,6 +10,7 @@ import { DEFAULT_MAX_BODY } from '../config/schema.js';
 import { GatewayError } from '../errors/registry.js';
 import { outboundJobId } from '../queue/names.js';
 import type { EnqueueOutcome } from '../queue/producer.js';
+import type { DailyCap } from '../store/limits.js';
 import { accessRules, isAllowed } from './access.js';
 
 /** What the router extracts from a `<message>` to a contact. */
@@ -22,6 +23,18 @@ export interface OutboundRequest {
   receiptRequested: boolean;
 }
 
+/** Network-specific rules applied before a message is stored. */
+export interface OutboundPolicy {
+  /** The sender's own address on the network (their gateway number), if they have one. */
+  senderAddress?(senderBareJid: string): Promise<string | undefined>;
+  /** Refuse senders without an address: a real SMS provider needs a From number. */
+  requireSenderAddress?: boolean;
+  /** Extra body rules (SMS segments); throws GatewayError. Returns facts to log. */
+  checkBody?(body: string): Record<string, unknown>;
+  /** Per-user daily cap. */
+  dailyCap?: DailyCap;
+}
+
 export class OutboundBridge {
   readonly componentDomain: string;
   readonly network: Network;
@@ -32,6 +45,7 @@ export class OutboundBridge {
     config: ComponentConfig,
     private readonly codec: AddressCodec,
     private readonly enqueue: (m: OutboundMessage) => Promise<EnqueueOutcome>,
+    private readonly policy: OutboundPolicy = {},
   ) {
     this.componentDomain = config.domain;
     this.network = config.network;
@@ -40,7 +54,10 @@ export class OutboundBridge {
   }
 
   /** Validates and stores; throws GatewayError with a user-facing message when the message cannot go. */
-  async accept(req: OutboundRequest, now = Date.now()): Promise<{ message: OutboundMessage; outcome: EnqueueOutcome }> {
+  async accept(
+    req: OutboundRequest,
+    now = Date.now(),
+  ): Promise<{ message: OutboundMessage; outcome: EnqueueOutcome; facts: Record<string, unknown> }> {
     const senderBare = bare(req.senderJid);
     if (!isAllowed(senderBare, this.rules)) {
       throw new GatewayError('SENDER_FORBIDDEN', `${senderBare} is not allowed to use ${this.componentDomain}`);
@@ -57,6 +74,21 @@ export class OutboundBridge {
         `the message is ${length} characters long; ${this.componentDomain} accepts at most ${this.maxBody}`,
       );
     }
+    const facts = this.policy.checkBody?.(req.body) ?? {};
+    const from = await this.policy.senderAddress?.(senderBare);
+    if (from === undefined && this.policy.requireSenderAddress) {
+      throw new GatewayError(
+        'REGISTRATION_REQUIRED',
+        `you have no number on ${this.componentDomain}: register one (in-band registration) or ask the administrator`,
+      );
+    }
+    const cap = this.policy.dailyCap;
+    if (cap !== undefined && !(await cap.take(senderBare, now))) {
+      throw new GatewayError(
+        'LIMIT_EXCEEDED',
+        `you have sent ${cap.limit} messages today, the daily limit on ${this.componentDomain}; it resets at 00:00 UTC`,
+      );
+    }
     const contactJid = joinJid(address.localpart, this.componentDomain);
     const message: OutboundMessage = {
       id: outboundJobId(senderBare, contactJid, req.stanzaId),
@@ -64,13 +96,23 @@ export class OutboundBridge {
       senderJid: req.senderJid,
       contactJid,
       to: address.address,
+      ...(from === undefined ? {} : { from }),
       body: req.body,
       mediaUrls: req.mediaUrls,
       stanzaId: req.stanzaId,
       receiptRequested: req.receiptRequested && req.stanzaId !== '',
       acceptedAt: now,
     };
-    return { message, outcome: await this.enqueue(message) };
+    let outcome: EnqueueOutcome;
+    try {
+      outcome = await this.enqueue(message);
+    } catch (err) {
+      await cap?.giveBack(senderBare, now).catch(() => undefined);
+      throw err;
+    }
+    // A retransmitted stanza was counted once already.
+    if (outcome === 'duplicate') await cap?.giveBack(senderBare, now).catch(() => undefined);
+    return { message, outcome, facts };
   }
 }
 

@@ -5,6 +5,7 @@ import type { Network } from '../../adapters/types.js';
 import type { AddressCodec } from '../addressing/index.js';
 import type { OutboundBridge } from '../bridge/outbound.js';
 import type { GatewayMetrics } from '../metrics.js';
+import type { NumberStore } from '../store/numbers.js';
 import type { ComponentConnection } from './connection.js';
 
 export interface ComponentContext {
@@ -19,6 +20,12 @@ export interface ComponentContext {
   software: { name: string; version: string };
   /** While draining at shutdown, new outbound messages are refused with `wait`. */
   isDraining(): boolean;
+  /** The access rule: may this bare JID use the component? */
+  isAllowed(bareJid: string): boolean;
+  /** Gateway admins (config `admins`) may run XEP-0050 commands. */
+  isAdmin(bareJid: string): boolean;
+  /** sms: number ownership, which turns on XEP-0077 registration and the admin commands. */
+  numbers?: NumberStore;
 }
 
 /** Human names and disco identities by network (XEP-0030 registry: gateway/sms, gateway/smtp, gateway/http). */

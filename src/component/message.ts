@@ -41,7 +41,7 @@ export function messageHandler(c: ComponentContext) {
       if (local === '') {
         throw new GatewayError('NOT_FOUND', `send messages to a contact on this gateway, e.g. <address>@${c.domain}: ${c.codec.prompt}`);
       }
-      const { message, outcome } = await c.outbound.accept({
+      const { message, outcome, facts } = await c.outbound.accept({
         senderJid,
         contactLocalpart: local,
         stanzaId: ctx.id,
@@ -50,7 +50,7 @@ export function messageHandler(c: ComponentContext) {
         receiptRequested: stanza.getChild('request', NS.RECEIPTS) !== undefined,
       });
       c.metrics.outboundAccepted.inc({ domain: c.domain, result: outcome });
-      log.info({ id: message.id, from: senderJid, to: message.to, stanzaId: ctx.id, outcome }, 'outbound message accepted');
+      log.info({ id: message.id, from: senderJid, to: message.to, stanzaId: ctx.id, outcome, ...facts }, 'outbound message accepted');
     } catch (thrown) {
       const err = asGatewayError(thrown);
       c.metrics.outboundRejected.inc({ domain: c.domain, code: err.code });

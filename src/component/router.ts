@@ -6,9 +6,11 @@
  */
 import type { IncomingContext, Next } from '@xmpp/component';
 import type { ComponentContext } from './context.js';
+import { adminCommands, registerCommands } from './iq/commands.js';
 import { registerDisco } from './iq/disco.js';
 import { registerGateway } from './iq/gateway.js';
 import { registerPing } from './iq/ping.js';
+import { registerRegistration } from './iq/register.js';
 import { registerVersion } from './iq/version.js';
 import { messageHandler } from './message.js';
 import { presenceHandler } from './presence.js';
@@ -19,10 +21,15 @@ export function registerRoutes(c: ComponentContext): void {
     c.metrics.stanzasIn.inc({ domain: c.domain, stanza: ctx.name });
     return next();
   });
-  registerDisco(c);
+  const commands = c.numbers ? adminCommands(c, c.numbers) : [];
+  registerDisco(c, commands);
   registerPing(c);
   registerVersion(c);
   registerGateway(c);
+  if (c.numbers) {
+    registerRegistration(c, c.numbers);
+    registerCommands(c, commands);
+  }
   entity.middleware.use(messageHandler(c));
   entity.middleware.use(presenceHandler(c));
 }

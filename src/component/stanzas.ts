@@ -14,6 +14,9 @@ export const NS = {
   VERSION: 'jabber:iq:version',
   RECEIPTS: 'urn:xmpp:receipts',
   GATEWAY: 'jabber:iq:gateway',
+  REGISTER: 'jabber:iq:register',
+  COMMANDS: 'http://jabber.org/protocol/commands',
+  DATA: 'jabber:x:data',
   OOB: 'jabber:x:oob',
 } as const;
 

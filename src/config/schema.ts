@@ -106,6 +106,108 @@ export const sandboxSchema = z
   .strict()
   .default({});
 
+/** Settings of the Twilio SMS/MMS provider (https://www.twilio.com/docs/messaging/api/message-resource). */
+export const twilioSchema = z
+  .object({
+    accountSid: z
+      .string()
+      .regex(/^AC[0-9a-f]{32}$/i, 'must be a Twilio Account SID: AC followed by 32 hex digits')
+      .describe('Twilio Account SID (AC + 32 hex digits): the REST API user name and part of its URL.'),
+    authToken: z
+      .string()
+      .min(1)
+      .describe('Twilio Auth Token: the REST API password, and the key that signs webhooks (X-Twilio-Signature).'),
+    apiBaseUrl: z
+      .string()
+      .url()
+      .default('https://api.twilio.com')
+      .describe('Base URL of the Twilio REST API; change only for a local test double or a proxy.'),
+    messagingServiceSid: z
+      .string()
+      .regex(/^MG[0-9a-f]{32}$/i, 'must be a Twilio Messaging Service SID: MG followed by 32 hex digits')
+      .optional()
+      .describe(
+        "Send through this Messaging Service (MG...) instead of From = the sender's own number; senders must still own a number.",
+      ),
+  })
+  .strict();
+
+/** Settings of the Telnyx SMS/MMS provider (https://developers.telnyx.com/docs/messaging/messages/send-message). */
+export const telnyxSchema = z
+  .object({
+    apiKey: z.string().min(1).describe('Telnyx API key (KEY...): sent as the Bearer token of every Messaging API call.'),
+    publicKey: z
+      .string()
+      .refine(
+        (v) => /^[A-Za-z0-9+/]+={0,2}$/.test(v) && [32, 44].includes(Buffer.from(v, 'base64').length),
+        'must be the 32-byte Ed25519 public key, base64 (as the Telnyx portal shows it)',
+      )
+      .describe("Telnyx account's Ed25519 public key, base64 (portal: Keys & Credentials > Public Key); verifies webhook signatures."),
+    apiBaseUrl: z
+      .string()
+      .url()
+      .default('https://api.telnyx.com')
+      .describe('Base URL of the Telnyx API; change only for a local test double or a proxy.'),
+    messagingProfileId: z
+      .string()
+      .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a Telnyx messaging profile id (a UUID)')
+      .optional()
+      .describe("Sent as messaging_profile_id with every message; without it Telnyx uses the profile of the sender's number."),
+  })
+  .strict();
+
+/** Settings of the SMPP v3.4 provider: one bind_transceiver link to an SMSC (https://smpp.org/SMPP_v3_4_Issue1_2.pdf). */
+export const smppSchema = z
+  .object({
+    host: z.string().min(1).describe('Host name or address of the SMSC.'),
+    port: integer(1, 65535).default(2775).describe('SMPP port of the SMSC (2775 is the registered one).'),
+    systemId: z.string().min(1).max(15).describe('system_id of the bind: the account name the SMSC gave you (at most 15 characters, SMPP 3.4 §5.2.1).'),
+    password: z
+      .string()
+      .describe('password of the bind. SMPP 3.4 §5.2.2 allows 8 characters; a longer one is sent as given, for SMSCs that accept it.'),
+    systemType: z.string().max(12).default('').describe('system_type of the bind; leave empty unless the SMSC asks for one.'),
+    sourceTon: integer(0, 6).default(1).describe('TON of the sender address for E.164 numbers (1 = international); short codes go as 3 (network specific).'),
+    sourceNpi: integer(0, 18).default(1).describe('NPI of the sender address for E.164 numbers (1 = ISDN/E.164); short codes go as 0 (unknown).'),
+    destTon: integer(0, 6).default(1).describe('TON of the destination address (1 = international, sent without the "+").'),
+    destNpi: integer(0, 18).default(1).describe('NPI of the destination address (1 = ISDN/E.164).'),
+    enquireLinkSeconds: integer(0, 3600)
+      .default(30)
+      .describe('Send enquire_link this often while bound; a link that leaves one unanswered is dropped and re-bound. 0 turns it off.'),
+    window: integer(1, 1000).default(10).describe('Most submit_sm awaiting their submit_sm_resp at once; further parts wait for a free slot.'),
+    reconnectInitialMs: integer(100, 600_000).default(1000).describe('First reconnect delay after the link drops or a bind fails; doubles each try, with jitter.'),
+    reconnectMaxMs: integer(100, 3_600_000).default(30_000).describe('Cap on the reconnect delay (a refused bind keeps being retried at this pace).'),
+    submitTimeoutMs: integer(100, 600_000)
+      .default(10_000)
+      .describe('How long the SMSC may take to answer a bind, submit_sm or enquire_link; an unanswered submit_sm is retried later.'),
+    reassemblyTimeoutSeconds: integer(1, 86_400)
+      .default(300)
+      .describe('How long parts of a concatenated inbound SMS are held waiting for the rest; then what arrived is delivered with a note per missing part.'),
+    inboundRetryStatus: z
+      .enum(['ESME_RX_T_APPN', 'ESME_RSYSERR', 'ESME_RMSGQFUL', 'ESME_RTHROTTLED'])
+      .default('ESME_RX_T_APPN')
+      .describe(
+        'command_status of the deliver_sm_resp when an inbound message or receipt cannot be stored (Redis down), so the SMSC delivers it again. SMPP 3.4 defines ESME_RX_T_APPN for this; some SMSCs retry only on ESME_RSYSERR.',
+      ),
+  })
+  .strict();
+
+export const limitsSchema = z
+  .object({
+    dailyPerUser: integer(0, 1_000_000)
+      .optional()
+      .describe('Messages one user may send per UTC day through this component; 0 = no cap (default: sms 200, others 0). SMS toll fraud is the classic abuse of a gateway.'),
+    maxSegments: integer(1, 255).default(10).describe('sms: refuse texts that need more SMS segments than this.'),
+    perNumberPerSecond: z
+      .preprocess((v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v), z.number().positive().max(10_000))
+      .default(1)
+      .describe('sms: messages per second sent from one gateway number (1 = a US long code; short codes and toll-free take more).'),
+  })
+  .strict()
+  .default({});
+
+/** Default daily cap per user, by network (0 = none). */
+export const DEFAULT_DAILY_PER_USER: Record<Network, number> = { sms: 200, email: 0, webhook: 0 };
+
 /** Default body limits in characters, by network. */
 export const DEFAULT_MAX_BODY: Record<Network, number> = { sms: 1600, email: 100_000, webhook: 65_536 };
 /** Default maximum age of an undelivered message, by network. */
@@ -116,7 +218,7 @@ export const componentSchema = z
     domain: hostname.describe('The component domain, as configured on the XMPP server.'),
     secret: z.string().min(1).describe('Component password for the XEP-0114 handshake.'),
     network: z.enum(NETWORKS).describe('Which foreign network this component bridges: sms, email or webhook.'),
-    provider: z.string().describe('Which adapter carries the messages (sandbox for every network in this version).'),
+    provider: z.string().describe('Which adapter carries the messages: sms: twilio, telnyx, smpp or sandbox; email and webhook: sandbox in this version.'),
     allow: z
       .array(z.union([hostname, bareJid]))
       .optional()
@@ -138,7 +240,16 @@ export const componentSchema = z
       .record(z.string().email(), bareJid)
       .default({})
       .describe('email: gateway address -> owner JID. Inbound mail to an address goes to its owner.'),
+    numberPool: z
+      .array(z.string().regex(/^\+[1-9]\d{1,14}$|^\d{3,8}$/, 'must be E.164 (+15550001111) or a short code'))
+      .default([])
+      .describe('sms: numbers users may claim for themselves through in-band registration (XEP-0077).'),
+    allowShortCodes: boolean().default(false).describe('sms: let users write to short codes (3–8 digits) where the provider supports them.'),
+    limits: limitsSchema.describe('Abuse limits.'),
     sandbox: sandboxSchema.describe('Settings of the sandbox provider.'),
+    twilio: twilioSchema.optional().describe('Settings of the Twilio provider (required with provider twilio, only allowed with it).'),
+    telnyx: telnyxSchema.optional().describe('Settings of the Telnyx provider (required with provider telnyx, only allowed with it).'),
+    smpp: smppSchema.optional().describe('Settings of the SMPP provider (required with provider smpp, only allowed with it).'),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -153,8 +264,32 @@ export const componentSchema = z
           : `unknown provider "${c.provider}" for network ${c.network} (available: ${known.join(', ')})`,
       });
     }
+    if (c.provider === 'twilio' && known.includes(c.provider) && c.twilio === undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['twilio'], message: 'required for provider twilio' });
+    }
+    if (c.provider !== 'twilio' && c.twilio !== undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['twilio'], message: 'only for provider twilio' });
+    }
+    if (c.provider === 'telnyx' && known.includes(c.provider) && c.telnyx === undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['telnyx'], message: 'required for provider telnyx' });
+    }
+    if (c.provider !== 'telnyx' && c.telnyx !== undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['telnyx'], message: 'only for provider telnyx' });
+    }
+    if (c.provider === 'smpp' && known.includes(c.provider) && c.smpp === undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['smpp'], message: 'provider smpp requires the smpp section' });
+    }
+    if (c.provider !== 'smpp' && c.smpp !== undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['smpp'], message: 'smpp section only with provider smpp' });
+    }
     if (c.network !== 'sms' && Object.keys(c.numbers).length > 0) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['numbers'], message: 'only for network sms' });
+    }
+    if (c.network !== 'sms' && c.numberPool.length > 0) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['numberPool'], message: 'only for network sms' });
+    }
+    if (c.network !== 'sms' && c.allowShortCodes) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['allowShortCodes'], message: 'only for network sms' });
     }
     if (c.network !== 'sms' && c.defaultRegion !== undefined) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['defaultRegion'], message: 'only for network sms' });
@@ -167,6 +302,10 @@ export const componentSchema = z
 export const configSchema = z
   .object({
     xmpp: xmppSchema.describe('Connection to the XMPP server.'),
+    admins: z
+      .array(bareJid)
+      .default([])
+      .describe('Bare JIDs of gateway admins: they may run the ad-hoc commands (XEP-0050) that assign and release numbers.'),
     redis: redisSchema.describe('Redis, which holds every queued delivery.'),
     http: httpSchema.describe('HTTP server for health, metrics, provider webhooks and admin.'),
     log: logSchema.describe('Logging.'),

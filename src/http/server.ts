@@ -3,7 +3,8 @@
  * (tests use inject()). One error handler turns GatewayErrors into HTTP
  * statuses from the error registry.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import Fastify, {
+  LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors/registry.js';
 import type { GatewayMetrics } from '../metrics.js';
@@ -31,7 +32,8 @@ export type GatewayServer = FastifyInstance & { registerAdapterRoutes(r: RouteRe
 export function buildServer(deps: ServerDeps): GatewayServer {
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Per-request lines are debug-level from our onResponse hook; Fastify's own would be noise at info.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.bodyLimitBytes,
     // Twilio and others post application/x-www-form-urlencoded; adapters register that parser where needed.
     return503OnClosing: true,

@@ -40,6 +40,8 @@ export function outbound(domain: string, to: string, body = 'hello'): OutboundMe
     senderJid: 'alice@localhost/phone',
     contactJid: `${to}@${domain}`,
     to,
+    // The core resolves the sender's number at acceptance; the contract's sender owns this one.
+    from: '+15550001111',
     body,
     mediaUrls: [],
     stanzaId: `s-${id}`,

@@ -59,8 +59,8 @@ components:
   });
 
   it('names providers that are planned but not in this version', () => {
-    expect(problems(`components:\n  - { domain: sms.localhost, secret: x, network: sms, provider: twilio }`)).toEqual([
-      'components[0].provider: provider "twilio" for network sms is not in this version yet (available: sandbox)',
+    expect(problems(`components:\n  - { domain: mail.localhost, secret: x, network: email, provider: smtp }`)).toEqual([
+      'components[0].provider: provider "smtp" for network email is not in this version yet (available: sandbox)',
     ]);
     expect(problems(`components:\n  - { domain: sms.localhost, secret: x, network: sms, provider: nexmo }`)[0]).toMatch(
       /unknown provider "nexmo"/,

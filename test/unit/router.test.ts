@@ -61,6 +61,8 @@ beforeEach(() => {
     logger,
     software: { name: 'xmpp-gateway', version: '9.9.9' },
     isDraining: () => draining,
+    isAllowed: (jid) => jid.endsWith('@localhost'),
+    isAdmin: () => false,
   });
 });
 

@@ -6,11 +6,13 @@ import { xml, type Element } from '@xmpp/component';
 import { GatewayError } from '../../errors/registry.js';
 import { NETWORK_IDENTITY, toLocal, type ComponentContext } from '../context.js';
 import { NS } from '../stanzas.js';
+import { commandItems, type Command } from './commands.js';
 import { guard, type IqContext } from './guard.js';
 
-/** Features the component itself really serves. */
-export function componentFeatures(): string[] {
-  return [NS.DISCO_INFO, NS.DISCO_ITEMS, NS.GATEWAY, NS.PING, NS.RECEIPTS, NS.VERSION];
+/** Features the component itself really serves; registration and commands only where numbers are managed (sms). */
+export function componentFeatures(c: Pick<ComponentContext, 'numbers'>): string[] {
+  const base = [NS.DISCO_INFO, NS.DISCO_ITEMS, NS.GATEWAY, NS.PING, NS.RECEIPTS, NS.VERSION];
+  return c.numbers ? [...base, NS.REGISTER, NS.COMMANDS] : base;
 }
 
 /** Features a contact (a foreign address) serves: receipts come from the contact JID. */
@@ -25,7 +27,7 @@ export function requireContact(c: ComponentContext, local: string): string {
   return address.address;
 }
 
-export function registerDisco(c: ComponentContext): void {
+export function registerDisco(c: ComponentContext, commands: Command[]): void {
   const { iqCallee } = c.connection.entity;
   const identity = NETWORK_IDENTITY[c.network];
 
@@ -34,14 +36,25 @@ export function registerDisco(c: ComponentContext): void {
     'query',
     guard((ctx: IqContext): Element => {
       const node = ctx.element.attrs.node as string | undefined;
-      if (node !== undefined) throw new GatewayError('NOT_FOUND', `no disco node ${node}`);
       const local = toLocal(ctx);
+      if (node !== undefined) {
+        // XEP-0050 §2.3: a command node describes itself.
+        const command = local === '' ? commands.find((cmd) => cmd.node === node) : undefined;
+        if (command === undefined) throw new GatewayError('NOT_FOUND', `no disco node ${node}`);
+        return xml(
+          'query',
+          { xmlns: NS.DISCO_INFO, node },
+          xml('identity', { category: 'automation', type: 'command-node', name: command.name }),
+          xml('feature', { var: NS.COMMANDS }),
+          xml('feature', { var: NS.DATA }),
+        );
+      }
       if (local === '') {
         return xml(
           'query',
           { xmlns: NS.DISCO_INFO },
           xml('identity', { category: 'gateway', type: identity.gatewayType, name: identity.name }),
-          ...componentFeatures().map((v) => xml('feature', { var: v })),
+          ...componentFeatures(c).map((v) => xml('feature', { var: v })),
         );
       }
       const address = requireContact(c, local);
@@ -60,6 +73,11 @@ export function registerDisco(c: ComponentContext): void {
     guard((ctx: IqContext): Element => {
       const local = toLocal(ctx);
       if (local !== '') requireContact(c, local);
+      const node = ctx.element.attrs.node as string | undefined;
+      if (node === NS.COMMANDS && local === '') {
+        return xml('query', { xmlns: NS.DISCO_ITEMS, node }, ...commandItems(c, commands, String(ctx.stanza.attrs.from ?? '')));
+      }
+      if (node !== undefined) throw new GatewayError('NOT_FOUND', `no disco node ${node}`);
       return xml('query', { xmlns: NS.DISCO_ITEMS });
     }),
   );

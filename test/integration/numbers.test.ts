@@ -1,0 +1,235 @@
+/**
+ * Number ownership, XEP-0077 registration and the XEP-0050 admin commands on
+ * a real Redis, through the stanza router on a fake connection (stanzas in
+ * through the entity, replies captured from send()).
+ */
+import { xml, type Element } from '@xmpp/component';
+import type { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { addressCodec } from '../../src/addressing/index.js';
+import { OutboundBridge } from '../../src/bridge/outbound.js';
+import { ComponentConnection } from '../../src/component/connection.js';
+import { registerRoutes } from '../../src/component/router.js';
+import { componentSchema } from '../../src/config/schema.js';
+import { GatewayMetrics } from '../../src/metrics.js';
+import { producerConnection, waitReady } from '../../src/queue/redis.js';
+import { DailyCap, NumberPacer } from '../../src/store/limits.js';
+import { NumberStore } from '../../src/store/numbers.js';
+import { ensureRedis, uniquePrefix } from '../helpers/redis.js';
+
+const DOMAIN = 'sms.localhost';
+const POOL = ['+15550002222', '+15550003333'];
+let url: string;
+let redis: Redis;
+let prefix: string;
+let store: NumberStore;
+
+beforeAll(async () => {
+  url = await ensureRedis();
+});
+beforeEach(async () => {
+  prefix = uniquePrefix('numbers');
+  redis = producerConnection(url);
+  await waitReady(redis, 5000);
+  store = new NumberStore(redis, prefix, DOMAIN, { '+15550001111': 'alice@localhost' }, POOL);
+  await store.applyConfig();
+});
+afterEach(async () => {
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
+});
+
+describe('NumberStore', () => {
+  it('applies configured numbers and answers both ways', async () => {
+    expect(await store.numberOf('Alice@localhost')).toBe('+15550001111');
+    expect(await store.ownerOf('+15550001111')).toBe('alice@localhost');
+    expect(await store.freeNumbers()).toEqual(POOL);
+  });
+
+  it('lets a user claim the first free pool number, once', async () => {
+    expect(await store.claim('bob@localhost')).toBe('+15550002222');
+    expect(await store.claim('bob@localhost')).toBe('+15550002222');
+    await expect(store.claim('bob@localhost', '+15550003333')).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(store.claim('carol@localhost', '+15550002222')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(store.claim('carol@localhost', '+15559999999')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(await store.claim('carol@localhost')).toBe('+15550003333');
+    await expect(store.claim('dave@localhost')).rejects.toMatchObject({ code: 'LIMIT_EXCEEDED' });
+  });
+
+  it('never gives one number to two users when they race', async () => {
+    const users = Array.from({ length: 10 }, (_, i) => `u${i}@localhost`);
+    const results = await Promise.allSettled(users.map((u) => store.claim(u)));
+    const won = results.filter((r) => r.status === 'fulfilled').map((r) => (r as PromiseFulfilledResult<string>).value);
+    expect(won.sort()).toEqual(POOL);
+    expect(Object.keys(await store.all()).sort()).toEqual(['+15550001111', ...POOL]);
+  });
+
+  it('releases, and admin assignment moves a number between users', async () => {
+    expect(await store.release('alice@localhost')).toBe('+15550001111');
+    expect(await store.ownerOf('+15550001111')).toBeUndefined();
+    await store.assign('+15550002222', 'bob@localhost');
+    expect(await store.assign('+15550002222', 'carol@localhost')).toBe('bob@localhost');
+    expect(await store.numberOf('bob@localhost')).toBeUndefined();
+    expect(await store.releaseNumber('+15550002222')).toBe('carol@localhost');
+  });
+});
+
+describe('limits', () => {
+  it('caps messages per user per day and gives back what was not sent', async () => {
+    const cap = new DailyCap(redis, prefix, DOMAIN, 2);
+    const now = Date.UTC(2026, 10, 21, 12);
+    expect(await cap.take('alice@localhost', now)).toBe(true);
+    expect(await cap.take('alice@localhost', now)).toBe(true);
+    expect(await cap.take('alice@localhost', now)).toBe(false);
+    expect(await cap.take('bob@localhost', now)).toBe(true);
+    await cap.giveBack('alice@localhost', now);
+    expect(await cap.take('alice@localhost', now)).toBe(true);
+    expect(await cap.take('alice@localhost', now + 24 * 3600 * 1000)).toBe(true);
+  });
+
+  it('paces one number at its rate, numbers independently', async () => {
+    const pacer = new NumberPacer(redis, prefix, DOMAIN, 2);
+    expect(await pacer.wait('+15550001111', 1000)).toBe(0);
+    expect(await pacer.wait('+15550001111', 1100)).toBe(400);
+    expect(await pacer.wait('+15550002222', 1100)).toBe(0);
+    expect(await pacer.wait('+15550001111', 1500)).toBe(0);
+  });
+});
+
+describe('registration and admin commands over XMPP', () => {
+  let sent: Element[];
+  let connection: ComponentConnection;
+
+  beforeEach(() => {
+    sent = [];
+    const logger = pino({ level: 'silent' });
+    const config = componentSchema.parse({ domain: DOMAIN, secret: 's', network: 'sms', provider: 'sandbox', numberPool: POOL });
+    connection = new ComponentConnection({
+      host: '127.0.0.1',
+      port: 1,
+      domain: DOMAIN,
+      secret: 's',
+      secretPath: 'components[0].secret',
+      keepaliveSeconds: 0,
+      backoff: { initialDelayMs: 1000, maxDelayMs: 1000 },
+      logger,
+    });
+    connection.entity.send = async (el: Element) => {
+      sent.push(el);
+    };
+    const codec = addressCodec('sms');
+    registerRoutes({
+      domain: DOMAIN,
+      network: 'sms',
+      codec,
+      connection,
+      outbound: new OutboundBridge(config, codec, async () => 'queued'),
+      metrics: new GatewayMetrics(),
+      logger,
+      software: { name: 'xmpp-gateway', version: '0' },
+      isDraining: () => false,
+      isAllowed: (jid) => jid.endsWith('@localhost'),
+      isAdmin: (jid) => jid === 'admin@localhost',
+      numbers: store,
+    });
+  });
+
+  async function iq(from: string, type: 'get' | 'set', child: Element): Promise<Element> {
+    const id = `iq-${sent.length}-${Math.random()}`;
+    connection.entity.emit('element', xml('iq', { type, to: DOMAIN, from: `${from}/res`, id }, child));
+    for (let i = 0; i < 200; i++) {
+      const reply = sent.find((el) => el.attrs.id === id);
+      if (reply) return reply;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    throw new Error('no reply');
+  }
+  const condition = (el: Element) =>
+    (el.getChild('error')?.children.find((c) => typeof c !== 'string' && c.name !== 'text') as Element | undefined)?.name;
+
+  it('advertises registration and commands on an sms component', async () => {
+    const info = await iq('bob@localhost', 'get', xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }));
+    const features = info.getChild('query')?.getChildren('feature').map((f) => f.attrs.var);
+    expect(features).toEqual(expect.arrayContaining(['jabber:iq:register', 'http://jabber.org/protocol/commands']));
+  });
+
+  it('XEP-0077: shows free numbers, claims one, shows it registered, removes it', async () => {
+    const form = await iq('bob@localhost', 'get', xml('query', { xmlns: 'jabber:iq:register' }));
+    const field = form.getChild('query')?.getChild('x', 'jabber:x:data')?.getChildren('field').find((f) => f.attrs.var === 'number');
+    expect(field?.getChildren('option').map((o) => o.getChildText('value'))).toEqual(POOL);
+
+    const submit = xml(
+      'query',
+      { xmlns: 'jabber:iq:register' },
+      xml('x', { xmlns: 'jabber:x:data', type: 'submit' }, xml('field', { var: 'number' }, xml('value', {}, '+15550003333'))),
+    );
+    expect((await iq('bob@localhost', 'set', submit)).attrs.type).toBe('result');
+    expect(await store.numberOf('bob@localhost')).toBe('+15550003333');
+
+    const registered = await iq('bob@localhost', 'get', xml('query', { xmlns: 'jabber:iq:register' }));
+    expect(registered.getChild('query')?.getChild('registered')).toBeDefined();
+    expect(registered.getChild('query')?.getChildText('username')).toBe('+15550003333');
+
+    const remove = await iq('bob@localhost', 'set', xml('query', { xmlns: 'jabber:iq:register' }, xml('remove')));
+    expect(remove.attrs.type).toBe('result');
+    expect(await store.numberOf('bob@localhost')).toBeUndefined();
+    const again = await iq('bob@localhost', 'set', xml('query', { xmlns: 'jabber:iq:register' }, xml('remove')));
+    expect(condition(again)).toBe('item-not-found');
+  });
+
+  it('XEP-0077: legacy <username/> claims too; strangers are refused', async () => {
+    const legacy = await iq('carol@localhost', 'set', xml('query', { xmlns: 'jabber:iq:register' }, xml('username', {}, '+15550002222')));
+    expect(legacy.attrs.type).toBe('result');
+    expect(await store.numberOf('carol@localhost')).toBe('+15550002222');
+    const stranger = await iq('eve@evil.example', 'get', xml('query', { xmlns: 'jabber:iq:register' }));
+    expect(condition(stranger)).toBe('forbidden');
+  });
+
+  it('XEP-0050: admins see and run commands; others see none and are refused', async () => {
+    const items = await iq('admin@localhost', 'get', xml('query', { xmlns: 'http://jabber.org/protocol/disco#items', node: 'http://jabber.org/protocol/commands' }));
+    expect(items.getChild('query')?.getChildren('item').map((i) => i.attrs.node)).toEqual(['assign-number', 'release-number', 'list-numbers']);
+    const none = await iq('bob@localhost', 'get', xml('query', { xmlns: 'http://jabber.org/protocol/disco#items', node: 'http://jabber.org/protocol/commands' }));
+    expect(none.getChild('query')?.getChildren('item')).toEqual([]);
+    const refused = await iq('bob@localhost', 'set', xml('command', { xmlns: 'http://jabber.org/protocol/commands', node: 'list-numbers', action: 'execute' }));
+    expect(condition(refused)).toBe('forbidden');
+
+    const start = await iq('admin@localhost', 'set', xml('command', { xmlns: 'http://jabber.org/protocol/commands', node: 'assign-number', action: 'execute' }));
+    const cmd = start.getChild('command');
+    expect(cmd?.attrs.status).toBe('executing');
+    const submit = xml(
+      'command',
+      { xmlns: 'http://jabber.org/protocol/commands', node: 'assign-number', sessionid: cmd?.attrs.sessionid, action: 'complete' },
+      xml(
+        'x',
+        { xmlns: 'jabber:x:data', type: 'submit' },
+        xml('field', { var: 'number' }, xml('value', {}, '+1 555 000 2222')),
+        xml('field', { var: 'jid' }, xml('value', {}, 'Dave@localhost')),
+      ),
+    );
+    const done = await iq('admin@localhost', 'set', submit);
+    expect(done.getChild('command')?.attrs.status).toBe('completed');
+    expect(done.getChild('command')?.getChildText('note')).toBe('+15550002222 now belongs to dave@localhost.');
+    expect(await store.numberOf('dave@localhost')).toBe('+15550002222');
+
+    const list = await iq('admin@localhost', 'set', xml('command', { xmlns: 'http://jabber.org/protocol/commands', node: 'list-numbers', action: 'execute' }));
+    const rows = list.getChild('command')?.getChild('x', 'jabber:x:data')?.getChildren('item');
+    expect(rows?.map((r) => r.getChildren('field').map((f) => f.getChildText('value')))).toEqual([
+      ['+15550001111', 'alice@localhost'],
+      ['+15550002222', 'dave@localhost'],
+      ['+15550003333', '(free)'],
+    ]);
+
+    const bad = await iq(
+      'admin@localhost',
+      'set',
+      xml(
+        'command',
+        { xmlns: 'http://jabber.org/protocol/commands', node: 'release-number', action: 'complete' },
+        xml('x', { xmlns: 'jabber:x:data', type: 'submit' }, xml('field', { var: 'number' }, xml('value', {}, '+15550003333'))),
+      ),
+    );
+    expect(condition(bad)).toBe('item-not-found');
+  });
+});

@@ -1,0 +1,87 @@
+/** OutboundBridge rules in the order a user meets them, with fakes for Redis-backed parts. */
+import { describe, expect, it } from 'vitest';
+import type { OutboundMessage } from '../../adapters/types.js';
+import { addressCodec } from '../../src/addressing/index.js';
+import { OutboundBridge, type OutboundPolicy } from '../../src/bridge/outbound.js';
+import { componentSchema } from '../../src/config/schema.js';
+import { GatewayError } from '../../src/errors/registry.js';
+import type { DailyCap } from '../../src/store/limits.js';
+
+const config = componentSchema.parse({ domain: 'sms.localhost', secret: 's', network: 'sms', provider: 'sandbox' });
+const req = (over: Partial<Parameters<OutboundBridge['accept']>[0]> = {}) => ({
+  senderJid: 'alice@localhost/phone',
+  contactLocalpart: '+15551234567',
+  stanzaId: 'id1',
+  body: 'hi',
+  mediaUrls: [],
+  receiptRequested: false,
+  ...over,
+});
+
+function fakeCap(limit: number): DailyCap & { count: number } {
+  const cap = {
+    limit,
+    count: 0,
+    async take() {
+      if (cap.count >= limit) return false;
+      cap.count += 1;
+      return true;
+    },
+    async giveBack() {
+      cap.count -= 1;
+    },
+  };
+  return cap as unknown as DailyCap & { count: number };
+}
+
+function bridge(policy: OutboundPolicy, enqueue: (m: OutboundMessage) => Promise<'queued' | 'duplicate'> = async () => 'queued') {
+  return new OutboundBridge(config, addressCodec('sms'), enqueue, policy);
+}
+
+describe('outbound policy', () => {
+  it('puts the sender number on the message', async () => {
+    const { message } = await bridge({ senderAddress: async () => '+15550001111' }).accept(req());
+    expect(message.from).toBe('+15550001111');
+  });
+
+  it('refuses senders without a number with registration-required when the provider needs one', async () => {
+    const err = await bridge({ senderAddress: async () => undefined, requireSenderAddress: true })
+      .accept(req())
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GatewayError);
+    expect((err as GatewayError).spec.condition).toBe('registration-required');
+    expect((err as GatewayError).message).toMatch(/you have no number on sms.localhost/);
+  });
+
+  it('enforces the daily cap with a clear error, and does not count duplicates or failed stores', async () => {
+    const cap = fakeCap(2);
+    let seen = new Set<string>();
+    const b = bridge({ dailyCap: cap }, async (m) => (seen.has(m.id) ? 'duplicate' : (seen.add(m.id), 'queued')));
+    await b.accept(req({ stanzaId: 'a' }));
+    await b.accept(req({ stanzaId: 'a' }));
+    expect(cap.count).toBe(1);
+    await b.accept(req({ stanzaId: 'b' }));
+    const err = (await b.accept(req({ stanzaId: 'c' })).catch((e: unknown) => e)) as GatewayError;
+    expect(err.code).toBe('LIMIT_EXCEEDED');
+    expect(err.spec.condition).toBe('policy-violation');
+    expect(err.message).toBe('you have sent 2 messages today, the daily limit on sms.localhost; it resets at 00:00 UTC');
+
+    seen = new Set();
+    const failing = bridge({ dailyCap: fakeCap(5) }, async () => {
+      throw new GatewayError('QUEUE_UNAVAILABLE', 'down');
+    });
+    await expect(failing.accept(req())).rejects.toMatchObject({ code: 'QUEUE_UNAVAILABLE' });
+  });
+
+  it('runs the body check before anything is counted', async () => {
+    const cap = fakeCap(5);
+    const b = bridge({
+      dailyCap: cap,
+      checkBody: () => {
+        throw new GatewayError('BODY_INVALID', 'too many segments');
+      },
+    });
+    await expect(b.accept(req())).rejects.toMatchObject({ code: 'BODY_INVALID' });
+    expect(cap.count).toBe(0);
+  });
+});
