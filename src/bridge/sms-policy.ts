@@ -1,0 +1,22 @@
+/**
+ * SMS body rules: count segments the way carriers bill them (GSM-7 160/153,
+ * UCS-2 70/67, one non-GSM character switching the whole text) and refuse
+ * texts above the configured maximum with a reason the user can act on.
+ */
+import { countSegments } from '../../adapters/sms/segments.js';
+import type { ComponentConfig } from '../config/schema.js';
+import { GatewayError } from '../errors/registry.js';
+import type { GatewayMetrics } from '../metrics.js';
+
+export function smsBodyCheck(c: ComponentConfig, metrics: GatewayMetrics) {
+  const max = c.limits.maxSegments;
+  return (body: string): Record<string, unknown> => {
+    const { encoding, segments, units } = countSegments(body);
+    if (segments > max) {
+      const why = encoding === 'ucs2' ? ' (it contains characters outside the GSM alphabet, so each segment holds 67)' : '';
+      throw new GatewayError('BODY_INVALID', `the text needs ${segments} SMS segments${why}; ${c.domain} sends at most ${max}`);
+    }
+    metrics.smsSegments.inc({ domain: c.domain, encoding }, segments);
+    return { segments, encoding, units };
+  };
+}
