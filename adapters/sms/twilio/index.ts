@@ -1,0 +1,107 @@
+/**
+ * The Twilio SMS/MMS provider.
+ *
+ * Sending: one Messages API call per outbound message (client.ts), From = the
+ * sender's gateway number (resolved at acceptance, else the `numbers` entry
+ * their bare JID owns) or the configured Messaging Service, StatusCallback = <publicUrl>/webhooks/<domain>/status.
+ * Receiving: Twilio's signed webhooks (webhooks.ts).
+ * Failures are classified in errors.ts.
+ */
+import type { Logger } from 'pino';
+import type { ComponentConfig } from '../../../src/config/schema.js';
+import { GatewayError } from '../../../src/errors/registry.js';
+import type { Adapter, AdapterContext, AdapterHealth, OutboundMessage, SendOptions, SendResult } from '../../types.js';
+import { createMessage, type CreateMessageRequest, type TwilioCredentials } from './client.js';
+import { TwilioAccountError } from './errors.js';
+import { twilioWebhooks } from './webhooks.js';
+import { senderNumber } from '../sender.js';
+
+type TwilioSettings = NonNullable<ComponentConfig['twilio']>;
+
+export class TwilioAdapter implements Adapter {
+  readonly network = 'sms' as const;
+  readonly provider = 'twilio';
+  readonly componentDomain: string;
+  private readonly settings: TwilioSettings;
+  private readonly credentials: TwilioCredentials;
+  private ctx: AdapterContext | undefined;
+  private logger: Logger | undefined;
+  /** The last time Twilio refused the account settings, until a send succeeds again. */
+  private accountProblem: string | undefined;
+
+  constructor(config: ComponentConfig) {
+    if (config.network !== 'sms') {
+      throw new GatewayError('CONFIG_INVALID', `provider twilio serves network sms, not ${config.network} (${config.domain})`);
+    }
+    if (config.twilio === undefined) {
+      throw new GatewayError('CONFIG_INVALID', `components[${config.domain}].twilio is required for provider twilio`);
+    }
+    this.componentDomain = config.domain;
+    this.settings = config.twilio;
+    this.credentials = {
+      accountSid: config.twilio.accountSid,
+      authToken: config.twilio.authToken,
+      apiBaseUrl: config.twilio.apiBaseUrl,
+    };
+  }
+
+  async start(ctx: AdapterContext): Promise<void> {
+    this.ctx = ctx;
+    this.logger = ctx.logger;
+    ctx.http.webhooks(
+      twilioWebhooks({
+        authToken: this.settings.authToken,
+        publicUrl: ctx.publicUrl,
+        logger: ctx.logger,
+        emitInbound: (event) => ctx.emitInbound(event),
+      }),
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.ctx = undefined;
+  }
+
+  /** Does not call Twilio: /readyz runs often and Twilio has no free ping. Reports a refused account as a detail. */
+  async health(): Promise<AdapterHealth> {
+    if (!this.ctx) return { ok: false, detail: 'not started' };
+    return this.accountProblem === undefined ? { ok: true } : { ok: true, detail: this.accountProblem };
+  }
+
+  /** The Messages API request for a message, From being the number the gateway resolved for the sender. */
+  request(message: OutboundMessage, publicUrl: string): CreateMessageRequest {
+    const from = senderNumber(message);
+    return {
+      to: message.to,
+      ...(this.settings.messagingServiceSid === undefined ? { from } : { messagingServiceSid: this.settings.messagingServiceSid }),
+      body: message.body,
+      mediaUrls: message.mediaUrls,
+      statusCallback: `${publicUrl.replace(/\/+$/, '')}/webhooks/${this.componentDomain}/status`,
+    };
+  }
+
+  async send(message: OutboundMessage, opts: SendOptions): Promise<SendResult> {
+    const ctx = this.ctx;
+    if (!ctx) throw new GatewayError('SERVICE_UNAVAILABLE', 'twilio adapter not started');
+    if (opts.signal.aborted) {
+      const why = opts.signal.reason instanceof Error ? opts.signal.reason.message : String(opts.signal.reason);
+      throw new GatewayError('SERVICE_UNAVAILABLE', `twilio: attempt aborted before sending (${why})`);
+    }
+    const request = this.request(message, ctx.publicUrl);
+    try {
+      const created = await createMessage(this.credentials, request, opts.signal);
+      this.accountProblem = undefined;
+      return { providerMessageId: created.sid };
+    } catch (err) {
+      if (err instanceof TwilioAccountError) {
+        this.accountProblem = `${new Date().toISOString()}: ${err.message}`;
+        this.logger?.error({ id: message.id, httpStatus: err.httpStatus, err: err.message }, 'Twilio refused the account settings; messages wait until fixed');
+      }
+      throw err;
+    }
+  }
+}
+
+export function twilioAdapter(config: ComponentConfig): Adapter {
+  return new TwilioAdapter(config);
+}
