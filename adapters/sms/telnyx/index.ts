@@ -1,0 +1,116 @@
+/**
+ * The Telnyx SMS/MMS provider.
+ *
+ * Sending: one Messages API call per outbound message (client.ts), from = the
+ * sender's gateway number (the `numbers` entry their bare JID owns),
+ * webhook_url = <publicUrl>/webhooks/<domain>/status, messaging_profile_id if
+ * configured. Receiving: Telnyx's Ed25519-signed webhooks (webhooks.ts).
+ * Failures are classified in errors.ts.
+ */
+import type { KeyObject } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { ComponentConfig } from '../../../src/config/schema.js';
+import { GatewayError } from '../../../src/errors/registry.js';
+import type { Adapter, AdapterContext, AdapterHealth, OutboundMessage, SendOptions, SendResult } from '../../types.js';
+import { sendMessage, type SendMessageBody, type TelnyxCredentials } from './client.js';
+import { TelnyxAccountError } from './errors.js';
+import { telnyxPublicKey } from './signature.js';
+import { telnyxWebhooks } from './webhooks.js';
+import { senderNumber } from '../sender.js';
+
+type TelnyxSettings = NonNullable<ComponentConfig['telnyx']>;
+
+export class TelnyxAdapter implements Adapter {
+  readonly network = 'sms' as const;
+  readonly provider = 'telnyx';
+  readonly componentDomain: string;
+  private readonly settings: TelnyxSettings;
+  private readonly credentials: TelnyxCredentials;
+  private readonly publicKey: KeyObject;
+  private readonly gatewayNumbers: ReadonlySet<string>;
+  private ctx: AdapterContext | undefined;
+  private logger: Logger | undefined;
+  /** The last time Telnyx refused the account settings, until a send succeeds again. */
+  private accountProblem: string | undefined;
+
+  constructor(config: ComponentConfig) {
+    if (config.network !== 'sms') {
+      throw new GatewayError('CONFIG_INVALID', `provider telnyx serves network sms, not ${config.network} (${config.domain})`);
+    }
+    if (config.telnyx === undefined) {
+      throw new GatewayError('CONFIG_INVALID', `components[${config.domain}].telnyx is required for provider telnyx`);
+    }
+    this.componentDomain = config.domain;
+    this.settings = config.telnyx;
+    this.credentials = { apiKey: config.telnyx.apiKey, apiBaseUrl: config.telnyx.apiBaseUrl };
+    try {
+      this.publicKey = telnyxPublicKey(config.telnyx.publicKey);
+    } catch (err) {
+      throw new GatewayError('CONFIG_INVALID', `components[${config.domain}].telnyx.publicKey: ${(err as Error).message}`, { cause: err });
+    }
+    this.gatewayNumbers = new Set([...Object.keys(config.numbers), ...config.numberPool]);
+  }
+
+  async start(ctx: AdapterContext): Promise<void> {
+    this.ctx = ctx;
+    this.logger = ctx.logger;
+    ctx.http.webhooks(
+      telnyxWebhooks({
+        publicKey: this.publicKey,
+        gatewayNumbers: this.gatewayNumbers,
+        logger: ctx.logger,
+        emitInbound: (event) => ctx.emitInbound(event),
+      }),
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.ctx = undefined;
+  }
+
+  /** Does not call Telnyx: /readyz runs often. Reports a refused account as a detail. */
+  async health(): Promise<AdapterHealth> {
+    if (!this.ctx) return { ok: false, detail: 'not started' };
+    return this.accountProblem === undefined ? { ok: true } : { ok: true, detail: this.accountProblem };
+  }
+
+  /** The send request for a message, from the number the gateway resolved for the sender. */
+  request(message: OutboundMessage, publicUrl: string): SendMessageBody {
+    const from = senderNumber(message);
+    const hasMedia = message.mediaUrls.length > 0;
+    return {
+      from,
+      to: message.to,
+      // An MMS may be media only; an empty text field would be refused (40316 when there is nothing at all).
+      ...(message.body !== '' || !hasMedia ? { text: message.body } : {}),
+      ...(hasMedia ? { media_urls: message.mediaUrls } : {}),
+      webhook_url: `${publicUrl.replace(/\/+$/, '')}/webhooks/${this.componentDomain}/status`,
+      ...(this.settings.messagingProfileId === undefined ? {} : { messaging_profile_id: this.settings.messagingProfileId }),
+    };
+  }
+
+  async send(message: OutboundMessage, opts: SendOptions): Promise<SendResult> {
+    const ctx = this.ctx;
+    if (!ctx) throw new GatewayError('SERVICE_UNAVAILABLE', 'telnyx adapter not started');
+    if (opts.signal.aborted) {
+      const why = opts.signal.reason instanceof Error ? opts.signal.reason.message : String(opts.signal.reason);
+      throw new GatewayError('SERVICE_UNAVAILABLE', `telnyx: attempt aborted before sending (${why})`);
+    }
+    const body = this.request(message, ctx.publicUrl);
+    try {
+      const sent = await sendMessage(this.credentials, body, opts.signal);
+      this.accountProblem = undefined;
+      return { providerMessageId: sent.id };
+    } catch (err) {
+      if (err instanceof TelnyxAccountError) {
+        this.accountProblem = `${new Date().toISOString()}: ${err.message}`;
+        this.logger?.error({ id: message.id, httpStatus: err.httpStatus, err: err.message }, 'Telnyx refused the account settings; messages wait until fixed');
+      }
+      throw err;
+    }
+  }
+}
+
+export function telnyxAdapter(config: ComponentConfig): Adapter {
+  return new TelnyxAdapter(config);
+}
