@@ -8,14 +8,14 @@ export type Network = (typeof NETWORKS)[number];
 
 /** Providers implemented in this version, by network. */
 export const PROVIDERS: Record<Network, readonly string[]> = {
-  sms: ['sandbox'],
+  sms: ['sandbox', 'twilio', 'telnyx', 'smpp'],
   email: ['sandbox'],
   webhook: ['sandbox'],
 };
 
 /** Providers named in DESIGN.md that a later version brings; named in config errors so admins know why. */
 export const PLANNED_PROVIDERS: Record<Network, readonly string[]> = {
-  sms: ['twilio', 'telnyx', 'smpp'],
+  sms: [],
   email: ['smtp'],
   webhook: ['http'],
 };

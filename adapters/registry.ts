@@ -5,10 +5,13 @@
 import type { ComponentConfig } from '../src/config/schema.js';
 import { GatewayError } from '../src/errors/registry.js';
 import { sandboxAdapter } from './sandbox/index.js';
+import { smppAdapter } from './sms/smpp/index.js';
+import { telnyxAdapter } from './sms/telnyx/index.js';
+import { twilioAdapter } from './sms/twilio/index.js';
 import type { Adapter, AdapterFactory, Network } from './types.js';
 
 const FACTORIES: Record<Network, Record<string, AdapterFactory>> = {
-  sms: { sandbox: sandboxAdapter },
+  sms: { sandbox: sandboxAdapter, twilio: twilioAdapter, telnyx: telnyxAdapter, smpp: smppAdapter },
   email: { sandbox: sandboxAdapter },
   webhook: { sandbox: sandboxAdapter },
 };
