@@ -4,7 +4,7 @@
  * senders and to /readyz, and SIGTERM drains and exits 0.
  */
 import { spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,13 +52,9 @@ components:
     const missing = await runCli(['--config', '/nonexistent/gateway.yaml']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/cannot read/);
-    const ok = await runCli(['--config', 'config/example.yaml', '--check'], {
-      GATEWAY_ADMIN_TOKEN: 'x'.repeat(20),
-      SMS_SECRET: 'a',
-      MAIL_SECRET: 'b',
-      HOOKS_SECRET: 'c',
-      TWILIO_AUTH_TOKEN: 'd',
-    });
+    const example = await readFile('config/example.yaml', 'utf8');
+    const env = Object.fromEntries([...example.matchAll(/\$\{(\w+)\}/g)].map((m) => [m[1], 'x'.repeat(24)]));
+    const ok = await runCli(['--config', 'config/example.yaml', '--check'], env);
     expect(ok.stderr).toBe('');
     expect(ok.code).toBe(0);
   });

@@ -1,0 +1,114 @@
+/**
+ * SMS over a direct SMPP v3.4 link, end to end: real Prosody and Redis, the
+ * built gateway, and an SMSC double built on the `smpp` package's own server
+ * (binds, submit_sm with UDH concatenation, deliver_sm, delivery receipts).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SmscDouble } from '../doubles/smsc.js';
+import { eventually, startGateway, type GatewayProcess } from '../helpers/gateway.js';
+import { startProsody, type ProsodyInstance } from '../helpers/prosody.js';
+import { ensureRedis, uniquePrefix } from '../helpers/redis.js';
+import { connectClient, xml, type Element, type TestClient } from '../helpers/xmpp-client.js';
+
+const SMS = 'sms.localhost';
+const PHONE = '+15551234567';
+const CONTACT = `${PHONE}@${SMS}`;
+const ALICE_NUMBER = '+15550001111';
+const ESME_RTHROTTLED = 0x58;
+const ESME_RINVDSTADR = 0x0b;
+
+describe('SMS via SMPP (e2e)', () => {
+  let prosody: ProsodyInstance;
+  let smsc: SmscDouble;
+  let gateway: GatewayProcess;
+  let alice: TestClient;
+
+  const chat = (id: string, body: string, extra: Element[] = []) =>
+    xml('message', { type: 'chat', to: CONTACT, id }, xml('body', {}, body), ...extra);
+  const sentWith = (body: string) => eventually(async () => smsc.messages.find((m) => m.body === body), 20_000, `the SMSC to receive "${body}"`);
+  const errorFor = (id: string) => alice.waitFor((el) => el.attrs.type === 'error' && el.attrs.id === id, 15_000);
+  const settled = () =>
+    eventually(async () => {
+      const out = (await gateway.api<Record<string, Record<string, number>>>('GET', '/admin/queues')).body[`out/${SMS}`];
+      return out && (out.waiting ?? 0) + (out.active ?? 0) + (out.delayed ?? 0) === 0 ? true : undefined;
+    }, 20_000, 'the outbound queue to drain');
+
+  beforeAll(async () => {
+    prosody = await startProsody({ components: [{ domain: SMS, secret: 's' }], users: [{ username: 'alice', password: 'a' }] });
+    smsc = await SmscDouble.start({ systemId: 'gateway', password: 'secret12' });
+    gateway = await startGateway({
+      componentPort: prosody.componentPort,
+      redisUrl: await ensureRedis(),
+      redisPrefix: uniquePrefix('smpp'),
+      components: [
+        {
+          domain: SMS,
+          secret: 's',
+          network: 'sms',
+          provider: 'smpp',
+          extra: [
+            `numbers: { "${ALICE_NUMBER}": alice@localhost }`,
+            'retry: { initialDelayMs: 200, maxDelayMs: 2000 }',
+            'limits: { perNumberPerSecond: 100 }',
+            `smpp: { host: 127.0.0.1, port: ${smsc.port}, systemId: gateway, password: secret12, submitTimeoutMs: 2000, reconnectInitialMs: 200, reconnectMaxMs: 1000 }`,
+          ].join('\n'),
+        },
+      ],
+    });
+    await gateway.waitReady();
+    alice = await connectClient({ port: prosody.c2sPort, domain: 'localhost', username: 'alice', password: 'a' });
+  });
+
+  afterAll(async () => {
+    await alice?.stop();
+    await gateway?.stop();
+    await smsc?.close();
+    await prosody?.stop();
+  });
+
+  it('submits a long UCS-2 text in concatenated parts, and a DELIVRD receipt becomes an XEP-0184 receipt', async () => {
+    const body = `Zażółć gęślą jaźń ${'ł'.repeat(120)}`;
+    await alice.send(chat('sm-1', body, [xml('request', { xmlns: 'urn:xmpp:receipts' })]));
+    const sent = await sentWith(body);
+    expect(sent).toMatchObject({ from: ALICE_NUMBER, to: PHONE });
+    expect(sent.dataCoding).toBe(0x08);
+    expect(sent.parts.length).toBeGreaterThan(1);
+    await settled();
+    await smsc.deliverReceipt(sent.id, 'DELIVRD');
+    const receipt = await alice.waitFor((el) => el.getChild('received', 'urn:xmpp:receipts')?.attrs.id === 'sm-1');
+    expect(receipt.attrs.from).toBe(CONTACT);
+  });
+
+  it('turns an UNDELIV receipt into an error stanza, and an invalid destination into an immediate one', async () => {
+    await alice.send(chat('sm-2', 'nobody home'));
+    const sent = await sentWith('nobody home');
+    await settled();
+    await smsc.deliverReceipt(sent.id, 'UNDELIV', { err: '001' });
+    expect((await errorFor('sm-2')).getChild('error')?.getChildText('text')).toMatch(/not delivered/);
+
+    smsc.failNext({ kind: 'status', status: ESME_RINVDSTADR });
+    await alice.send(chat('sm-3', 'bad destination'));
+    expect((await errorFor('sm-3')).getChild('error')?.getChild('recipient-unavailable')).toBeDefined();
+  });
+
+  it('delivers inbound deliver_sm, reassembling concatenated parts, to the number\'s owner', async () => {
+    expect(await smsc.deliver({ from: PHONE, to: ALICE_NUMBER, text: 'short one' })).toBe(0);
+    await alice.waitFor((el) => el.getChildText('body') === 'short one' && el.attrs.from === CONTACT);
+    await smsc.deliverParts({ from: PHONE, to: ALICE_NUMBER, parts: ['first half, ', 'second half'], ref: 42, order: [2, 1] });
+    await alice.waitFor((el) => el.getChildText('body') === 'first half, second half');
+  });
+
+  it('slows down on ESME_RTHROTTLED and re-binds after the link drops, delivering each text once', async () => {
+    smsc.failNext({ kind: 'status', status: ESME_RTHROTTLED }, 3);
+    await alice.send(chat('sm-4', 'throttled'));
+    await sentWith('throttled');
+    const binds = smsc.binds;
+    smsc.dropConnections();
+    await alice.send(chat('sm-5', 'after the drop'));
+    await sentWith('after the drop');
+    await smsc.waitForBinds(binds + 1, 15_000);
+    await settled();
+    expect(smsc.messages.filter((m) => m.body === 'throttled' || m.body === 'after the drop')).toHaveLength(2);
+    expect(alice.received.some((el) => ['sm-4', 'sm-5'].includes(String(el.attrs.id)) && el.attrs.type === 'error')).toBe(false);
+  });
+});

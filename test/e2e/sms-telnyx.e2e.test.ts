@@ -1,0 +1,123 @@
+/**
+ * SMS through Telnyx, end to end: real Prosody and Redis, the built gateway,
+ * and a local double speaking Telnyx's v2 Messages API and Ed25519-signed
+ * webhooks. Provider-independent flows (registration, XEP-0100, segment
+ * limits, the one-minute outage) are covered in sms-twilio.e2e.test.ts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TelnyxDouble } from '../doubles/telnyx.js';
+import { eventually, sleep, startGateway, type GatewayProcess } from '../helpers/gateway.js';
+import { startProsody, type ProsodyInstance } from '../helpers/prosody.js';
+import { ensureRedis, uniquePrefix } from '../helpers/redis.js';
+import { connectClient, xml, type Element, type TestClient } from '../helpers/xmpp-client.js';
+
+const SMS = 'sms.localhost';
+const PHONE = '+15551234567';
+const CONTACT = `${PHONE}@${SMS}`;
+const ALICE_NUMBER = '+15550001111';
+
+describe('SMS via Telnyx (e2e)', () => {
+  let prosody: ProsodyInstance;
+  let telnyx: TelnyxDouble;
+  let gateway: GatewayProcess;
+  let alice: TestClient;
+
+  const chat = (id: string, body: string, extra: Element[] = []) =>
+    xml('message', { type: 'chat', to: CONTACT, id }, xml('body', {}, body), ...extra);
+  const sentWith = (text: string) => eventually(async () => telnyx.messages.find((m) => m.text === text), 20_000, `Telnyx to receive "${text}"`);
+  const errorFor = (id: string) => alice.waitFor((el) => el.attrs.type === 'error' && el.attrs.id === id, 15_000);
+  const settled = () =>
+    eventually(async () => {
+      const out = (await gateway.api<Record<string, Record<string, number>>>('GET', '/admin/queues')).body[`out/${SMS}`];
+      return out && (out.waiting ?? 0) + (out.active ?? 0) + (out.delayed ?? 0) === 0 ? true : undefined;
+    }, 20_000, 'the outbound queue to drain');
+
+  beforeAll(async () => {
+    prosody = await startProsody({ components: [{ domain: SMS, secret: 's' }], users: [{ username: 'alice', password: 'a' }] });
+    telnyx = await TelnyxDouble.start({ numbers: [ALICE_NUMBER] });
+    gateway = await startGateway({
+      componentPort: prosody.componentPort,
+      redisUrl: await ensureRedis(),
+      redisPrefix: uniquePrefix('telnyx'),
+      components: [
+        {
+          domain: SMS,
+          secret: 's',
+          network: 'sms',
+          provider: 'telnyx',
+          extra: [
+            `numbers: { "${ALICE_NUMBER}": alice@localhost }`,
+            'retry: { initialDelayMs: 200, maxDelayMs: 2000 }',
+            'limits: { perNumberPerSecond: 100 }',
+            `telnyx: { apiKey: "${telnyx.apiKey}", publicKey: "${telnyx.publicKey}", apiBaseUrl: "${telnyx.baseUrl}" }`,
+          ].join('\n'),
+        },
+      ],
+    });
+    await gateway.waitReady();
+    alice = await connectClient({ port: prosody.c2sPort, domain: 'localhost', username: 'alice', password: 'a' });
+  });
+
+  afterAll(async () => {
+    await alice?.stop();
+    await gateway?.stop();
+    await telnyx?.close();
+    await prosody?.stop();
+  });
+
+  it('sends with the status webhook URL, and "delivered" becomes a receipt', async () => {
+    await alice.send(chat('tx-1', 'hello telnyx', [xml('request', { xmlns: 'urn:xmpp:receipts' })]));
+    const sent = await sentWith('hello telnyx');
+    expect(sent).toMatchObject({ from: ALICE_NUMBER, to: PHONE, webhookUrl: `${gateway.httpUrl}/webhooks/${SMS}/status` });
+    await settled();
+    expect((await telnyx.deliver(sent.id, 'delivered')).status).toBe(200);
+    const receipt = await alice.waitFor((el) => el.getChild('received', 'urn:xmpp:receipts')?.attrs.id === 'tx-1');
+    expect(receipt.attrs.from).toBe(CONTACT);
+  });
+
+  it('turns delivery_failed into an error stanza with the explained code', async () => {
+    await alice.send(chat('tx-2', 'to a landline'));
+    const sent = await sentWith('to a landline');
+    await settled();
+    await telnyx.deliver(sent.id, 'delivery_failed');
+    const error = await errorFor('tx-2');
+    expect(error.getChild('error')?.getChildText('text')).toMatch(/40001/);
+  });
+
+  it('answers STOP (40300) with a permanent error stanza', async () => {
+    telnyx.failNext({ kind: 'error', httpStatus: 400, code: '40300', title: 'Blocked due to STOP message' });
+    await alice.send(chat('tx-stop', 'still there?'));
+    expect((await errorFor('tx-stop')).getChild('error')?.getChildText('text')).toMatch(/opted out|STOP/);
+  });
+
+  it('delivers inbound SMS and MMS to the owner, media as OOB', async () => {
+    const media = ['https://media.example.net/c.jpg'];
+    const res = await telnyx.sendInbound(gateway.httpUrl, SMS, { from: PHONE, to: ALICE_NUMBER, body: 'pic', mediaUrls: media });
+    expect(res.status).toBe(200);
+    const mms = await alice.waitFor((el) => el.getChildText('body')?.startsWith('pic') === true);
+    expect(mms.attrs.from).toBe(CONTACT);
+    expect(mms.getChildren('x', 'jabber:x:oob').map((x) => x.getChildText('url'))).toEqual(media);
+  });
+
+  it('refuses unsigned, forged and stale webhooks with 403 and delivers nothing', async () => {
+    const attempts = [{ signature: 'omit' as const }, { signature: 'corrupt' as const }, { signature: 'wrong-key' as const }, { timestamp: Math.floor(Date.now() / 1000) - 600 }];
+    for (const opts of attempts) {
+      const res = await telnyx.sendInbound(gateway.httpUrl, SMS, { from: PHONE, to: ALICE_NUMBER, body: 'forged' }, opts);
+      expect(res.status).toBe(403);
+    }
+    await sleep(500);
+    expect(alice.received.some((el) => el.getChildText('body') === 'forged')).toBe(false);
+  });
+
+  it('rides out a 429 storm and a short outage, delivering each message exactly once', async () => {
+    telnyx.failNext({ kind: 'rate-limit', retryAfterSeconds: 1 }, 3);
+    telnyx.failNext({ kind: 'server-error', httpStatus: 503 }, 3);
+    telnyx.failNext({ kind: 'close' }, 2);
+    const bodies = ['storm 1', 'storm 2', 'storm 3'];
+    for (const [i, body] of bodies.entries()) await alice.send(chat(`storm-${i}`, body));
+    for (const body of bodies) await sentWith(body);
+    await settled();
+    expect(telnyx.messages.filter((m) => m.text?.startsWith('storm')).map((m) => m.text).sort()).toEqual(bodies);
+    expect(alice.received.some((el) => String(el.attrs.id).startsWith('storm-') && el.attrs.type === 'error')).toBe(false);
+  });
+});
