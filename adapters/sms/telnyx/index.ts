@@ -16,6 +16,7 @@ import { sendMessage, type SendMessageBody, type TelnyxCredentials } from './cli
 import { TelnyxAccountError } from './errors.js';
 import { telnyxPublicKey } from './signature.js';
 import { telnyxWebhooks } from './webhooks.js';
+import { AccountWatch } from '../account-watch.js';
 import { senderNumber } from '../sender.js';
 
 type TelnyxSettings = NonNullable<ComponentConfig['telnyx']>;
@@ -31,7 +32,7 @@ export class TelnyxAdapter implements Adapter {
   private ctx: AdapterContext | undefined;
   private logger: Logger | undefined;
   /** The last time Telnyx refused the account settings, until a send succeeds again. */
-  private accountProblem: string | undefined;
+  private readonly account = new AccountWatch({ id: 'telnyx', name: 'Telnyx' }, (err): err is TelnyxAccountError => err instanceof TelnyxAccountError);
 
   constructor(config: ComponentConfig) {
     if (config.network !== 'sms') {
@@ -70,8 +71,7 @@ export class TelnyxAdapter implements Adapter {
 
   /** Does not call Telnyx: /readyz runs often. Reports a refused account as a detail. */
   async health(): Promise<AdapterHealth> {
-    if (!this.ctx) return { ok: false, detail: 'not started' };
-    return this.accountProblem === undefined ? { ok: true } : { ok: true, detail: this.accountProblem };
+    return this.account.health(this.ctx !== undefined);
   }
 
   /** The send request for a message, from the number the gateway resolved for the sender. */
@@ -92,23 +92,12 @@ export class TelnyxAdapter implements Adapter {
   async send(message: OutboundMessage, opts: SendOptions): Promise<SendResult> {
     const ctx = this.ctx;
     if (!ctx) throw new GatewayError('SERVICE_UNAVAILABLE', 'telnyx adapter not started');
-    if (opts.signal.aborted) {
-      const why = opts.signal.reason instanceof Error ? opts.signal.reason.message : String(opts.signal.reason);
-      throw new GatewayError('SERVICE_UNAVAILABLE', `telnyx: attempt aborted before sending (${why})`);
-    }
-    const body = this.request(message, ctx.publicUrl);
-    try {
-      const sent = await sendMessage(this.credentials, body, opts.signal);
-      this.accountProblem = undefined;
+    return this.account.send(opts.signal, this.logger, message.id, async () => {
+      const sent = await sendMessage(this.credentials, this.request(message, ctx.publicUrl), opts.signal);
       return { providerMessageId: sent.id };
-    } catch (err) {
-      if (err instanceof TelnyxAccountError) {
-        this.accountProblem = `${new Date().toISOString()}: ${err.message}`;
-        this.logger?.error({ id: message.id, httpStatus: err.httpStatus, err: err.message }, 'Telnyx refused the account settings; messages wait until fixed');
-      }
-      throw err;
-    }
+    });
   }
+
 }
 
 export function telnyxAdapter(config: ComponentConfig): Adapter {

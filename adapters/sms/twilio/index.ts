@@ -14,6 +14,7 @@ import type { Adapter, AdapterContext, AdapterHealth, OutboundMessage, SendOptio
 import { createMessage, type CreateMessageRequest, type TwilioCredentials } from './client.js';
 import { TwilioAccountError } from './errors.js';
 import { twilioWebhooks } from './webhooks.js';
+import { AccountWatch } from '../account-watch.js';
 import { senderNumber } from '../sender.js';
 
 type TwilioSettings = NonNullable<ComponentConfig['twilio']>;
@@ -27,7 +28,7 @@ export class TwilioAdapter implements Adapter {
   private ctx: AdapterContext | undefined;
   private logger: Logger | undefined;
   /** The last time Twilio refused the account settings, until a send succeeds again. */
-  private accountProblem: string | undefined;
+  private readonly account = new AccountWatch({ id: 'twilio', name: 'Twilio' }, (err): err is TwilioAccountError => err instanceof TwilioAccountError);
 
   constructor(config: ComponentConfig) {
     if (config.network !== 'sms') {
@@ -64,8 +65,7 @@ export class TwilioAdapter implements Adapter {
 
   /** Does not call Twilio: /readyz runs often and Twilio has no free ping. Reports a refused account as a detail. */
   async health(): Promise<AdapterHealth> {
-    if (!this.ctx) return { ok: false, detail: 'not started' };
-    return this.accountProblem === undefined ? { ok: true } : { ok: true, detail: this.accountProblem };
+    return this.account.health(this.ctx !== undefined);
   }
 
   /** The Messages API request for a message, From being the number the gateway resolved for the sender. */
@@ -83,23 +83,12 @@ export class TwilioAdapter implements Adapter {
   async send(message: OutboundMessage, opts: SendOptions): Promise<SendResult> {
     const ctx = this.ctx;
     if (!ctx) throw new GatewayError('SERVICE_UNAVAILABLE', 'twilio adapter not started');
-    if (opts.signal.aborted) {
-      const why = opts.signal.reason instanceof Error ? opts.signal.reason.message : String(opts.signal.reason);
-      throw new GatewayError('SERVICE_UNAVAILABLE', `twilio: attempt aborted before sending (${why})`);
-    }
-    const request = this.request(message, ctx.publicUrl);
-    try {
-      const created = await createMessage(this.credentials, request, opts.signal);
-      this.accountProblem = undefined;
+    return this.account.send(opts.signal, this.logger, message.id, async () => {
+      const created = await createMessage(this.credentials, this.request(message, ctx.publicUrl), opts.signal);
       return { providerMessageId: created.sid };
-    } catch (err) {
-      if (err instanceof TwilioAccountError) {
-        this.accountProblem = `${new Date().toISOString()}: ${err.message}`;
-        this.logger?.error({ id: message.id, httpStatus: err.httpStatus, err: err.message }, 'Twilio refused the account settings; messages wait until fixed');
-      }
-      throw err;
-    }
+    });
   }
+
 }
 
 export function twilioAdapter(config: ComponentConfig): Adapter {
