@@ -1,0 +1,149 @@
+/**
+ * The XEP-0114 connection against a minimal component-accepting server
+ * written here (stream header, SHA-1 handshake per XEP-0114 §3): keepalive
+ * whitespace, reconnect with growing delays, and a rejected secret named in
+ * the log. The real-Prosody side of the same is in test/e2e.
+ */
+import { createHash } from 'node:crypto';
+import { createServer, type Server, type Socket } from 'node:net';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ComponentConnection } from '../../src/component/connection.js';
+
+interface FakeServer {
+  port: number;
+  /** While false, new connections are closed at once (the server is "down"). */
+  accepting: boolean;
+  connects: number[];
+  whitespace: number;
+  sockets: Set<Socket>;
+  dropAll(): void;
+  close(): Promise<void>;
+}
+
+async function fakeXmppServer(secret: string): Promise<FakeServer> {
+  const sockets = new Set<Socket>();
+  const state: FakeServer = {
+    port: 0,
+    accepting: true,
+    connects: [],
+    whitespace: 0,
+    sockets,
+    dropAll: () => sockets.forEach((s) => s.destroy()),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+  const server: Server = createServer((socket) => {
+    socket.on('error', () => undefined);
+    state.connects.push(Date.now());
+    if (!state.accepting) {
+      socket.destroy();
+      return;
+    }
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    const id = `s${state.connects.length}`;
+    let opened = false;
+    socket.on('data', (data: Buffer) => {
+      const text = data.toString('utf8');
+      if (!opened && text.includes('<stream:stream')) {
+        opened = true;
+        socket.write(`<?xml version='1.0'?><stream:stream xmlns='jabber:component:accept' xmlns:stream='http://etherx.jabber.org/streams' id='${id}' from='sms.test'>`);
+        return;
+      }
+      const handshake = /<handshake[^>]*>([0-9a-f]+)<\/handshake>/.exec(text);
+      if (handshake) {
+        const expected = createHash('sha1').update(id + secret).digest('hex');
+        if (handshake[1] === expected) socket.write('<handshake/>');
+        else socket.end("<stream:error><not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>");
+        return;
+      }
+      if (/^\s+$/.test(text)) state.whitespace += text.length;
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const addr = server.address();
+  state.port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+  return state;
+}
+
+function collectingLogger() {
+  const lines: Array<Record<string, unknown>> = [];
+  const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+  return { logger, lines };
+}
+
+let connection: ComponentConnection | undefined;
+let server: FakeServer | undefined;
+afterEach(async () => {
+  await connection?.stop(200);
+  server?.dropAll();
+  await server?.close();
+});
+
+async function until(check: () => boolean, timeoutMs = 8000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function connect(port: number, secret: string, logger = pino({ level: 'silent' }), keepaliveSeconds = 0) {
+  return new ComponentConnection({
+    host: '127.0.0.1',
+    port,
+    domain: 'sms.test',
+    secret,
+    secretPath: 'components[0].secret',
+    keepaliveSeconds,
+    backoff: { initialDelayMs: 100, maxDelayMs: 400 },
+    logger,
+  });
+}
+
+describe('XEP-0114 connection', () => {
+  it('completes the handshake and sends whitespace keepalives while online', async () => {
+    server = await fakeXmppServer('right');
+    connection = connect(server.port, 'right', pino({ level: 'silent' }), 1);
+    connection.start();
+    await until(() => connection!.isOnline());
+    await until(() => server!.whitespace >= 2, 5000);
+    expect(server.whitespace).toBeGreaterThanOrEqual(2);
+  });
+
+  it('reconnects with growing, capped delays while the server is down, and comes back', async () => {
+    server = await fakeXmppServer('right');
+    connection = connect(server.port, 'right');
+    connection.start();
+    await until(() => connection!.isOnline());
+    server.accepting = false;
+    const downAt = server.connects.length;
+    server.dropAll();
+    await until(() => !connection!.isOnline());
+    await until(() => server!.connects.length >= downAt + 5, 5000);
+    const attempts = server.connects.slice(downAt);
+    const gaps = attempts.slice(1).map((t, i) => t - attempts[i]!);
+    // Half-jitter on 100, 200, 400, 400 ms: never sooner than half the first delay, never far past the cap.
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(45);
+    expect(Math.max(...gaps)).toBeLessThan(1000);
+    expect(gaps.slice(-2).every((g) => g >= 190)).toBe(true);
+    server.accepting = true;
+    await until(() => connection!.isOnline(), 3000);
+  });
+
+  it('logs a rejected secret as a configuration error naming the domain and key, and keeps retrying', async () => {
+    server = await fakeXmppServer('right');
+    const { logger, lines } = collectingLogger();
+    connection = connect(server.port, 'wrong', logger);
+    connection.start();
+    await until(() => server!.connects.length >= 3);
+    const configError = lines.find((l) => typeof l.msg === 'string' && l.msg.startsWith('configuration error for component sms.test'));
+    expect(configError).toMatchObject({ level: 50, key: 'components[0].secret', condition: 'not-authorized' });
+    const gaps = server.connects.slice(1).map((t, i) => t - server!.connects[i]!);
+    // Half-jitter on 100, 200, 400 (cap): every gap at least 50 ms, none far beyond the cap.
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(45);
+    expect(Math.max(...gaps)).toBeLessThan(1500);
+    expect(connection.isOnline()).toBe(false);
+  });
+});
+
