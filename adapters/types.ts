@@ -37,6 +37,11 @@ export interface OutboundMessage {
   receiptRequested: boolean;
   /** ms since epoch when the gateway accepted the message into Redis. */
   acceptedAt: number;
+  /**
+   * Set by the delivery worker when per-number pacing booked a later send
+   * slot for this attempt: the slot's time and the attempt it was booked for.
+   */
+  paced?: { slot: number; attempt: number };
 }
 
 export interface SendOptions {

@@ -101,6 +101,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     metrics,
     adminToken: config.http.adminToken,
     bodyLimitBytes: config.http.bodyLimitBytes,
+    requestTimeoutMs: config.http.requestTimeoutMs,
     readiness,
     admin: { queues: allQueues },
   });

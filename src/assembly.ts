@@ -13,11 +13,11 @@ import { OutboundBridge, type OutboundPolicy } from './bridge/outbound.js';
 import { smsBodyCheck } from './bridge/sms-policy.js';
 import { ComponentConnection } from './component/connection.js';
 import { registerRoutes } from './component/router.js';
-import { DEFAULT_DAILY_PER_USER, type ComponentConfig, type GatewayConfig } from './config/schema.js';
+import { DEFAULT_DAILY_PER_USER, DEFAULT_SENDER_RATE, type ComponentConfig, type GatewayConfig } from './config/schema.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { EnqueueOutcome } from './queue/producer.js';
 import type { OutboundMessage } from '../adapters/types.js';
-import { DailyCap, NumberPacer } from './store/limits.js';
+import { DailyCap, NumberPacer, SenderBucket } from './store/limits.js';
 import { NumberStore } from './store/numbers.js';
 import { SOFTWARE } from './version.js';
 
@@ -55,16 +55,20 @@ export function assembleComponent(c: ComponentConfig, index: number, deps: Assem
   const adapter = createAdapter(c);
   const numbers = c.network === 'sms' ? new NumberStore(redis, prefix, c.domain, c.numbers, c.numberPool) : undefined;
   const dailyLimit = c.limits.dailyPerUser ?? DEFAULT_DAILY_PER_USER[c.network];
+  const senderRate = c.limits.perSenderPerSecond ?? DEFAULT_SENDER_RATE[c.network].perSecond;
+  const senderBurst = c.limits.perSenderBurst ?? DEFAULT_SENDER_RATE[c.network].burst;
   const policy: OutboundPolicy = {
     ...(numbers ? { senderAddress: (user: string) => numbers.numberOf(user) } : {}),
     // The sandbox stands in for any provider and has no use for a From number.
     requireSenderAddress: c.network === 'sms' && c.provider !== 'sandbox',
     ...(c.network === 'sms' ? { checkBody: smsBodyCheck(c, metrics) } : {}),
     ...(dailyLimit > 0 ? { dailyCap: new DailyCap(redis, prefix, c.domain, dailyLimit) } : {}),
+    ...(senderRate > 0 ? { senderRate: new SenderBucket(redis, prefix, c.domain, senderRate, senderBurst) } : {}),
   };
+  const pacer = c.network === 'sms' ? new NumberPacer(redis, prefix, c.domain, c.limits.perNumberPerSecond) : undefined;
+  if (pacer) policy.pacer = pacer;
   const outbound = new OutboundBridge(c, codec, deps.enqueueOutbound, policy);
   const inbound = new InboundBridge(c, codec, deps.enqueueInbound(c.domain), numbers);
-  const pacer = c.network === 'sms' ? new NumberPacer(redis, prefix, c.domain, c.limits.perNumberPerSecond) : undefined;
 
   let connection: ComponentConnection | undefined;
   if (deps.withConnection) {

@@ -77,7 +77,7 @@ export class GatewayMetrics {
   });
 
   constructor(jobs?: JobCountSource) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'xgw_process_' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'xgw_' });
     if (jobs) {
       new Gauge({
         name: 'xgw_jobs',

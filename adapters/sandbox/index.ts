@@ -157,7 +157,8 @@ export class SandboxAdapter implements Adapter {
         return { ok: true, ...req.body };
       });
 
-      app.post<{ Body: InjectBody }>('/inbound', { schema: { body: injectSchema } }, async (req, reply) => {
+      // Bodies up to 100,000 characters: more than the global limit, and only for admins (auth runs before parsing).
+      app.post<{ Body: InjectBody }>('/inbound', { schema: { body: injectSchema }, bodyLimit: 1024 * 1024 }, async (req, reply) => {
         const ctx = this.ctx;
         if (!ctx) throw new GatewayError('SERVICE_UNAVAILABLE', 'sandbox adapter not started');
         const body = req.body;

@@ -30,6 +30,9 @@ export interface DeliveryDeps {
   pacer?: NumberPacer;
 }
 
+/** A paced job that starts later than this after its slot books a new one. */
+const STALE_BOOKING_MS = 5000;
+
 export type DeliveryResult = { sent: string } | { failed: string };
 
 export function refOf(m: OutboundMessage): MessageRef {
@@ -57,15 +60,22 @@ export function deliveryProcessor(deps: DeliveryDeps, worker: () => Worker) {
 
   return async function processDelivery(job: Job<OutboundMessage>, token?: string): Promise<DeliveryResult> {
     const m = job.data;
-    if (deps.pacer !== undefined && m.from !== undefined) {
-      const waitMs = await deps.pacer.wait(m.from);
-      if (waitMs > 0) {
-        // Not this number's turn yet: back to the delayed set without spending an attempt.
-        await job.moveToDelayed(Date.now() + waitMs, token);
+    const attempt = job.attemptsMade + 1;
+    // A booking is honoured once, for its attempt, and only if it is not stale (a backlog after an outage is paced anew).
+    const booked = m.paced !== undefined && m.paced.attempt === attempt && Date.now() - m.paced.slot <= STALE_BOOKING_MS;
+    if (deps.pacer !== undefined && m.from !== undefined && !booked) {
+      const slot = await deps.pacer.book(m.from);
+      const now = Date.now();
+      if (slot > now + 5) {
+        if (expiresBeforeRetry(m.acceptedAt, now, slot - now, deps.maxAgeMs)) {
+          return giveUp(m, new GatewayError('DELIVERY_EXPIRED', `${m.from} has more queued than it may send before the message expires`), attempt);
+        }
+        // Wait for the booked slot once, without spending an attempt; the booking travels with the job.
+        await job.updateData({ ...m, paced: { slot, attempt } });
+        await job.moveToDelayed(slot, token);
         throw new DelayedError();
       }
     }
-    const attempt = job.attemptsMade + 1;
     const signal = AbortSignal.any([deps.shutdownSignal, AbortSignal.timeout(deps.sendTimeoutMs ?? 30_000)]);
     try {
       const result = await deps.adapter.send(m, { attempt, signal });

@@ -10,7 +10,7 @@ import { DEFAULT_MAX_BODY } from '../config/schema.js';
 import { GatewayError } from '../errors/registry.js';
 import { outboundJobId } from '../queue/names.js';
 import type { EnqueueOutcome } from '../queue/producer.js';
-import type { DailyCap } from '../store/limits.js';
+import type { DailyCap, NumberPacer, SenderBucket } from '../store/limits.js';
 import { accessRules, isAllowed } from './access.js';
 
 /** What the router extracts from a `<message>` to a contact. */
@@ -33,6 +33,10 @@ export interface OutboundPolicy {
   checkBody?(body: string): Record<string, unknown>;
   /** Per-user daily cap. */
   dailyCap?: DailyCap;
+  /** Per-user send rate. */
+  senderRate?: SenderBucket;
+  /** sms: books each message a send slot on its number at acceptance, so a burst keeps its order. */
+  pacer?: NumberPacer;
 }
 
 export class OutboundBridge {
@@ -82,6 +86,15 @@ export class OutboundBridge {
         `you have no number on ${this.componentDomain}: register one (in-band registration) or ask the administrator`,
       );
     }
+    const rate = this.policy.senderRate;
+    const waitMs = rate === undefined ? 0 : await rate.take(senderBare, now);
+    if (rate !== undefined && waitMs > 0) {
+      throw new GatewayError(
+        'RATE_LIMITED',
+        `you are sending faster than ${this.componentDomain} allows (${rate.perSecond}/s, bursts of ${rate.burst}); send again in ${Math.ceil(waitMs / 1000)} s`,
+        { retryAfterMs: waitMs },
+      );
+    }
     const cap = this.policy.dailyCap;
     if (cap !== undefined && !(await cap.take(senderBare, now))) {
       throw new GatewayError(
@@ -103,6 +116,10 @@ export class OutboundBridge {
       receiptRequested: req.receiptRequested && req.stanzaId !== '',
       acceptedAt: now,
     };
+    if (this.policy.pacer !== undefined && from !== undefined) {
+      // Stanzas from one client are handled in arrival order up to here, so booking here keeps that order.
+      message.paced = { slot: await this.policy.pacer.book(from, now), attempt: 1 };
+    }
     let outcome: EnqueueOutcome;
     try {
       outcome = await this.enqueue(message);

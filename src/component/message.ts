@@ -8,8 +8,8 @@ import { GatewayError, asGatewayError } from '../errors/registry.js';
 import { toLocal, type ComponentContext } from './context.js';
 import { NS, messageError } from './stanzas.js';
 
-/** Message types that carry no user text for the foreign network (RFC 6121 §5.2.2). */
-const IGNORED_TYPES = new Set(['error', 'groupchat', 'headline']);
+/** Message types that must not be answered (RFC 6121 §5.2.2: no error to an error; headlines expect no reply). */
+const IGNORED_TYPES = new Set(['error', 'headline']);
 
 function oobUrls(stanza: Element): string[] {
   return stanza
@@ -37,6 +37,10 @@ export function messageHandler(c: ComponentContext) {
       c.connection.send(messageError({ from: contactJid, to: senderJid, id: ctx.id, error }));
 
     try {
+      if (ctx.type === 'groupchat') {
+        // RFC 6121 §8.5.2.1.1: groupchat to an address that is no room gets service-unavailable.
+        throw new GatewayError('UNSUPPORTED_STANZA', `${c.domain} contacts are not group chats; send the message as chat`);
+      }
       if (c.isDraining()) throw new GatewayError('SERVICE_UNAVAILABLE', 'the gateway is restarting, send again in a moment');
       if (local === '') {
         throw new GatewayError('NOT_FOUND', `send messages to a contact on this gateway, e.g. <address>@${c.domain}: ${c.codec.prompt}`);

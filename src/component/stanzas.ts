@@ -20,6 +20,18 @@ export const NS = {
   OOB: 'jabber:x:oob',
 } as const;
 
+/**
+ * Text from outside (provider webhooks, SMSCs, error reasons) made safe for
+ * XML 1.0: characters outside the Char production (C0 controls except tab,
+ * LF and CR; U+FFFE/U+FFFF; lone surrogates) become U+FFFD. One such
+ * character would otherwise make the server close the component's stream as
+ * not-well-formed (XML 1.0 §2.2, RFC 6120 §11.1).
+ */
+export function xmlSafe(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+}
+
 /** `<error type=…><condition/><text>…</text></error>` for a gateway error. */
 export function errorElement(err: GatewayError): Element {
   const { condition, type } = err.spec;
@@ -27,7 +39,7 @@ export function errorElement(err: GatewayError): Element {
     'error',
     { type },
     xml(condition, { xmlns: NS.STANZAS }),
-    xml('text', { xmlns: NS.STANZAS, 'xml:lang': 'en' }, err.message),
+    xml('text', { xmlns: NS.STANZAS, 'xml:lang': 'en' }, xmlSafe(err.message)),
   );
 }
 
@@ -55,12 +67,14 @@ export function receipt(opts: { from: string; to: string; stanzaId: string }): E
 
 /** A chat message from a contact to a local user; media as body text plus XEP-0066 OOB (what Conversations and Gajim render inline). */
 export function chatMessage(opts: { from: string; to: string; id: string; body: string; mediaUrls: string[] }): Element {
-  const body = [opts.body, ...opts.mediaUrls.filter((u) => !opts.body.includes(u))].filter((s) => s !== '').join('\n');
+  const urls = opts.mediaUrls.map(xmlSafe);
+  const text = xmlSafe(opts.body);
+  const body = [text, ...urls.filter((u) => !text.includes(u))].filter((s) => s !== '').join('\n');
   return xml(
     'message',
     { type: 'chat', from: opts.from, to: opts.to, id: opts.id },
     xml('body', {}, body),
-    ...opts.mediaUrls.map((url) => xml('x', { xmlns: NS.OOB }, xml('url', {}, url))),
+    ...urls.map((url) => xml('x', { xmlns: NS.OOB }, xml('url', {}, url))),
   );
 }
 

@@ -64,7 +64,12 @@ export const httpSchema = z
       .min(16, 'must be at least 16 characters')
       .optional()
       .describe('Bearer token for /admin and /sandbox routes; without it those routes answer 401.'),
-    bodyLimitBytes: integer(1024, 50 * 1024 * 1024).default(1024 * 1024).describe('Largest request body accepted.'),
+    bodyLimitBytes: integer(1024, 50 * 1024 * 1024)
+      .default(64 * 1024)
+      .describe('Largest request body accepted (provider webhooks are a few KB; the sandbox inject route takes up to 1 MiB).'),
+    requestTimeoutMs: integer(1000, 600_000)
+      .default(15_000)
+      .describe('A request must arrive complete within this long; slower clients are cut off (408).'),
   })
   .strict()
   .default({});
@@ -197,6 +202,13 @@ export const limitsSchema = z
       .optional()
       .describe('Messages one user may send per UTC day through this component; 0 = no cap (default: sms 200, others 0). SMS toll fraud is the classic abuse of a gateway.'),
     maxSegments: integer(1, 255).default(10).describe('sms: refuse texts that need more SMS segments than this.'),
+    perSenderPerSecond: z
+      .preprocess((v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v), z.number().min(0).max(10_000))
+      .optional()
+      .describe('Messages per second one user may send through this component, sustained; 0 = no limit (default: sms 1, email 2, webhook 5).'),
+    perSenderBurst: integer(1, 100_000)
+      .optional()
+      .describe('How many messages one user may send at once before perSenderPerSecond applies (default: sms 20, email 30, webhook 50).'),
     perNumberPerSecond: z
       .preprocess((v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v), z.number().positive().max(10_000))
       .default(1)
@@ -204,6 +216,13 @@ export const limitsSchema = z
   })
   .strict()
   .default({});
+
+/** Default per-sender rate (messages/s, 0 = none) and burst, by network. */
+export const DEFAULT_SENDER_RATE: Record<Network, { perSecond: number; burst: number }> = {
+  sms: { perSecond: 1, burst: 20 },
+  email: { perSecond: 2, burst: 30 },
+  webhook: { perSecond: 5, burst: 50 },
+};
 
 /** Default daily cap per user, by network (0 = none). */
 export const DEFAULT_DAILY_PER_USER: Record<Network, number> = { sms: 200, email: 0, webhook: 0 };

@@ -70,6 +70,10 @@ export const ERROR_REGISTRY = {
   RATE_LIMITED: { condition: 'policy-violation', type: 'wait', httpStatus: 429, retryable: true },
   /** A limit the admin configured (daily cap, segments) was reached. */
   LIMIT_EXCEEDED: { condition: 'policy-violation', type: 'modify', httpStatus: 429, retryable: false },
+  /** The stanza is of a kind a contact cannot take (e.g. groupchat to a phone). */
+  UNSUPPORTED_STANZA: { condition: 'service-unavailable', type: 'cancel', httpStatus: 400, retryable: false },
+  /** An HTTP body in a content type the route does not take. */
+  MEDIA_TYPE_UNSUPPORTED: { condition: 'bad-request', type: 'modify', httpStatus: 415, retryable: false },
   /** The request is valid but this gateway does not do that. */
   NOT_IMPLEMENTED: { condition: 'feature-not-implemented', type: 'cancel', httpStatus: 501, retryable: false },
   /** A bug or an unexpected failure. */

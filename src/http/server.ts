@@ -3,6 +3,7 @@
  * (tests use inject()). One error handler turns GatewayErrors into HTTP
  * statuses from the error registry.
  */
+import { createServer } from 'node:http';
 import Fastify, {
   LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
@@ -23,6 +24,8 @@ export interface ServerDeps {
   metrics: GatewayMetrics;
   adminToken: string | undefined;
   bodyLimitBytes: number;
+  /** A request must be complete within this long (slow clients are cut off). Default 15 s. */
+  requestTimeoutMs?: number;
   readiness: ReadinessCheck;
   admin: AdminDeps;
 }
@@ -30,12 +33,28 @@ export interface ServerDeps {
 export type GatewayServer = FastifyInstance & { registerAdapterRoutes(r: RouteRegistration): void };
 
 export function buildServer(deps: ServerDeps): GatewayServer {
+  const requestTimeoutMs = deps.requestTimeoutMs ?? 15_000;
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger,
     // Per-request lines are debug-level from our onResponse hook; Fastify's own would be noise at info.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.bodyLimitBytes,
-    // Twilio and others post application/x-www-form-urlencoded; adapters register that parser where needed.
+    // Slow-client limits (Fastify and Node default to none or minutes); providers post a few KB at once.
+    serverFactory: (handler) => {
+      const server = createServer(
+        {
+          requestTimeout: requestTimeoutMs,
+          headersTimeout: Math.min(10_000, requestTimeoutMs),
+          // Node checks request timeouts on this period (default 30 s), so it bounds how late a slow client is cut off.
+          connectionsCheckingInterval: 1000,
+          keepAliveTimeout: 10_000,
+        },
+        handler,
+      );
+      server.maxRequestsPerSocket = 1000;
+      server.setTimeout(30_000); // idle sockets
+      return server;
+    },
     return503OnClosing: true,
   });
 

@@ -61,7 +61,9 @@ export class QueueProducer {
   }
 
   async enqueueOutbound(message: OutboundMessage): Promise<EnqueueOutcome> {
-    return this.add(this.outboundQueue(message.componentDomain), message.id, message, OUTBOUND_OPTS);
+    // A message paced to a later slot waits in BullMQ's delayed set until then.
+    const delay = message.paced === undefined ? 0 : Math.max(0, message.paced.slot - Date.now());
+    return this.add(this.outboundQueue(message.componentDomain), message.id, message, delay > 0 ? { ...OUTBOUND_OPTS, delay } : OUTBOUND_OPTS);
   }
 
   async enqueueInbound(domain: string, jobId: string, job: InboundJob): Promise<EnqueueOutcome> {

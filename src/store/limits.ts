@@ -37,16 +37,17 @@ export class DailyCap {
 }
 
 /**
- * At most `perSecond` sends from one gateway number: returns 0 and books the
- * slot when the number may send now, else how many ms to wait (nothing
- * booked). One Lua call, atomic across workers.
+ * At most `perSecond` sends from one gateway number. Each send books the next
+ * free slot (`slot = max(now, next); next = slot + interval`), so a burst is
+ * spread out in the order it was booked and each job waits exactly once. One
+ * Lua call, atomic across workers.
  */
-const PACE = `
+const BOOK = `
 local now, interval = tonumber(ARGV[1]), tonumber(ARGV[2])
 local nextAt = tonumber(redis.call('GET', KEYS[1]) or '0')
-if nextAt > now then return nextAt - now end
-redis.call('SET', KEYS[1], tostring(now + interval), 'PX', math.ceil(interval) + 1000)
-return 0
+local slot = math.max(now, nextAt)
+redis.call('SET', KEYS[1], tostring(slot + interval), 'PX', math.ceil(slot + interval - now) + 1000)
+return tostring(slot)
 `;
 
 export class NumberPacer {
@@ -60,8 +61,42 @@ export class NumberPacer {
     this.intervalMs = 1000 / perSecond;
   }
 
-  async wait(number: string, now = Date.now()): Promise<number> {
+  /** Books the next slot for `number`; returns its time (ms since epoch), `now` when the number is free. */
+  async book(number: string, now = Date.now()): Promise<number> {
     const key = `${this.prefix}:pace:${this.componentDomain}:${number}`;
-    return Number(await this.redis.eval(PACE, 1, key, String(now), String(this.intervalMs)));
+    return Number(await stored(this.redis.eval(BOOK, 1, key, String(now), String(this.intervalMs))));
+  }
+}
+
+/**
+ * A token bucket per sender: `perSecond` sustained, `burst` at once. Keeps
+ * one user's flood from delaying everyone else's messages in the shared
+ * queue; refused messages are told when to try again.
+ */
+const TAKE = `
+local rate, burst, now = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local data = redis.call('HMGET', KEYS[1], 't', 'ts')
+local tokens = tonumber(data[1]) or burst
+local ts = tonumber(data[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - ts) / 1000 * rate)
+if tokens < 1 then return math.ceil((1 - tokens) / rate * 1000) end
+redis.call('HSET', KEYS[1], 't', tostring(tokens - 1), 'ts', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
+return 0
+`;
+
+export class SenderBucket {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly componentDomain: string,
+    readonly perSecond: number,
+    readonly burst: number,
+  ) {}
+
+  /** Takes one token; returns 0, or how many ms until the sender may send again. */
+  async take(sender: string, now = Date.now()): Promise<number> {
+    const key = `${this.prefix}:bucket:${this.componentDomain}:${sender.toLowerCase()}`;
+    return Number(await stored(this.redis.eval(TAKE, 1, key, String(this.perSecond), String(this.burst), String(now))));
   }
 }

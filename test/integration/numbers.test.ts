@@ -14,7 +14,7 @@ import { registerRoutes } from '../../src/component/router.js';
 import { componentSchema } from '../../src/config/schema.js';
 import { GatewayMetrics } from '../../src/metrics.js';
 import { producerConnection, waitReady } from '../../src/queue/redis.js';
-import { DailyCap, NumberPacer } from '../../src/store/limits.js';
+import { DailyCap, NumberPacer, SenderBucket } from '../../src/store/limits.js';
 import { NumberStore } from '../../src/store/numbers.js';
 import { ensureRedis, uniquePrefix } from '../helpers/redis.js';
 
@@ -89,12 +89,24 @@ describe('limits', () => {
     expect(await cap.take('alice@localhost', now + 24 * 3600 * 1000)).toBe(true);
   });
 
-  it('paces one number at its rate, numbers independently', async () => {
+  it('lets a sender burst, then holds them to the sustained rate, saying how long to wait', async () => {
+    const bucket = new SenderBucket(redis, prefix, DOMAIN, 2, 3);
+    const t = 10_000;
+    expect([await bucket.take('a@x', t), await bucket.take('a@x', t), await bucket.take('a@x', t)]).toEqual([0, 0, 0]);
+    expect(await bucket.take('a@x', t)).toBe(500);
+    expect(await bucket.take('b@x', t)).toBe(0);
+    expect(await bucket.take('a@x', t + 500)).toBe(0);
+    expect(await bucket.take('a@x', t + 600)).toBe(400);
+    expect(await bucket.take('A@X', t + 10_000)).toBe(0);
+  });
+
+  it('books consecutive slots per number at its rate, numbers independently', async () => {
     const pacer = new NumberPacer(redis, prefix, DOMAIN, 2);
-    expect(await pacer.wait('+15550001111', 1000)).toBe(0);
-    expect(await pacer.wait('+15550001111', 1100)).toBe(400);
-    expect(await pacer.wait('+15550002222', 1100)).toBe(0);
-    expect(await pacer.wait('+15550001111', 1500)).toBe(0);
+    expect(await pacer.book('+15550001111', 1000)).toBe(1000);
+    expect(await pacer.book('+15550001111', 1100)).toBe(1500);
+    expect(await pacer.book('+15550001111', 1100)).toBe(2000);
+    expect(await pacer.book('+15550002222', 1100)).toBe(1100);
+    expect(await pacer.book('+15550001111', 5000)).toBe(5000);
   });
 });
 

@@ -56,3 +56,21 @@ describe('stanza errors', () => {
     expect(el.getChild('error')?.getChild('resource-constraint')).toBeDefined();
   });
 });
+
+describe('xmlSafe', () => {
+  it('replaces characters XML 1.0 forbids, keeps everything else', async () => {
+    const { xmlSafe } = await import('../../src/component/stanzas.js');
+    expect(xmlSafe('a\u0001b\u0008c\u000Bd\u001Fe\uFFFEf\uFFFF')).toBe('a\uFFFDb\uFFFDc\uFFFDd\uFFFDe\uFFFDf\uFFFD');
+    expect(xmlSafe('tab\tlf\ncr\r')).toBe('tab\tlf\ncr\r');
+    expect(xmlSafe('lone \uD800 high, lone \uDC00 low')).toBe('lone \uFFFD high, lone \uFFFD low');
+    expect(xmlSafe('emoji 😀 ok, ünïcödé ok, \u202Ertl ok')).toBe('emoji 😀 ok, ünïcödé ok, \u202Ertl ok');
+  });
+
+  it('is applied to inbound bodies, media URLs and error texts', async () => {
+    const { chatMessage, errorElement } = await import('../../src/component/stanzas.js');
+    const msg = chatMessage({ from: 'c@sms.x', to: 'a@x', id: '1', body: 'hi\u0007', mediaUrls: ['https://e.x/\u0002'] });
+    expect(msg.getChildText('body')).toBe('hi\uFFFD\nhttps://e.x/\uFFFD');
+    expect(msg.getChild('x')?.getChildText('url')).toBe('https://e.x/\uFFFD');
+    expect(errorElement(new GatewayError('DELIVERY_FAILED', 'bad\u0000')).getChildText('text')).toBe('bad\uFFFD');
+  });
+});

@@ -84,4 +84,12 @@ describe('outbound policy', () => {
     await expect(b.accept(req())).rejects.toMatchObject({ code: 'BODY_INVALID' });
     expect(cap.count).toBe(0);
   });
+
+  it('refuses a sender over their rate with a wait error that says when to retry', async () => {
+    const bucket = { perSecond: 1, burst: 2, take: async () => 2500 } as unknown as import('../../src/store/limits.js').SenderBucket;
+    const err = (await bridge({ senderRate: bucket }).accept(req()).catch((e: unknown) => e)) as GatewayError;
+    expect(err.code).toBe('RATE_LIMITED');
+    expect(err.spec).toMatchObject({ condition: 'policy-violation', type: 'wait' });
+    expect(err.message).toBe('you are sending faster than sms.localhost allows (1/s, bursts of 2); send again in 3 s');
+  });
 });

@@ -180,7 +180,8 @@ describe('Twilio webhook: signature', () => {
       payload: { MessageSid: SID, From: '+15551234567', To: '+15550001111', Body: 'x', Nested: { a: 1 } },
       headers: { 'x-twilio-signature': 'AAAAAAAAAAAAAAAAAAAAAAAAAAA=' },
     });
-    expect(res.statusCode).toBe(403);
+    expect(res.statusCode).toBe(415);
+    expect(res.json()).toMatchObject({ error: 'MEDIA_TYPE_UNSUPPORTED' });
     expect(emitted).toEqual([]);
   });
 

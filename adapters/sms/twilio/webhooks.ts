@@ -102,6 +102,13 @@ export function twilioWebhooks(deps: TwilioWebhookDeps): FastifyPluginAsync {
   return async (app) => {
     // Registered here, the form parser serves only these routes.
     await app.register(formbody);
+    // Twilio posts forms only; anything else (JSON too, which Fastify would parse) is refused before signatures are looked at.
+    app.addHook('onRequest', async (req) => {
+      const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+      if (type !== 'application/x-www-form-urlencoded') {
+        throw new GatewayError('MEDIA_TYPE_UNSUPPORTED', `Twilio webhooks are application/x-www-form-urlencoded, not ${type || 'an untyped body'}`);
+      }
+    });
     app.addHook('preValidation', requireSignature);
 
     app.post<{ Body: IncomingMessageForm }>('/messages', { schema: { body: incomingMessageSchema } }, async (req, reply) => {
