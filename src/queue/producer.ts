@@ -13,21 +13,28 @@ import { inboundQueueName, outboundQueueName } from './names.js';
 /** How long an add may take before the sender is told to retry. */
 const ADD_TIMEOUT_MS = 2000;
 
+// Job options are stored with every job, so they are kept short: how long finished jobs are
+// kept (which is also how long an id is recognised as a duplicate) is set on the workers.
 const OUTBOUND_OPTS: JobsOptions = {
-  attempts: Number.MAX_SAFE_INTEGER, // the worker gives up by age, not by count
+  attempts: 1e9, // the worker gives up by age, not by count
   backoff: { type: 'gateway' },
-  // Completed jobs are kept a while so a retransmitted stanza is recognised as a duplicate.
-  removeOnComplete: { age: 3600, count: 20_000 },
-  removeOnFail: { age: 7 * 24 * 3600 },
 };
 
 const INBOUND_OPTS: JobsOptions = {
   attempts: 8,
   backoff: { type: 'exponential', delay: 500 },
-  // Providers retry webhooks for hours; keep ids a day so a late retry is still a duplicate.
-  removeOnComplete: { age: 24 * 3600, count: 50_000 },
-  removeOnFail: { age: 7 * 24 * 3600 },
 };
+
+/** Completed outbound jobs are kept an hour so a retransmitted stanza is recognised as a duplicate. */
+export const OUTBOUND_KEEP = { removeOnComplete: { age: 3600, count: 20_000 }, removeOnFail: { age: 7 * 24 * 3600 } };
+/** Providers retry webhooks for hours; inbound ids are kept a day so a late retry is still a duplicate. */
+export const INBOUND_KEEP = { removeOnComplete: { age: 24 * 3600, count: 50_000 }, removeOnFail: { age: 7 * 24 * 3600 } };
+
+/**
+ * BullMQ's event stream (for QueueEvents, which the gateway does not use) keeps 10,000 entries
+ * by default: a few hundred bytes per queued message. A short one is enough for dashboards.
+ */
+const STREAMS = { events: { maxLen: 500 } };
 
 export type EnqueueOutcome = 'queued' | 'duplicate';
 
@@ -41,8 +48,8 @@ export class QueueProducer {
     domains: readonly string[],
   ) {
     for (const d of domains) {
-      this.outbound.set(d, this.watch(new Queue<OutboundMessage>(outboundQueueName(d), { connection, prefix })));
-      this.inbound.set(d, this.watch(new Queue<InboundJob>(inboundQueueName(d), { connection, prefix })));
+      this.outbound.set(d, this.watch(new Queue<OutboundMessage>(outboundQueueName(d), { connection, prefix, streams: STREAMS })));
+      this.inbound.set(d, this.watch(new Queue<InboundJob>(inboundQueueName(d), { connection, prefix, streams: STREAMS })));
     }
   }
 

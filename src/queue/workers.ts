@@ -9,6 +9,7 @@ import { deliveryProcessor, refOf, type DeliveryDeps } from '../bridge/delivery.
 import { toXmppProcessor, type ToXmppDeps } from '../bridge/to-xmpp.js';
 import type { InboundJob } from './jobs.js';
 import { inboundQueueName, outboundQueueName } from './names.js';
+import { INBOUND_KEEP, OUTBOUND_KEEP } from './producer.js';
 import { backoffDelay } from './retry.js';
 import { workerConnectionOptions } from './redis.js';
 
@@ -27,6 +28,7 @@ export function outboundWorker(base: WorkerBase, deps: DeliveryDeps, concurrency
       connection: workerConnectionOptions(base.redisUrl),
       prefix: base.prefix,
       concurrency,
+      ...OUTBOUND_KEEP,
       // A process killed mid-send leaves its jobs stalled; they run again (at-least-once), several times if need be.
       maxStalledCount: 5,
       settings: { backoffStrategy: (attemptsMade: number) => backoffDelay(attemptsMade, deps.backoff) },
@@ -56,6 +58,7 @@ export function inboundWorker(base: WorkerBase, deps: ToXmppDeps, concurrency: n
     connection: workerConnectionOptions(base.redisUrl),
     prefix: base.prefix,
     concurrency,
+    ...INBOUND_KEEP,
     autorun: false,
     maxStalledCount: 5,
   });
