@@ -33,6 +33,7 @@ export function smsCodec(opts: AddressCodecOptions): AddressCodec {
   if (shortCodes) examples.push('as a short code');
   const description = `Enter the contact's phone number ${examples.join(', or ')}.`;
 
+  const memo = new Memo<AddressResult>(10_000);
   return {
     network: 'sms',
     prompt: 'Phone number',
@@ -41,7 +42,8 @@ export function smsCodec(opts: AddressCodecOptions): AddressCodec {
       return fromPhoneParse(parsePhoneAddress(input.replace(PHONE_URI_SCHEME, ''), opts));
     },
     fromLocalpart(localpart) {
-      if (isE164Shaped(localpart)) return fromPhoneParse(parsePhoneAddress(localpart));
+      // Parsing with the phone metadata costs more than anything else on the stanza path; contacts repeat.
+      if (isE164Shaped(localpart)) return memo.get(`l:${localpart}`, () => fromPhoneParse(parsePhoneAddress(localpart)));
       if (shortCodes && isShortCodeShaped(localpart)) return ok(localpart);
       // Not canonical: name the canonical form if the localpart reads as a number at all.
       const suggestion = parsePhoneAddress(unescapeLocalpart(localpart), opts);
@@ -52,9 +54,27 @@ export function smsCodec(opts: AddressCodecOptions): AddressCodec {
       return fail('a phone number contact must be in E.164 form: + and the country code, e.g. +15551234567');
     },
     toLocalpart(address) {
-      return fromPhoneParse(parsePhoneAddress(address, { ...opts, allowShortCodes: true, strict: false }));
+      return memo.get(`a:${address}`, () => fromPhoneParse(parsePhoneAddress(address, { ...opts, allowShortCodes: true, strict: false })));
     },
   };
+}
+
+/** A bounded memo: pure results by key, the oldest dropped first. */
+class Memo<T> {
+  private readonly entries = new Map<string, T>();
+  constructor(private readonly max: number) {}
+
+  get(key: string, compute: () => T): T {
+    const hit = this.entries.get(key);
+    if (hit !== undefined) return hit;
+    const value = Object.freeze(compute());
+    if (this.entries.size >= this.max) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+    this.entries.set(key, value);
+    return value;
+  }
 }
 
 function fromPhoneParse(parse: PhoneParse): AddressResult {

@@ -76,7 +76,14 @@ export function deliveryProcessor(deps: DeliveryDeps, worker: () => Worker) {
         throw new DelayedError();
       }
     }
-    const signal = AbortSignal.any([deps.shutdownSignal, AbortSignal.timeout(deps.sendTimeoutMs ?? 30_000)]);
+    // One controller per attempt, its timer and shutdown listener removed when the attempt ends:
+    // AbortSignal.any + AbortSignal.timeout kept each attempt's signal alive for the whole timeout.
+    const attemptAbort = new AbortController();
+    const timer = setTimeout(() => attemptAbort.abort(new Error('provider call timed out')), deps.sendTimeoutMs ?? 30_000);
+    const onShutdown = () => attemptAbort.abort(new Error('the gateway is shutting down'));
+    if (deps.shutdownSignal.aborted) onShutdown();
+    else deps.shutdownSignal.addEventListener('abort', onShutdown, { once: true });
+    const signal = attemptAbort.signal;
     try {
       const result = await deps.adapter.send(m, { attempt, signal });
       deps.metrics.deliveries.inc({ domain, result: 'sent' });
@@ -112,6 +119,9 @@ export function deliveryProcessor(deps: DeliveryDeps, worker: () => Worker) {
       deps.metrics.deliveries.inc({ domain, result: 'retry' });
       log.warn({ id: m.id, attempt, nextInMs: next, err: err.message }, 'delivery attempt failed; will retry');
       throw err;
+    } finally {
+      clearTimeout(timer);
+      deps.shutdownSignal.removeEventListener('abort', onShutdown);
     }
   };
 }

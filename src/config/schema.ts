@@ -243,7 +243,9 @@ export const componentSchema = z
       .optional()
       .describe('Who may send through this component: domains and bare JIDs. Default: the parent domain of the component (users of the XMPP server).'),
     maxBodyLength: integer(1, 10_000_000).optional().describe('Longest accepted message body in characters (default: sms 1600, email 100000, webhook 65536).'),
-    concurrency: integer(1, 1000).default(10).describe('Deliveries this process runs at once for this component.'),
+    concurrency: integer(1, 1000)
+      .default(50)
+      .describe('Deliveries this process runs at once for this component (provider calls are I/O-bound; SMPP also keeps its own window).'),
     retry: retrySchema.describe('Retry policy for transient provider failures.'),
     numbers: z
       .record(z.string().regex(/^\+[1-9]\d{1,14}$|^\d{3,8}$/, 'must be E.164 (+15550001111) or a short code'), bareJid)
