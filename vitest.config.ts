@@ -6,6 +6,7 @@ import { defineConfig } from 'vitest/config';
 // - integration: real Redis (a unique key prefix per test);
 // - e2e: real Prosody + Redis + the built gateway; each file starts its own
 //   Prosody on its own free ports, so files may run in parallel.
+// - chaos: faults under load (`npm run test:chaos`).
 // Run one tier with `npx vitest run test/e2e` or `--project e2e`.
 export default defineConfig({
   test: {
@@ -18,6 +19,19 @@ export default defineConfig({
       { extends: true, test: { name: 'contract', include: ['test/contract/**/*.test.ts'] } },
       { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'] } },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'] } },
+      // Hostile input: malformed stanzas, floods, forged/oversized/slow HTTP against real Prosody and the built gateway.
+      { extends: true, test: { name: 'hostile', include: ['test/hostile/**/*.test.ts'] } },
+      // Chaos: faults (kill -9, restarts, provider outages) under real traffic; one
+      // file at a time in a single fork, so the cases do not skew each other's timings.
+      {
+        extends: true,
+        test: {
+          name: 'chaos',
+          include: ['test/chaos/**/*.test.ts'],
+          testTimeout: 120_000,
+          poolOptions: { forks: { singleFork: true } },
+        },
+      },
     ],
   },
 });
