@@ -5,7 +5,7 @@
  */
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import type { Adapter, OutboundMessage } from '../../adapters/types.js';
+import type { Adapter, OutboundMessage, SendResult } from '../../adapters/types.js';
 import { GatewayError, asGatewayError } from '../errors/registry.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { MessageRef, OutcomeJob } from '../queue/jobs.js';
@@ -28,6 +28,23 @@ export interface DeliveryDeps {
   sendTimeoutMs?: number;
   /** sms: at most N sends per second from one gateway number. */
   pacer?: NumberPacer;
+}
+
+/** How long a sent message's bookkeeping may wait for Redis (within the workers' 15 s job lock). */
+const BOOKKEEPING_PATIENCE_MS = 10_000;
+
+/** Runs `op` until it succeeds, backing off up to 1 s, for at most `patienceMs`; then throws its last error. */
+async function untilStored(op: () => Promise<void>, patienceMs: number, onRetry: (err: unknown) => void): Promise<void> {
+  const deadline = Date.now() + patienceMs;
+  for (let wait = 100; ; wait = Math.min(wait * 2, 1000)) {
+    try {
+      return await op();
+    } catch (err) {
+      if (Date.now() + wait > deadline) throw err;
+      onRetry(err);
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
 }
 
 /** A paced job that starts later than this after its slot books a new one. */
@@ -58,6 +75,33 @@ export function deliveryProcessor(deps: DeliveryDeps, worker: () => Worker) {
     return { failed: err.code };
   }
 
+  /** A failed attempt: retried (thrown), paused for a rate limit, or answered to the sender for good. */
+  async function handleFailure(m: OutboundMessage, attempt: number, err: GatewayError): Promise<DeliveryResult> {
+    const now = Date.now();
+    if (err.code === 'RATE_LIMITED') {
+      const wait = err.retryAfterMs ?? 1000;
+      if (expiresBeforeRetry(m.acceptedAt, now, wait, deps.maxAgeMs)) {
+        return giveUp(m, new GatewayError('DELIVERY_EXPIRED', `not delivered in time: ${err.message}`), attempt);
+      }
+      deps.metrics.deliveries.inc({ domain, result: 'rate_limited' });
+      log.info({ id: m.id, waitMs: wait }, 'provider rate limit; pausing this queue');
+      await worker().rateLimit(wait);
+      throw Worker.RateLimitError();
+    }
+    if (!err.spec.retryable) return giveUp(m, err, attempt);
+    const next = backoffDelay(attempt, deps.backoff);
+    if (expiresBeforeRetry(m.acceptedAt, now, next, deps.maxAgeMs)) {
+      const expired = new GatewayError(
+        'DELIVERY_EXPIRED',
+        `could not deliver within ${Math.round(deps.maxAgeMs / 1000)} s after ${attempt} attempts; last error: ${err.message}`,
+      );
+      return giveUp(m, expired, attempt);
+    }
+    deps.metrics.deliveries.inc({ domain, result: 'retry' });
+    log.warn({ id: m.id, attempt, nextInMs: next, err: err.message }, 'delivery attempt failed; will retry');
+    throw err;
+  }
+
   return async function processDelivery(job: Job<OutboundMessage>, token?: string): Promise<DeliveryResult> {
     const m = job.data;
     const attempt = job.attemptsMade + 1;
@@ -84,44 +128,30 @@ export function deliveryProcessor(deps: DeliveryDeps, worker: () => Worker) {
     if (deps.shutdownSignal.aborted) onShutdown();
     else deps.shutdownSignal.addEventListener('abort', onShutdown, { once: true });
     const signal = attemptAbort.signal;
+    let sent: SendResult;
     try {
-      const result = await deps.adapter.send(m, { attempt, signal });
-      deps.metrics.deliveries.inc({ domain, result: 'sent' });
-      deps.metrics.deliveryLatency.observe({ domain }, (Date.now() - m.acceptedAt) / 1000);
-      await deps.messageMap.put(domain, result.providerMessageId, refOf(m));
-      if (result.delivered === true && m.receiptRequested) {
-        await deps.enqueueInbound(`d-${m.id}`, { type: 'outcome', ref: refOf(m), status: 'delivered' });
-      }
-      log.info({ id: m.id, to: m.to, attempt, providerMessageId: result.providerMessageId }, 'message sent');
-      return { sent: result.providerMessageId };
+      sent = await deps.adapter.send(m, { attempt, signal });
     } catch (thrown) {
-      const err = asGatewayError(thrown);
-      const now = Date.now();
-      if (err.code === 'RATE_LIMITED') {
-        const wait = err.retryAfterMs ?? 1000;
-        if (expiresBeforeRetry(m.acceptedAt, now, wait, deps.maxAgeMs)) {
-          return giveUp(m, new GatewayError('DELIVERY_EXPIRED', `not delivered in time: ${err.message}`), attempt);
-        }
-        deps.metrics.deliveries.inc({ domain, result: 'rate_limited' });
-        log.info({ id: m.id, waitMs: wait }, 'provider rate limit; pausing this queue');
-        await worker().rateLimit(wait);
-        throw Worker.RateLimitError();
-      }
-      if (!err.spec.retryable) return giveUp(m, err, attempt);
-      const next = backoffDelay(attempt, deps.backoff);
-      if (expiresBeforeRetry(m.acceptedAt, now, next, deps.maxAgeMs)) {
-        const expired = new GatewayError(
-          'DELIVERY_EXPIRED',
-          `could not deliver within ${Math.round(deps.maxAgeMs / 1000)} s after ${attempt} attempts; last error: ${err.message}`,
-        );
-        return giveUp(m, expired, attempt);
-      }
-      deps.metrics.deliveries.inc({ domain, result: 'retry' });
-      log.warn({ id: m.id, attempt, nextInMs: next, err: err.message }, 'delivery attempt failed; will retry');
-      throw err;
+      return handleFailure(m, attempt, asGatewayError(thrown));
     } finally {
       clearTimeout(timer);
       deps.shutdownSignal.removeEventListener('abort', onShutdown);
     }
+    deps.metrics.deliveries.inc({ domain, result: 'sent' });
+    deps.metrics.deliveryLatency.observe({ domain }, (Date.now() - m.acceptedAt) / 1000);
+    log.info({ id: m.id, to: m.to, attempt, providerMessageId: sent.providerMessageId }, 'message sent');
+    // The provider has the message now: a Redis hiccup in the bookkeeping must not count as a failed
+    // delivery (that would send it again), so it is retried here while BullMQ's lock still holds.
+    await untilStored(
+      async () => {
+        await deps.messageMap.put(domain, sent.providerMessageId, refOf(m));
+        if (sent.delivered === true && m.receiptRequested) {
+          await deps.enqueueInbound(`d-${m.id}`, { type: 'outcome', ref: refOf(m), status: 'delivered' });
+        }
+      },
+      BOOKKEEPING_PATIENCE_MS,
+      (err) => log.warn({ id: m.id, err: (err as Error).message }, 'sent, but cannot record it yet; retrying'),
+    );
+    return { sent: sent.providerMessageId };
   };
 }

@@ -21,6 +21,12 @@ export interface ToXmppDeps {
   offlineRecheckMs?: number;
 }
 
+/** The domain of a JID: whom to ask for confirmation that a stanza to it was processed. */
+function domainOf(jid: string): string {
+  const bare = jid.split('/')[0] ?? jid;
+  return bare.slice(bare.indexOf('@') + 1);
+}
+
 export function toXmppProcessor(deps: ToXmppDeps) {
   const { connection } = deps;
   const domain = connection.domain;
@@ -30,12 +36,12 @@ export function toXmppProcessor(deps: ToXmppDeps) {
     const { ref } = job;
     if (job.status === 'delivered') {
       if (!ref.receiptRequested) return 'no receipt requested';
-      await connection.send(receipt({ from: ref.contactJid, to: ref.senderJid, stanzaId: ref.stanzaId }));
+      await connection.sendConfirmed(receipt({ from: ref.contactJid, to: ref.senderJid, stanzaId: ref.stanzaId }), domainOf(ref.senderJid));
       deps.metrics.stanzasOut.inc({ domain, kind: 'receipt' });
       return 'receipt sent';
     }
     const error = new GatewayError(job.code ?? 'DELIVERY_FAILED', job.reason ?? 'the message could not be delivered');
-    await connection.send(messageError({ from: ref.contactJid, to: ref.senderJid, id: ref.stanzaId, error }));
+    await connection.sendConfirmed(messageError({ from: ref.contactJid, to: ref.senderJid, id: ref.stanzaId, error }), domainOf(ref.senderJid));
     deps.metrics.stanzasOut.inc({ domain, kind: 'error' });
     log.info({ outboundId: ref.outboundId, to: ref.senderJid, code: error.code }, 'sent delivery error to sender');
     return 'error sent';
@@ -50,8 +56,10 @@ export function toXmppProcessor(deps: ToXmppDeps) {
     const data = job.data;
     switch (data.type) {
       case 'message': {
-        await connection.send(
+        // Confirmed, not just written: a server that froze must not swallow the message (test/chaos).
+        await connection.sendConfirmed(
           chatMessage({ from: data.from, to: data.to, id: `in-${job.id ?? crypto.randomUUID()}`, body: data.body, mediaUrls: data.mediaUrls }),
+          domainOf(data.to),
         );
         deps.metrics.stanzasOut.inc({ domain, kind: 'message' });
         log.info({ jobId: job.id, from: data.from, to: data.to }, 'inbound message delivered to XMPP');

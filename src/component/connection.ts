@@ -4,7 +4,7 @@
  * https://xmpp.org/extensions/xep-0114.html
  */
 import { EventEmitter } from 'node:events';
-import { component, type Component, type Element } from '@xmpp/component';
+import { component, xml, type Component, type Element } from '@xmpp/component';
 import type { Logger } from 'pino';
 import { backoffDelay, type BackoffPolicy } from '../queue/retry.js';
 
@@ -39,6 +39,8 @@ export class ComponentConnection extends EventEmitter {
   private keepaliveTimer: NodeJS.Timeout | undefined;
   private stopping = false;
   private online = false;
+  /** The open write barrier: stanzas written since it was created wait for its ping. */
+  private barrier: { sent: boolean; done: Promise<void> } | undefined;
   private readonly log: Logger;
 
   constructor(private readonly opts: ConnectionOptions) {
@@ -69,6 +71,45 @@ export class ComponentConnection extends EventEmitter {
 
   async send(el: Element): Promise<void> {
     await this.entity.send(el);
+  }
+
+  /**
+   * Sends and resolves only once the server has processed the stanza: a
+   * socket write alone can vanish into a server that froze or died. Stanzas
+   * written in the same tick share one XEP-0199 ping to `server` (a domain of
+   * the XMPP server); since the server handles a stream in order, its answer
+   * (a result or an error, either proves it) confirms every stanza before it.
+   * Rejects when the server does not answer in time, so the job is retried.
+   */
+  async sendConfirmed(el: Element, server: string, timeoutMs = 10_000): Promise<void> {
+    await this.entity.send(el);
+    if (this.barrier === undefined || this.barrier.sent) {
+      const barrier: { sent: boolean; done: Promise<void> } = { sent: false, done: Promise.resolve() };
+      barrier.done = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+        barrier.sent = true;
+        if (this.barrier === barrier) this.barrier = undefined;
+        // A connection lost while waiting fails the barrier at once instead of after the timeout.
+        let onOffline = (): void => undefined;
+        const lost = new Promise<never>((_, reject) => {
+          onOffline = () => reject(new Error('XMPP connection lost before the server confirmed'));
+          this.once('offline', onOffline);
+        });
+        lost.catch(() => undefined);
+        try {
+          await Promise.race([
+            this.entity.iqCaller.request(xml('iq', { type: 'get', to: server }, xml('ping', { xmlns: 'urn:xmpp:ping' })), timeoutMs),
+            lost,
+          ]);
+        } catch (err) {
+          // An error reply still shows the server read everything before it; only silence does not.
+          if (!(err instanceof Error && err.name === 'StanzaError')) throw err;
+        } finally {
+          this.off('offline', onOffline);
+        }
+      });
+      this.barrier = barrier;
+    }
+    await this.barrier.done;
   }
 
   /** Closes the stream (`</stream:stream>`) and stops reconnecting. */

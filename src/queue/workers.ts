@@ -13,6 +13,13 @@ import { INBOUND_KEEP, OUTBOUND_KEEP } from './producer.js';
 import { backoffDelay } from './retry.js';
 import { workerConnectionOptions } from './redis.js';
 
+/**
+ * Jobs of a process that died are taken over after at most lockDuration +
+ * stalledInterval (BullMQ's defaults, 30 s + 30 s, left a killed gateway's
+ * in-flight messages waiting a minute or more; test/chaos measured it).
+ */
+const LOCKS = { lockDuration: 15_000, stalledInterval: 5_000 };
+
 export interface WorkerBase {
   redisUrl: string;
   prefix: string;
@@ -29,6 +36,7 @@ export function outboundWorker(base: WorkerBase, deps: DeliveryDeps, concurrency
       prefix: base.prefix,
       concurrency,
       ...OUTBOUND_KEEP,
+      ...LOCKS,
       // A process killed mid-send leaves its jobs stalled; they run again (at-least-once), several times if need be.
       maxStalledCount: 5,
       settings: { backoffStrategy: (attemptsMade: number) => backoffDelay(attemptsMade, deps.backoff) },
@@ -59,6 +67,7 @@ export function inboundWorker(base: WorkerBase, deps: ToXmppDeps, concurrency: n
     prefix: base.prefix,
     concurrency,
     ...INBOUND_KEEP,
+    ...LOCKS,
     autorun: false,
     maxStalledCount: 5,
   });

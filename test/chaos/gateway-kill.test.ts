@@ -1,0 +1,100 @@
+/**
+ * Chaos: kill -9 the gateway while a backlog waits for a failing provider,
+ * start a new process with the same config and prefix, heal the provider:
+ * every accepted message goes out, within the duplicate bound.
+ *
+ * Jobs that were active at the kill hold a BullMQ lock (lockDuration 30 s).
+ * The new process's stalled-job check (every stalledInterval, 30 s; its first
+ * run is skipped while the dead process's `stalled-check` key lives) marks
+ * them, and the next check moves them back to wait: the last of the backlog
+ * goes out 60 s after the restart, sometimes 90 s. The case waits for that;
+ * "drained" in the detail line shows it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sleep } from '../helpers/gateway.js';
+import { xml } from '../helpers/xmpp-client.js';
+import {
+  CONTACT,
+  ChaosStack,
+  Ledger,
+  assertChaos,
+  bodyFor,
+  chaosUsers,
+  paced,
+  report,
+  waitUntil,
+  type Session,
+} from './harness.js';
+
+const USERS = chaosUsers(3);
+const PER_USER = 100;
+
+describe('chaos: kill -9 of the gateway with a backlog', () => {
+  let stack: ChaosStack;
+  let sessions: Session[];
+
+  beforeAll(async () => {
+    stack = await ChaosStack.start({ label: 'kill', users: USERS });
+    sessions = await Promise.all(USERS.map((u) => stack.connect(u)));
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('delivers the whole backlog after a restart', { timeout: 150_000 }, async () => {
+    const { twilio } = stack;
+    const ledger = new Ledger('gateway-kill');
+    twilio.failNext({ kind: 'server-error', httpStatus: 503 }, 1_000_000);
+
+    await Promise.all(
+      sessions.map((s, u) =>
+        paced(PER_USER, 2, 1, async () => {
+          const token = ledger.next(`u${u + 1}`);
+          await s.client.send(xml('message', { type: 'chat', to: CONTACT, id: token }, xml('body', {}, bodyFor(token))));
+        }),
+      ),
+    );
+    // Every message stored (or refused) before the kill.
+    const stored = await waitUntil(async () => {
+      ledger.collectErrors(stack.allSessions());
+      const refused = [...ledger.outcomes.values()].filter((o) => o.errors.length > 0).length;
+      const c = await stack.outboundCounts();
+      return c !== undefined && (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) + refused === ledger.outcomes.size;
+    }, 15_000);
+    expect(stored, 'the backlog is in Redis before the kill').toBe(true);
+    // Let retries churn so the kill lands on jobs in every state.
+    await sleep(1_500);
+    const atKill = await stack.outboundCounts();
+    const requestsBeforeKill = twilio.requests;
+
+    await stack.gateway.kill();
+    const killedAt = Date.now();
+    await stack.startGateway();
+    const restartMs = Date.now() - killedAt;
+    twilio.heal();
+    const faultEndedAt = Date.now();
+
+    await waitUntil(() => {
+      ledger.collectProviderDeliveries(twilio);
+      ledger.collectErrors(stack.allSessions());
+      return ledger.allAnswered();
+    }, 100_000);
+    await waitUntil(() => stack.settled(), 15_000);
+    await sleep(500);
+    ledger.collectProviderDeliveries(twilio);
+    ledger.collectErrors(stack.allSessions());
+
+    const summary = ledger.summarize(faultEndedAt);
+    report(summary, {
+      'active-at-kill': atKill?.active ?? -1,
+      'delayed-at-kill': atKill?.delayed ?? -1,
+      'waiting-at-kill': atKill?.waiting ?? -1,
+      'requests-before-kill': requestsBeforeKill,
+      restart: `${(restartMs / 1000).toFixed(1)}s`,
+    });
+    assertChaos(summary);
+    expect(summary.errored, 'error stanzas: the provider only failed transiently').toBe(0);
+    expect(summary.delivered).toBe(summary.sent);
+  });
+});
