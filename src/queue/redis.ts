@@ -11,8 +11,8 @@ export function producerConnection(url: string, extra: RedisOptions = {}): Redis
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
     retryStrategy: (times) => Math.min(200 * times, 2000),
-    // Commands issued in the same tick go out in one write: many stanzas in flight share round trips.
-    enableAutoPipelining: true,
+    // Not enableAutoPipelining: with lazyConnect it leaves an unhandled connect rejection while Redis
+    // is down (seen in test/integration/http.test.ts), and nothing may reject unheard.
     ...extra,
   });
 }
