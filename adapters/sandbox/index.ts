@@ -13,6 +13,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { ComponentConfig } from '../../src/config/schema.js';
+import { bare } from '../../src/bridge/outbound.js';
 import { GatewayError } from '../../src/errors/registry.js';
 import type { Adapter, AdapterContext, AdapterHealth, OutboundMessage, SendOptions, SendResult } from '../types.js';
 import { FAULT_MODES, SandboxFaults, type FaultSetting } from './faults.js';
@@ -110,7 +111,7 @@ export class SandboxAdapter implements Adapter {
   async send(message: OutboundMessage, opts: SendOptions): Promise<SendResult> {
     opts.signal.throwIfAborted();
     await this.faults?.apply();
-    const senderBare = message.senderJid.split('/')[0] ?? message.senderJid;
+    const senderBare = bare(message.senderJid);
     const entry: Omit<OutboxEntry, 'id'> = {
       from: message.from ?? senderBare,
       to: message.to,

@@ -8,11 +8,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { guardChild, isRunning, stopChild } from '../../test/helpers/child-guard.js';
-import { ADMIN_TOKEN, writeGatewayConfig, type GatewayComponent } from '../../test/helpers/gateway.js';
+import { guardChild, stopChild } from '../../test/helpers/child-guard.js';
+import { ADMIN_TOKEN, waitForReadyz, writeGatewayConfig, type GatewayComponent } from '../../test/helpers/gateway.js';
 import { freePort } from '../../test/helpers/ports.js';
 import { memoryOf } from './procstat.js';
-import { sleep } from './stats.js';
 
 /** The built gateway; XGW_BENCH_MAIN points the bench at another build (e.g. a candidate change) for an A/B comparison. */
 export const GATEWAY_MAIN = process.env.XGW_BENCH_MAIN ?? join(process.cwd(), 'dist', 'src', 'main.js');
@@ -94,22 +93,7 @@ export async function startBenchGateway(opts: BenchGatewayOptions): Promise<Benc
   return {
     pid,
     httpUrl,
-    async waitReady(timeoutMs = 20_000) {
-      const deadline = Date.now() + timeoutMs;
-      let last = '';
-      for (;;) {
-        if (!isRunning(child)) throw new Error(`gateway exited (${child.exitCode}):\n${output.slice(-3000)}`);
-        try {
-          const res = await fetch(`${httpUrl}/readyz`);
-          last = await res.text();
-          if (res.status === 200) return;
-        } catch (err) {
-          last = String(err);
-        }
-        if (Date.now() > deadline) throw new Error(`gateway not ready within ${timeoutMs} ms: ${last}\n${output.slice(-3000)}`);
-        await sleep(100);
-      }
-    },
+    waitReady: (timeoutMs = 20_000) => waitForReadyz(httpUrl, child, () => output, timeoutMs),
     peakRssMiB() {
       const m = memoryOf(pid);
       if (m) peak = Math.max(peak, m.rssMiB, m.peakRssMiB);

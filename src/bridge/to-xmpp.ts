@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { ComponentConnection } from '../component/connection.js';
 import { chatMessage, messageError, receipt } from '../component/stanzas.js';
 import { GatewayError } from '../errors/registry.js';
+import { bare } from './outbound.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { InboundJob, OutcomeJob } from '../queue/jobs.js';
 import type { MessageMap } from '../store/message-map.js';
@@ -23,8 +24,8 @@ export interface ToXmppDeps {
 
 /** The domain of a JID: whom to ask for confirmation that a stanza to it was processed. */
 function domainOf(jid: string): string {
-  const bare = jid.split('/')[0] ?? jid;
-  return bare.slice(bare.indexOf('@') + 1);
+  const bareJid = bare(jid);
+  return bareJid.slice(bareJid.indexOf('@') + 1);
 }
 
 export function toXmppProcessor(deps: ToXmppDeps) {

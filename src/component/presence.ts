@@ -4,6 +4,7 @@
  * (always available) presence.
  */
 import type { IncomingContext, Next } from '@xmpp/component';
+import { bare } from '../bridge/outbound.js';
 import { GatewayError } from '../errors/registry.js';
 import { toLocal, type ComponentContext } from './context.js';
 import { presence, presenceError } from './stanzas.js';
@@ -15,7 +16,7 @@ export function presenceHandler(c: ComponentContext) {
     if (ctx.name !== 'presence') return next();
     const to = String(ctx.stanza.attrs.to ?? '');
     const from = String(ctx.stanza.attrs.from ?? '');
-    const userBare = from.split('/')[0] ?? from;
+    const userBare = bare(from);
     const local = toLocal(ctx);
     const entity = local === '' ? c.domain : `${local}@${c.domain}`;
     const send = async (type?: string) => {

@@ -113,22 +113,7 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayProcess
         await sleep(50);
       }
     },
-    async waitReady(timeoutMs = 20_000) {
-      const deadline = Date.now() + timeoutMs;
-      let last = '';
-      for (;;) {
-        if (!isRunning(child)) throw new Error(`gateway exited (${child.exitCode}):\n${output.slice(-4000)}`);
-        try {
-          const res = await fetch(`${httpUrl}/readyz`);
-          last = await res.text();
-          if (res.status === 200) return;
-        } catch (err) {
-          last = String(err);
-        }
-        if (Date.now() > deadline) throw new Error(`gateway not ready within ${timeoutMs} ms: ${last}\n${output.slice(-4000)}`);
-        await sleep(100);
-      }
-    },
+    waitReady: (timeoutMs = 20_000) => waitForReadyz(httpUrl, child, () => output, timeoutMs),
     async stop() {
       await stopChild(child, 'SIGTERM', 15_000);
       return child.exitCode;
@@ -150,6 +135,24 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayProcess
     },
   };
   return gw;
+}
+
+/** Polls /readyz until it answers 200; fails at once if the process exits, or after `timeoutMs`. */
+export async function waitForReadyz(httpUrl: string, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    if (!isRunning(child)) throw new Error(`gateway exited (${child.exitCode}):\n${output().slice(-4000)}`);
+    try {
+      const res = await fetch(`${httpUrl}/readyz`);
+      last = await res.text();
+      if (res.status === 200) return;
+    } catch (err) {
+      last = String(err);
+    }
+    if (Date.now() > deadline) throw new Error(`gateway not ready within ${timeoutMs} ms: ${last}\n${output().slice(-4000)}`);
+    await sleep(100);
+  }
 }
 
 export function sleep(ms: number): Promise<void> {
