@@ -7,7 +7,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ComponentConfig } from '../src/config/schema.js';
-import type { Network } from './providers.js';
+import type { Network } from '../src/config/providers.js';
 
 export type { Network };
 
@@ -58,16 +58,50 @@ export interface SendResult {
   delivered?: boolean;
 }
 
-/** A message from the foreign network to a local user. */
+/** A file that travels with a message: an MMS picture, a mail attachment, an XEP-0066 OOB link. */
+export interface Attachment {
+  url: string;
+  /** File name, where known. */
+  name?: string;
+  /** MIME type, where known. */
+  type?: string;
+  /** Size in bytes, where known. */
+  size?: number;
+}
+
+/** A local recipient an adapter names itself (a webhook hook lists its users and rooms in config). */
+export interface Recipient {
+  /** Bare JID of a local user, or of a room (XEP-0045). */
+  jid: string;
+  /** `chat` to a user, `groupchat` to a room. */
+  type: 'chat' | 'groupchat';
+}
+
+/** A message from the foreign network to local users. */
 export interface InboundMessage {
   kind: 'message';
   /** Provider-side unique id; the dedupe key (a repeated webhook delivers once). */
   id: string;
-  /** Foreign address of the sender, e.g. `+15551234567`. */
+  /** Foreign address of the sender, e.g. `+15551234567`, `bob@example.net`, a hook name. */
   from: string;
-  /** Gateway address (number, mail address) or a local JID the message is for. */
+  /**
+   * Gateway address (number, mail address) the message was sent to: it goes
+   * to that address's owner. The sandbox may name a local JID instead.
+   */
   to: string;
+  /**
+   * Recipients the adapter resolved itself, instead of the owner of `to`:
+   * each gets its own stanza (`chat` to users, `groupchat` to rooms).
+   */
+  recipients?: Recipient[];
   body: string;
+  /** Mail subject, alert title. */
+  subject?: string;
+  /** Conversation the message belongs to (XMPP `<thread>`), e.g. from a mail's In-Reply-To. */
+  thread?: string;
+  /** Files, offered to the user as links (XEP-0066). */
+  attachments?: Attachment[];
+  /** Media URLs (MMS); offered like attachments. */
   mediaUrls?: string[];
 }
 
@@ -135,5 +169,5 @@ export interface Adapter {
   health(): Promise<AdapterHealth>;
 }
 
-/** Builds an adapter for one component. Registered by provider name in `registry.ts`. */
-export type AdapterFactory = (config: ComponentConfig) => Adapter;
+/** Builds an adapter for one component from its provider's settings. Registered by provider name in `registry.ts`. */
+export type AdapterFactory<C extends ComponentConfig = ComponentConfig> = (config: C) => Adapter;

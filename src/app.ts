@@ -7,14 +7,15 @@ import type { Queue, Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import type { HttpRegistrar } from '../adapters/types.js';
 import { assembleComponent, type ComponentParts } from './assembly.js';
-import { DEFAULT_MAX_AGE_SECONDS, type GatewayConfig } from './config/schema.js';
+import { deliveryWorker } from './bridge/delivery.js';
+import { toXmppWorker } from './component/to-xmpp.js';
+import type { GatewayConfig } from './config/schema.js';
 import { GatewayError } from './errors/registry.js';
 import type { ReadinessReport } from './http/plugins/health.js';
 import { buildServer, type GatewayServer } from './http/server.js';
 import { GatewayMetrics } from './metrics.js';
 import { QueueProducer } from './queue/producer.js';
 import { producerConnection } from './queue/redis.js';
-import { inboundWorker, outboundWorker } from './queue/workers.js';
 import { MessageMap } from './store/message-map.js';
 
 /** Which parts this process runs. Several processes can share the work: one holds the XMPP connections, any number deliver. */
@@ -118,9 +119,9 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     redis.on('ready', () => {
       if (lastError !== '') logger.info('Redis connection restored');
       lastError = '';
-      // Config number assignments win over what Redis holds; applied on every (re)connect.
+      // Config assignments (numbers, addresses) win over what Redis holds; applied on every (re)connect.
       for (const p of parts) {
-        p.numbers?.applyConfig().catch((err: unknown) => logger.error({ domain: p.config.domain, err }, 'could not apply configured numbers'));
+        p.ownership?.applyConfig().catch((err: unknown) => logger.error({ domain: p.config.domain, err }, 'could not apply configured assignments'));
       }
     });
     redis.connect().catch(() => undefined); // failures arrive as 'error' events and ioredis keeps retrying
@@ -152,7 +153,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     await http.listen({ host: config.http.host, port: config.http.port });
     for (const p of parts) {
       if (roles.worker) {
-        const worker = outboundWorker(
+        const worker = deliveryWorker(
           base,
           {
             adapter: p.adapter,
@@ -161,7 +162,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
             metrics,
             logger,
             backoff: { initialDelayMs: p.config.retry.initialDelayMs, maxDelayMs: p.config.retry.maxDelayMs },
-            maxAgeMs: 1000 * (p.config.retry.maxAgeSeconds ?? DEFAULT_MAX_AGE_SECONDS[p.config.network]),
+            maxAgeMs: 1000 * (p.config.retry.maxAgeSeconds ?? p.profile.defaults.maxAgeSeconds),
             shutdownSignal: shutdown.signal,
             ...(p.pacer ? { pacer: p.pacer } : {}),
           },
@@ -170,7 +171,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
         workers.push(worker as unknown as Worker);
       }
       if (p.connection) {
-        workers.push(inboundWorker(base, { connection: p.connection, messageMap, metrics, logger }, 20) as unknown as Worker);
+        workers.push(toXmppWorker(base, { connection: p.connection, messageMap, metrics, logger }, 20) as unknown as Worker);
         p.connection.start();
       }
     }

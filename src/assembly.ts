@@ -1,24 +1,24 @@
 /**
- * Builds what one component needs (codec, adapter, bridges, number store,
- * limits, XMPP connection and its stanza routes) from its config. No I/O.
+ * Builds what one component needs (codec, adapter, bridges, ownership store,
+ * limits, XMPP connection and its stanza routes) from its config and its
+ * network's profile. No I/O.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createAdapter } from '../adapters/registry.js';
 import type { Adapter } from '../adapters/types.js';
-import { addressCodec } from './addressing/index.js';
 import { accessRules, isAllowed } from './bridge/access.js';
 import { InboundBridge, type InboundEnqueue } from './bridge/inbound.js';
 import { OutboundBridge, type OutboundPolicy } from './bridge/outbound.js';
-import { smsBodyCheck } from './bridge/sms-policy.js';
 import { ComponentConnection } from './component/connection.js';
 import { registerRoutes } from './component/router.js';
-import { DEFAULT_DAILY_PER_USER, DEFAULT_SENDER_RATE, type ComponentConfig, type GatewayConfig } from './config/schema.js';
+import type { ComponentConfig, GatewayConfig } from './config/schema.js';
 import type { GatewayMetrics } from './metrics.js';
+import { profileOf, type NetworkProfile } from './networks/index.js';
 import type { EnqueueOutcome } from './queue/producer.js';
 import type { OutboundMessage } from '../adapters/types.js';
-import { DailyCap, NumberPacer, SenderBucket } from './store/limits.js';
-import { NumberStore } from './store/numbers.js';
+import { DailyCap, SenderBucket, type NumberPacer } from './store/limits.js';
+import { OwnershipStore } from './store/ownership.js';
 import { SOFTWARE } from './version.js';
 
 export interface ComponentParts {
@@ -26,9 +26,11 @@ export interface ComponentParts {
   adapter: Adapter;
   inbound: InboundBridge;
   outbound: OutboundBridge;
-  /** sms only. */
-  numbers: NumberStore | undefined;
-  /** sms only: pacing per sending number. */
+  /** The component's network. */
+  profile: NetworkProfile;
+  /** Who owns which gateway address, where the network has them. */
+  ownership: OwnershipStore | undefined;
+  /** Pacing per sending address, where the network paces. */
   pacer: NumberPacer | undefined;
   /** Only in processes with the component role. */
   connection: ComponentConnection | undefined;
@@ -48,27 +50,25 @@ export interface AssemblyDeps {
 export function assembleComponent(c: ComponentConfig, index: number, deps: AssemblyDeps): ComponentParts {
   const { config, redis, logger, metrics } = deps;
   const prefix = config.redis.prefix;
-  const codec = addressCodec(c.network, {
-    ...(c.defaultRegion === undefined ? {} : { defaultRegion: c.defaultRegion }),
-    allowShortCodes: c.allowShortCodes,
-  });
+  const profile = profileOf(c);
+  const codec = profile.codec(c);
   const adapter = createAdapter(c);
-  const numbers = c.network === 'sms' ? new NumberStore(redis, prefix, c.domain, c.numbers, c.numberPool) : undefined;
-  const dailyLimit = c.limits.dailyPerUser ?? DEFAULT_DAILY_PER_USER[c.network];
-  const senderRate = c.limits.perSenderPerSecond ?? DEFAULT_SENDER_RATE[c.network].perSecond;
-  const senderBurst = c.limits.perSenderBurst ?? DEFAULT_SENDER_RATE[c.network].burst;
+  const owned = profile.ownership;
+  const ownership = owned
+    ? new OwnershipStore(redis, prefix, c.domain, owned.wording, owned.configured(c), owned.pool(c))
+    : undefined;
+  const dailyLimit = c.limits.dailyPerUser ?? profile.defaults.dailyPerUser;
+  const senderRate = c.limits.perSenderPerSecond ?? profile.defaults.senderRate.perSecond;
+  const senderBurst = c.limits.perSenderBurst ?? profile.defaults.senderRate.burst;
   const policy: OutboundPolicy = {
-    ...(numbers ? { senderAddress: (user: string) => numbers.numberOf(user) } : {}),
-    // The sandbox stands in for any provider and has no use for a From number.
-    requireSenderAddress: c.network === 'sms' && c.provider !== 'sandbox',
-    ...(c.network === 'sms' ? { checkBody: smsBodyCheck(c, metrics) } : {}),
+    ...(ownership ? { senderAddress: (user: string) => ownership.addressOf(user) } : {}),
+    requireSenderAddress: owned?.required(c) ?? false,
     ...(dailyLimit > 0 ? { dailyCap: new DailyCap(redis, prefix, c.domain, dailyLimit) } : {}),
     ...(senderRate > 0 ? { senderRate: new SenderBucket(redis, prefix, c.domain, senderRate, senderBurst) } : {}),
+    ...profile.outboundPolicy?.(c, { redis, prefix, metrics }),
   };
-  const pacer = c.network === 'sms' ? new NumberPacer(redis, prefix, c.domain, c.limits.perNumberPerSecond) : undefined;
-  if (pacer) policy.pacer = pacer;
   const outbound = new OutboundBridge(c, codec, deps.enqueueOutbound, policy);
-  const inbound = new InboundBridge(c, codec, deps.enqueueInbound(c.domain), numbers);
+  const inbound = new InboundBridge(c, codec, deps.enqueueInbound(c.domain), ownership);
 
   let connection: ComponentConnection | undefined;
   if (deps.withConnection) {
@@ -90,7 +90,7 @@ export function assembleComponent(c: ComponentConfig, index: number, deps: Assem
     const admins = new Set(config.admins.map((a) => a.toLowerCase()));
     registerRoutes({
       domain: c.domain,
-      network: c.network,
+      identity: profile.identity,
       codec,
       connection: conn,
       outbound,
@@ -100,8 +100,8 @@ export function assembleComponent(c: ComponentConfig, index: number, deps: Assem
       isDraining: deps.isDraining,
       isAllowed: (jid) => isAllowed(jid, rules),
       isAdmin: (jid) => admins.has(jid.toLowerCase()),
-      ...(numbers ? { numbers } : {}),
+      ...(ownership && owned ? { ownership: { store: ownership, wording: owned.wording, parse: owned.parse } } : {}),
     });
   }
-  return { config: c, adapter, inbound, outbound, numbers, pacer, connection };
+  return { config: c, profile, adapter, inbound, outbound, ownership, pacer: policy.pacer, connection };
 }

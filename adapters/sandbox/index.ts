@@ -12,8 +12,8 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { Redis } from 'ioredis';
-import type { ComponentConfig } from '../../src/config/schema.js';
-import { bare } from '../../src/bridge/outbound.js';
+import type { ProviderConfig } from '../../src/config/schema.js';
+import { bare } from '../../src/addressing/index.js';
 import { GatewayError } from '../../src/errors/registry.js';
 import type { Adapter, AdapterContext, AdapterHealth, OutboundMessage, SendOptions, SendResult } from '../types.js';
 import { FAULT_MODES, SandboxFaults, type FaultSetting } from './faults.js';
@@ -80,7 +80,7 @@ export class SandboxAdapter implements Adapter {
   private ctx: AdapterContext | undefined;
   private faults: SandboxFaults | undefined;
 
-  constructor(private readonly config: ComponentConfig) {
+  constructor(private readonly config: ProviderConfig<'sandbox'>) {
     this.network = config.network;
     this.componentDomain = config.domain;
   }
@@ -190,6 +190,6 @@ export class SandboxAdapter implements Adapter {
   }
 }
 
-export function sandboxAdapter(config: ComponentConfig): Adapter {
+export function sandboxAdapter(config: ProviderConfig<'sandbox'>): Adapter {
   return new SandboxAdapter(config);
 }

@@ -1,5 +1,5 @@
 /**
- * Addressing: how a foreign address (phone number, email address, webhook
+ * Addressing: the pure parts of how a foreign address (phone number, email address, webhook
  * endpoint name) maps to and from the localpart of a contact JID on a
  * component domain. Pure code: no I/O, no logging, no config loading.
  *
@@ -10,53 +10,20 @@
  * | email   | `bob@example.net`         | `bob\40example.net@mail.example.org`     |
  * | webhook | `ci`                      | `ci@hooks.example.org`                   |
  *
+ * Each network's codec, built from these parts, lives with its profile
+ * (`src/networks/<network>/codec.ts`); `addressCodec(network)` is there too.
+ *
  * @module
  */
 
-import { emailCodec } from './email-codec.js';
 import { GatewayError } from '../errors/registry.js';
-import { normalizeRegion } from './phone.js';
-import { smsCodec } from './sms-codec.js';
-import type { AddressCodec, AddressCodecOptions, Network } from './types.js';
-import { webhookCodec } from './webhook-codec.js';
 
 export type { AddressCodec, AddressCodecOptions, AddressResult, Network } from './types.js';
 export { escapeLocalpart, unescapeLocalpart } from './jid-escape.js';
-export { isE164Shaped, isShortCodeShaped, isSupportedRegion, parsePhoneAddress, type PhoneParse, type PhoneParseOptions } from './phone.js';
+export { isE164Shaped, isShortCodeShaped, isSupportedRegion, normalizeRegion, parsePhoneAddress, type PhoneParse, type PhoneParseOptions } from './phone.js';
 export { parseEmailAddress, type EmailParse } from './email.js';
+export { bare, domainOf, isBareJid, localpartOf } from './jid.js';
 export { MAX_ENDPOINT_NAME_LENGTH, parseEndpointName, type EndpointParse } from './endpoint.js';
-
-/**
- * The codec for one network. `opts` matter to sms only.
- *
- * @example
- * addressCodec('sms', { defaultRegion: 'US' }).fromUserInput('(415) 555-2671')
- *   // { ok: true, address: '+14155552671', localpart: '+14155552671' }
- * addressCodec('email').toLocalpart('bob@example.net')
- *   // { ok: true, address: 'bob@example.net', localpart: 'bob\\40example.net' }
- * addressCodec('webhook').fromLocalpart('ci')
- *   // { ok: true, address: 'ci', localpart: 'ci' }
- *
- * @throws GatewayError `CONFIG_INVALID` if `opts.defaultRegion`
- *   is not an ISO 3166 alpha-2 code libphonenumber knows (a configuration
- *   mistake; the config schema should catch it first with isSupportedRegion).
- */
-export function addressCodec(network: Network, opts: AddressCodecOptions = {}): AddressCodec {
-  if (opts.defaultRegion !== undefined && normalizeRegion(opts.defaultRegion) === undefined) {
-    throw new GatewayError(
-      'CONFIG_INVALID',
-      `unknown default region "${opts.defaultRegion}" (expected an ISO 3166 alpha-2 code such as US)`,
-    );
-  }
-  switch (network) {
-    case 'sms':
-      return smsCodec(opts);
-    case 'email':
-      return emailCodec();
-    case 'webhook':
-      return webhookCodec();
-  }
-}
 
 /** RFC 7622 §3.3.1: a localpart is 1 to 1023 octets. */
 const MAX_LOCALPART_OCTETS = 1023;

@@ -1,7 +1,7 @@
-import type { Network } from '../../adapters/providers.js';
+import type { Network } from '../config/providers.js';
 import type { PhoneParseOptions } from './phone.js';
 
-/** The foreign network a component domain bridges: 'sms' | 'email' | 'webhook' (one definition, in adapters/providers.ts). */
+/** The foreign network a component domain bridges: 'sms' | 'email' | 'webhook' (one definition, in src/config/providers.ts). */
 export type { Network };
 
 /**

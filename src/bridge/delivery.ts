@@ -11,6 +11,7 @@ import type { GatewayMetrics } from '../metrics.js';
 import type { MessageRef, OutcomeJob } from '../queue/jobs.js';
 import type { InboundEnqueue } from './inbound.js';
 import { backoffDelay, expiresBeforeRetry, type BackoffPolicy } from '../queue/retry.js';
+import { outboundWorker, type WorkerBase } from '../queue/workers.js';
 import type { NumberPacer } from '../store/limits.js';
 import type { MessageMap } from '../store/message-map.js';
 
@@ -62,7 +63,7 @@ export function refOf(m: OutboundMessage): MessageRef {
   };
 }
 
-export function deliveryProcessor(deps: DeliveryDeps, worker: () => Worker) {
+export function deliveryProcessor(deps: DeliveryDeps, worker: () => Worker<OutboundMessage>) {
   const domain = deps.adapter.componentDomain;
   const log = deps.logger.child({ domain });
 
@@ -154,4 +155,22 @@ export function deliveryProcessor(deps: DeliveryDeps, worker: () => Worker) {
     );
     return { sent: sent.providerMessageId };
   };
+}
+
+/** The outbound worker of one component: this processor, its backoff, and the sender told when BullMQ gives a job up. */
+export function deliveryWorker(base: WorkerBase, deps: DeliveryDeps, concurrency: number): Worker<OutboundMessage> {
+  return outboundWorker(base, {
+    domain: deps.adapter.componentDomain,
+    processor: (worker) => deliveryProcessor(deps, worker),
+    backoff: (attemptsMade) => backoffDelay(attemptsMade, deps.backoff),
+    abandoned: (job, err) =>
+      deps.enqueueInbound(`f-${job.data.id}`, {
+        type: 'outcome',
+        ref: refOf(job.data),
+        status: 'failed',
+        code: 'INTERNAL',
+        reason: `the gateway could not deliver the message: ${err.message}`,
+      }).then(() => undefined),
+    concurrency,
+  });
 }

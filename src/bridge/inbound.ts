@@ -1,15 +1,17 @@
 /**
  * Adapter events -> inbound jobs. Resolves who a foreign message is for while
  * the provider is still on the line, so an unroutable message is answered and
- * logged at once, and stores the job in Redis before the provider gets 2xx.
+ * logged at once, and stores the jobs in Redis before the provider gets 2xx.
+ * A message for several recipients (a hook's users and rooms) becomes one
+ * job per recipient, each deduplicated on its own.
  */
-import type { InboundAcceptance, InboundEvent } from '../../adapters/types.js';
-import { contactJid, type AddressCodec } from '../addressing/index.js';
+import type { InboundAcceptance, InboundEvent, InboundMessage, Recipient } from '../../adapters/types.js';
+import { contactJid, isBareJid, type AddressCodec } from '../addressing/index.js';
 import type { ComponentConfig } from '../config/schema.js';
 import type { InboundJob } from '../queue/jobs.js';
 import { stableId } from '../queue/names.js';
 import type { EnqueueOutcome } from '../queue/producer.js';
-import type { NumberStore } from '../store/numbers.js';
+import type { OwnershipStore } from '../store/ownership.js';
 import { accessRules, isAllowed } from './access.js';
 
 export type InboundEnqueue = (jobId: string, job: InboundJob) => Promise<EnqueueOutcome>;
@@ -17,19 +19,15 @@ export type InboundEnqueue = (jobId: string, job: InboundJob) => Promise<Enqueue
 export class InboundBridge {
   readonly componentDomain: string;
   private readonly rules: string[];
-  private readonly owners: Map<string, string>;
 
   constructor(
     config: ComponentConfig,
     private readonly codec: AddressCodec,
     private readonly enqueue: InboundEnqueue,
-    private readonly numbers?: NumberStore,
+    private readonly ownership?: OwnershipStore,
   ) {
     this.componentDomain = config.domain;
     this.rules = accessRules(config.domain, config.allow);
-    // With a number store, number ownership is read from Redis (config numbers are written there at start).
-    const fixed = numbers === undefined ? { ...config.numbers, ...config.addresses } : config.addresses;
-    this.owners = new Map(Object.entries(fixed).map(([k, v]) => [k.toLowerCase(), v]));
   }
 
   /**
@@ -38,14 +36,17 @@ export class InboundBridge {
    * user may use this component.
    */
   async resolveRecipient(to: string): Promise<string | undefined> {
-    const owned = await this.numbers?.ownerOf(to.trim());
+    const owned = await this.ownership?.ownerOf(to.trim());
     if (owned !== undefined) return owned;
-    const owner = this.owners.get(to.trim().toLowerCase());
-    if (owner !== undefined) return owner;
     const jid = to.trim().toLowerCase();
-    const at = jid.indexOf('@');
-    if (at <= 0 || jid.includes('/') || jid.slice(at + 1) === this.componentDomain) return undefined;
+    if (!isBareJid(jid) || jid.endsWith(`@${this.componentDomain}`)) return undefined;
     return isAllowed(jid, this.rules) ? jid : undefined;
+  }
+
+  private async recipients(event: InboundMessage): Promise<Recipient[]> {
+    if (event.recipients !== undefined) return event.recipients.filter((r) => isBareJid(r.jid));
+    const user = await this.resolveRecipient(event.to);
+    return user === undefined ? [] : [{ jid: user, type: 'chat' }];
   }
 
   async accept(event: InboundEvent, now = Date.now()): Promise<InboundAcceptance> {
@@ -59,19 +60,30 @@ export class InboundBridge {
       };
       return { outcome: await this.enqueue(jobId, job), jobId };
     }
-    const recipient = await this.resolveRecipient(event.to);
-    if (recipient === undefined) return { outcome: 'dropped', reason: `nobody receives messages for ${event.to}` };
+    const recipients = await this.recipients(event);
+    if (recipients.length === 0) return { outcome: 'dropped', reason: `nobody receives messages for ${event.to}` };
     const from = this.codec.toLocalpart(event.from);
     if (!from.ok) return { outcome: 'dropped', reason: `sender ${JSON.stringify(event.from)}: ${from.reason}` };
-    const jobId = `m-${stableId(this.componentDomain, event.id)}`;
-    const job: InboundJob = {
-      type: 'message',
-      from: contactJid(from.localpart, this.componentDomain),
-      to: recipient,
-      body: event.body,
-      mediaUrls: event.mediaUrls ?? [],
-      receivedAt: now,
-    };
-    return { outcome: await this.enqueue(jobId, job), jobId };
+    const mediaUrls = [...(event.mediaUrls ?? []), ...(event.attachments ?? []).map((a) => a.url)];
+    const outcomes: Array<{ jobId: string; outcome: EnqueueOutcome }> = [];
+    for (const recipient of recipients) {
+      // One recipient found through `to` keeps the job id of 0.1, so a provider's retry across an upgrade still dedupes.
+      const jobId = `m-${event.recipients === undefined ? stableId(this.componentDomain, event.id) : stableId(this.componentDomain, event.id, recipient.jid)}`;
+      const job: InboundJob = {
+        type: 'message',
+        from: contactJid(from.localpart, this.componentDomain),
+        to: recipient.jid,
+        ...(recipient.type === 'groupchat' ? { groupchat: true as const } : {}),
+        body: event.body,
+        ...(event.subject === undefined ? {} : { subject: event.subject }),
+        ...(event.thread === undefined ? {} : { thread: event.thread }),
+        mediaUrls,
+        receivedAt: now,
+      };
+      outcomes.push({ jobId, outcome: await this.enqueue(jobId, job) });
+    }
+    const first = outcomes[0] as { jobId: string; outcome: EnqueueOutcome };
+    const queued = outcomes.find((o) => o.outcome === 'queued');
+    return queued ? { outcome: 'queued', jobId: queued.jobId } : { outcome: 'duplicate', jobId: first.jobId };
   }
 }

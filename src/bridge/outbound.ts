@@ -4,13 +4,12 @@
  * provider (DESIGN.md: a stanza handler validates, enqueues and returns).
  */
 import type { Network, OutboundMessage } from '../../adapters/types.js';
-import { contactJid as joinJid, type AddressCodec } from '../addressing/index.js';
+import { bare, contactJid as joinJid, type AddressCodec } from '../addressing/index.js';
 import type { ComponentConfig } from '../config/schema.js';
-import { DEFAULT_MAX_BODY } from '../config/schema.js';
 import { GatewayError } from '../errors/registry.js';
+import { profileOf, type OutboundPolicy } from '../networks/index.js';
 import { outboundJobId } from '../queue/names.js';
 import type { EnqueueOutcome } from '../queue/producer.js';
-import type { DailyCap, NumberPacer, SenderBucket } from '../store/limits.js';
 import { accessRules, isAllowed } from './access.js';
 
 /** What the router extracts from a `<message>` to a contact. */
@@ -23,21 +22,7 @@ export interface OutboundRequest {
   receiptRequested: boolean;
 }
 
-/** Network-specific rules applied before a message is stored. */
-export interface OutboundPolicy {
-  /** The sender's own address on the network (their gateway number), if they have one. */
-  senderAddress?(senderBareJid: string): Promise<string | undefined>;
-  /** Refuse senders without an address: a real SMS provider needs a From number. */
-  requireSenderAddress?: boolean;
-  /** Extra body rules (SMS segments); throws GatewayError. Returns facts to log. */
-  checkBody?(body: string): Record<string, unknown>;
-  /** Per-user daily cap. */
-  dailyCap?: DailyCap;
-  /** Per-user send rate. */
-  senderRate?: SenderBucket;
-  /** sms: books each message a send slot on its number at acceptance, so a burst keeps its order. */
-  pacer?: NumberPacer;
-}
+export type { OutboundPolicy };
 
 export class OutboundBridge {
   readonly componentDomain: string;
@@ -54,7 +39,7 @@ export class OutboundBridge {
     this.componentDomain = config.domain;
     this.network = config.network;
     this.rules = accessRules(config.domain, config.allow);
-    this.maxBody = config.maxBodyLength ?? DEFAULT_MAX_BODY[config.network];
+    this.maxBody = config.maxBodyLength ?? profileOf(config).defaults.maxBody;
   }
 
   /** Validates and stores; throws GatewayError with a user-facing message when the message cannot go. */
@@ -131,9 +116,4 @@ export class OutboundBridge {
     if (outcome === 'duplicate') await cap?.giveBack(senderBare, now).catch(() => undefined);
     return { message, outcome, facts };
   }
-}
-
-export function bare(jid: string): string {
-  const slash = jid.indexOf('/');
-  return slash === -1 ? jid : jid.slice(0, slash);
 }

@@ -1,16 +1,25 @@
 /** What the stanza handlers of one component share. */
 import type { IncomingContext } from '@xmpp/component';
 import type { Logger } from 'pino';
-import type { Network } from '../../adapters/types.js';
-import type { AddressCodec } from '../addressing/index.js';
+import { localpartOf, type AddressCodec, type AddressResult } from '../addressing/index.js';
 import type { OutboundBridge } from '../bridge/outbound.js';
 import type { GatewayMetrics } from '../metrics.js';
-import type { NumberStore } from '../store/numbers.js';
+import type { NetworkIdentity, OwnershipWording } from '../networks/index.js';
+import type { OwnershipStore } from '../store/ownership.js';
 import type { ComponentConnection } from './connection.js';
+
+/** Gateway addresses users own on this component (SMS numbers, mail addresses), in the network's words. */
+export interface ComponentOwnership {
+  store: OwnershipStore;
+  wording: OwnershipWording;
+  /** An address as an admin typed it -> canonical form. */
+  parse(input: string): AddressResult;
+}
 
 export interface ComponentContext {
   domain: string;
-  network: Network;
+  /** The network's disco identities. */
+  identity: NetworkIdentity;
   codec: AddressCodec;
   connection: ComponentConnection;
   outbound: OutboundBridge;
@@ -24,16 +33,9 @@ export interface ComponentContext {
   isAllowed(bareJid: string): boolean;
   /** Gateway admins (config `admins`) may run XEP-0050 commands. */
   isAdmin(bareJid: string): boolean;
-  /** sms: number ownership, which turns on XEP-0077 registration and the admin commands. */
-  numbers?: NumberStore;
+  /** Address ownership, which turns on XEP-0077 registration and the admin commands. */
+  ownership?: ComponentOwnership;
 }
-
-/** Human names and disco identities by network (XEP-0030 registry: gateway/sms, gateway/smtp, gateway/http). */
-export const NETWORK_IDENTITY: Record<Network, { gatewayType: string; name: string; contactType: string }> = {
-  sms: { gatewayType: 'sms', name: 'SMS gateway', contactType: 'sms' },
-  email: { gatewayType: 'smtp', name: 'Email gateway', contactType: 'pc' },
-  webhook: { gatewayType: 'http', name: 'Webhook gateway', contactType: 'bot' },
-};
 
 /**
  * The localpart of a stanza's `to`, exactly as sent ('' for the component
@@ -41,11 +43,7 @@ export const NETWORK_IDENTITY: Record<Network, { gatewayType: string; name: stri
  * the sender's, and @xmpp/jid re-escapes what it parses.
  */
 export function contactLocalpart(to: string | undefined): string {
-  if (to === undefined) return '';
-  const slash = to.indexOf('/');
-  const bareJid = slash === -1 ? to : to.slice(0, slash);
-  const at = bareJid.indexOf('@');
-  return at === -1 ? '' : bareJid.slice(0, at);
+  return to === undefined ? '' : localpartOf(to);
 }
 
 /** The contact localpart a stanza is addressed to ('' for the component itself). */

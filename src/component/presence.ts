@@ -4,7 +4,7 @@
  * (always available) presence.
  */
 import type { IncomingContext, Next } from '@xmpp/component';
-import { bare } from '../bridge/outbound.js';
+import { bare } from '../addressing/index.js';
 import { GatewayError } from '../errors/registry.js';
 import { toLocal, type ComponentContext } from './context.js';
 import { presence, presenceError } from './stanzas.js';

@@ -21,13 +21,13 @@ export function registerRoutes(c: ComponentContext): void {
     c.metrics.stanzasIn.inc({ domain: c.domain, stanza: ctx.name });
     return next();
   });
-  const commands = c.numbers ? adminCommands(c, c.numbers) : [];
+  const commands = c.ownership ? adminCommands(c, c.ownership) : [];
   registerDisco(c, commands);
   registerPing(c);
   registerVersion(c);
   registerGateway(c);
-  if (c.numbers) {
-    registerRegistration(c, c.numbers);
+  if (c.ownership) {
+    registerRegistration(c, c.ownership);
     registerCommands(c, commands);
   }
   entity.middleware.use(messageHandler(c));

@@ -65,15 +65,30 @@ export function receipt(opts: { from: string; to: string; stanzaId: string }): E
   );
 }
 
-/** A chat message from a contact to a local user; media as body text plus XEP-0066 OOB (what Conversations and Gajim render inline). */
-export function chatMessage(opts: { from: string; to: string; id: string; body: string; mediaUrls: string[] }): Element {
+/**
+ * A message from a contact to a local user (`chat`) or a room (`groupchat`);
+ * media as body text plus XEP-0066 OOB (what Conversations and Gajim render
+ * inline); `<subject>` and `<thread>` where the foreign message had them.
+ */
+export function chatMessage(opts: {
+  from: string;
+  to: string;
+  id: string;
+  body: string;
+  mediaUrls: string[];
+  type?: 'chat' | 'groupchat';
+  subject?: string;
+  thread?: string;
+}): Element {
   const urls = opts.mediaUrls.map(xmlSafe);
   const text = xmlSafe(opts.body);
   const body = [text, ...urls.filter((u) => !text.includes(u))].filter((s) => s !== '').join('\n');
   return xml(
     'message',
-    { type: 'chat', from: opts.from, to: opts.to, id: opts.id },
+    { type: opts.type ?? 'chat', from: opts.from, to: opts.to, id: opts.id },
+    opts.subject === undefined ? null : xml('subject', {}, xmlSafe(opts.subject)),
     xml('body', {}, body),
+    opts.thread === undefined ? null : xml('thread', {}, xmlSafe(opts.thread)),
     ...urls.map((url) => xml('x', { xmlns: NS.OOB }, xml('url', {}, url))),
   );
 }

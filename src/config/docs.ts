@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { configSchema } from './schema.js';
+import { variantsOf, type Variant } from './union.js';
 
 export interface ConfigKeyDoc {
   path: string;
@@ -26,6 +27,7 @@ function unwrap(schema: z.ZodTypeAny): Unwrapped {
   let optional = false;
   const doc = schema.description;
   for (;;) {
+    if (variantsOf(s) !== undefined) break;
     if (s instanceof z.ZodDefault) {
       defaultValue = (s._def as { defaultValue: () => unknown }).defaultValue();
       s = s._def.innerType as z.ZodTypeAny;
@@ -44,6 +46,7 @@ function typeName(s: z.ZodTypeAny): string {
   if (s instanceof z.ZodNumber) return 'integer';
   if (s instanceof z.ZodBoolean) return 'boolean';
   if (s instanceof z.ZodEnum) return (s.options as string[]).join(' \\| ');
+  if (s instanceof z.ZodLiteral) return String(s.value);
   if (s instanceof z.ZodArray) return `list of ${typeName(unwrap(s.element as z.ZodTypeAny).schema)}`;
   if (s instanceof z.ZodRecord) return 'map';
   if (s instanceof z.ZodUnion) {
@@ -59,17 +62,43 @@ function describeDefault(u: Unwrapped): string {
   return `\`${JSON.stringify(u.defaultValue)}\``;
 }
 
+/** The object variants of a tagged union, nested unions flattened, in order. */
+function flatVariants(v: Variant): z.AnyZodObject[] {
+  const def = variantsOf(v);
+  return def === undefined ? [v as z.AnyZodObject] : Object.values(def.variants).flatMap(flatVariants);
+}
+
+/**
+ * A union's keys: every key of every variant, once, in the order first met;
+ * a described row wins over an undescribed one, and a key whose variants
+ * fix it to different values (network, provider) lists them all.
+ */
+function unionKeys(variants: z.AnyZodObject[], prefix: string): ConfigKeyDoc[] {
+  const rows = new Map<string, ConfigKeyDoc>();
+  for (const variant of variants) {
+    for (const row of configKeys(variant, prefix)) {
+      const seen = rows.get(row.path);
+      if (seen === undefined || (seen.doc === '' && row.doc !== '')) rows.set(row.path, row);
+      else if (seen.type !== row.type && !seen.type.split(' \\| ').includes(row.type)) seen.type = `${seen.type} \\| ${row.type}`;
+    }
+  }
+  return [...rows.values()];
+}
+
 /** Every leaf key of the schema, in schema order. */
 export function configKeys(schema: z.ZodTypeAny = configSchema, prefix = ''): ConfigKeyDoc[] {
   const u = unwrap(schema);
   const inner = u.schema instanceof z.ZodArray ? unwrap(u.schema.element as z.ZodTypeAny).schema : u.schema;
+  if (variantsOf(inner) !== undefined) {
+    return unionKeys(flatVariants(inner as Variant), u.schema instanceof z.ZodArray ? `${prefix}[]` : prefix);
+  }
   if (inner instanceof z.ZodObject) {
     const rows: ConfigKeyDoc[] = [];
     for (const [key, child] of Object.entries(inner.shape as Record<string, z.ZodTypeAny>)) {
       const path = prefix === '' ? key : `${prefix}${u.schema instanceof z.ZodArray ? '[]' : ''}.${key}`;
       const cu = unwrap(child);
       const childInner = cu.schema instanceof z.ZodArray ? unwrap(cu.schema.element as z.ZodTypeAny).schema : cu.schema;
-      if (childInner instanceof z.ZodObject) rows.push(...configKeys(child, path));
+      if (childInner instanceof z.ZodObject || variantsOf(childInner) !== undefined) rows.push(...configKeys(child, path));
       else rows.push({ path, type: typeName(cu.schema), default: describeDefault(cu), doc: cu.doc ?? '' });
     }
     return rows;

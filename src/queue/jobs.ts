@@ -13,14 +13,19 @@ export interface MessageRef {
   receiptRequested: boolean;
 }
 
-/** A message for a local user, addressing already resolved. */
+/** A message for one local recipient, addressing already resolved. */
 export interface InboundMessageJob {
   type: 'message';
   /** Contact JID the message comes from. */
   from: string;
-  /** Local user's JID. */
+  /** Local user's (or room's) JID. */
   to: string;
+  /** Set for a room (XEP-0045): the stanza is a `groupchat`. Absent: `chat`. */
+  groupchat?: true;
   body: string;
+  subject?: string;
+  thread?: string;
+  /** Links offered with the message (XEP-0066). */
   mediaUrls: string[];
   receivedAt: number;
 }

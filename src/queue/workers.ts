@@ -1,16 +1,15 @@
 /**
  * BullMQ workers: outbound (any process) and inbound (only where the XMPP
- * connection lives; paused while it is down).
+ * connection lives; paused while it is down). They run the processors they
+ * are given (`bridge/delivery.ts`, `component/to-xmpp.ts`), so the queue
+ * knows nothing of either side.
  */
 import { Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { OutboundMessage } from '../../adapters/types.js';
-import { deliveryProcessor, refOf, type DeliveryDeps } from '../bridge/delivery.js';
-import { toXmppProcessor, type ToXmppDeps } from '../bridge/to-xmpp.js';
 import type { InboundJob } from './jobs.js';
 import { inboundQueueName, outboundQueueName } from './names.js';
 import { INBOUND_KEEP, OUTBOUND_KEEP } from './producer.js';
-import { backoffDelay } from './retry.js';
 import { workerConnectionOptions } from './redis.js';
 
 /**
@@ -26,46 +25,66 @@ export interface WorkerBase {
   logger: Logger;
 }
 
-export function outboundWorker(base: WorkerBase, deps: DeliveryDeps, concurrency: number): Worker<OutboundMessage> {
-  const domain = deps.adapter.componentDomain;
-  const worker: Worker<OutboundMessage> = new Worker<OutboundMessage>(
-    outboundQueueName(domain),
-    deliveryProcessor(deps, () => worker),
-    {
-      connection: workerConnectionOptions(base.redisUrl),
-      prefix: base.prefix,
-      concurrency,
-      ...OUTBOUND_KEEP,
-      ...LOCKS,
-      // A process killed mid-send leaves its jobs stalled; they run again (at-least-once), several times if need be.
-      maxStalledCount: 5,
-      settings: { backoffStrategy: (attemptsMade: number) => backoffDelay(attemptsMade, deps.backoff) },
-    },
-  );
+/** What a worker runs for each job; BullMQ's signature. */
+export type Processor<T, R> = (job: Job<T>, token?: string) => Promise<R>;
+
+export interface OutboundWorkerOptions<R> {
+  domain: string;
+  /** Built with the worker at hand (a processor may pause it for a provider's rate limit). */
+  processor(worker: () => Worker<OutboundMessage>): Processor<OutboundMessage, R>;
+  /** Delay before retry N (BullMQ's attemptsMade). */
+  backoff(attemptsMade: number): number;
+  /** A job BullMQ itself gave up on (stalled too often): the sender must still be told. */
+  abandoned(job: Job<OutboundMessage>, err: Error): Promise<void>;
+  concurrency: number;
+}
+
+export function outboundWorker<R>(base: WorkerBase, opts: OutboundWorkerOptions<R>): Worker<OutboundMessage> {
+  const { domain } = opts;
+  const worker: Worker<OutboundMessage> = new Worker<OutboundMessage>(outboundQueueName(domain), opts.processor(() => worker), {
+    connection: workerConnectionOptions(base.redisUrl),
+    prefix: base.prefix,
+    concurrency: opts.concurrency,
+    ...OUTBOUND_KEEP,
+    ...LOCKS,
+    // A process killed mid-send leaves its jobs stalled; they run again (at-least-once), several times if need be.
+    maxStalledCount: 5,
+    settings: { backoffStrategy: (attemptsMade: number) => opts.backoff(attemptsMade) },
+  });
   worker.on('failed', (job: Job<OutboundMessage> | undefined, err: Error) => {
     if (job === undefined) return;
     // Only a job BullMQ itself gave up on (stalled too often) lands here for good; the processor answers every other failure.
-    void job.getState().then(async (state) => {
-      if (state !== 'failed') return;
-      base.logger.error({ domain, id: job.id, err: err.message }, 'delivery job failed outside the processor; telling the sender');
-      await deps.enqueueInbound(`f-${job.data.id}`, {
-        type: 'outcome',
-        ref: refOf(job.data),
-        status: 'failed',
-        code: 'INTERNAL',
-        reason: `the gateway could not deliver the message: ${err.message}`,
-      });
-    }).catch((e: unknown) => base.logger.error({ domain, id: job.id, err: e }, 'could not report a failed job'));
+    void job
+      .getState()
+      .then(async (state) => {
+        if (state !== 'failed') return;
+        base.logger.error({ domain, id: job.id, err: err.message }, 'delivery job failed outside the processor; telling the sender');
+        await opts.abandoned(job, err);
+      })
+      .catch((e: unknown) => base.logger.error({ domain, id: job.id, err: e }, 'could not report a failed job'));
   });
   worker.on('error', (err) => base.logger.warn({ domain, err: err.message }, 'outbound worker error'));
   return worker;
 }
 
-export function inboundWorker(base: WorkerBase, deps: ToXmppDeps, concurrency: number): Worker<InboundJob> {
-  const worker = new Worker<InboundJob>(inboundQueueName(deps.connection.domain), toXmppProcessor(deps), {
+/** The XMPP link an inbound worker follows: it runs only while the link is online. */
+export interface LinkState {
+  on(event: 'online' | 'offline', listener: () => void): unknown;
+}
+
+export interface InboundWorkerOptions<R> {
+  domain: string;
+  processor: Processor<InboundJob, R>;
+  link: LinkState;
+  concurrency: number;
+}
+
+export function inboundWorker<R>(base: WorkerBase, opts: InboundWorkerOptions<R>): Worker<InboundJob> {
+  const { domain } = opts;
+  const worker = new Worker<InboundJob>(inboundQueueName(domain), opts.processor, {
     connection: workerConnectionOptions(base.redisUrl),
     prefix: base.prefix,
-    concurrency,
+    concurrency: opts.concurrency,
     ...INBOUND_KEEP,
     ...LOCKS,
     autorun: false,
@@ -73,18 +92,18 @@ export function inboundWorker(base: WorkerBase, deps: ToXmppDeps, concurrency: n
   });
   worker.on('failed', (job, err) => {
     if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
-      base.logger.warn({ domain: deps.connection.domain, id: job.id, err: err.message }, 'inbound job dropped after retries');
+      base.logger.warn({ domain, id: job.id, err: err.message }, 'inbound job dropped after retries');
     }
   });
-  worker.on('error', (err) => base.logger.warn({ domain: deps.connection.domain, err: err.message }, 'inbound worker error'));
+  worker.on('error', (err) => base.logger.warn({ domain, err: err.message }, 'inbound worker error'));
   let running = false;
-  deps.connection.on('online', () => {
+  opts.link.on('online', () => {
     if (!running) {
       running = true;
       void worker.run().catch((err: unknown) => base.logger.error({ err }, 'inbound worker stopped'));
     } else worker.resume();
   });
-  deps.connection.on('offline', () => {
+  opts.link.on('offline', () => {
     if (running && !worker.closing) void worker.pause(true);
   });
   return worker;

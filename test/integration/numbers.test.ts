@@ -7,7 +7,8 @@ import { xml, type Element } from '@xmpp/component';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { addressCodec } from '../../src/addressing/index.js';
+import { addressCodec } from '../../src/networks/index.js';
+import { smsProfile } from '../../src/networks/sms/index.js';
 import { OutboundBridge } from '../../src/bridge/outbound.js';
 import { ComponentConnection } from '../../src/component/connection.js';
 import { registerRoutes } from '../../src/component/router.js';
@@ -15,7 +16,7 @@ import { componentSchema } from '../../src/config/schema.js';
 import { GatewayMetrics } from '../../src/metrics.js';
 import { producerConnection, waitReady } from '../../src/queue/redis.js';
 import { DailyCap, NumberPacer, SenderBucket } from '../../src/store/limits.js';
-import { NumberStore } from '../../src/store/numbers.js';
+import { OwnershipStore } from '../../src/store/ownership.js';
 import { ensureRedis, uniquePrefix } from '../helpers/redis.js';
 
 const DOMAIN = 'sms.localhost';
@@ -23,7 +24,8 @@ const POOL = ['+15550002222', '+15550003333'];
 let url: string;
 let redis: Redis;
 let prefix: string;
-let store: NumberStore;
+let store: OwnershipStore;
+const sms = smsProfile.ownership!;
 
 beforeAll(async () => {
   url = await ensureRedis();
@@ -32,7 +34,7 @@ beforeEach(async () => {
   prefix = uniquePrefix('numbers');
   redis = producerConnection(url);
   await waitReady(redis, 5000);
-  store = new NumberStore(redis, prefix, DOMAIN, { '+15550001111': 'alice@localhost' }, POOL);
+  store = new OwnershipStore(redis, prefix, DOMAIN, sms.wording, { '+15550001111': 'alice@localhost' }, POOL);
   await store.applyConfig();
 });
 afterEach(async () => {
@@ -43,9 +45,9 @@ afterEach(async () => {
 
 describe('NumberStore', () => {
   it('applies configured numbers and answers both ways', async () => {
-    expect(await store.numberOf('Alice@localhost')).toBe('+15550001111');
+    expect(await store.addressOf('Alice@localhost')).toBe('+15550001111');
     expect(await store.ownerOf('+15550001111')).toBe('alice@localhost');
-    expect(await store.freeNumbers()).toEqual(POOL);
+    expect(await store.freeAddresses()).toEqual(POOL);
   });
 
   it('lets a user claim the first free pool number, once', async () => {
@@ -71,8 +73,8 @@ describe('NumberStore', () => {
     expect(await store.ownerOf('+15550001111')).toBeUndefined();
     await store.assign('+15550002222', 'bob@localhost');
     expect(await store.assign('+15550002222', 'carol@localhost')).toBe('bob@localhost');
-    expect(await store.numberOf('bob@localhost')).toBeUndefined();
-    expect(await store.releaseNumber('+15550002222')).toBe('carol@localhost');
+    expect(await store.addressOf('bob@localhost')).toBeUndefined();
+    expect(await store.releaseAddress('+15550002222')).toBe('carol@localhost');
   });
 });
 
@@ -134,7 +136,7 @@ describe('registration and admin commands over XMPP', () => {
     const codec = addressCodec('sms');
     registerRoutes({
       domain: DOMAIN,
-      network: 'sms',
+      identity: smsProfile.identity,
       codec,
       connection,
       outbound: new OutboundBridge(config, codec, async () => 'queued'),
@@ -144,7 +146,7 @@ describe('registration and admin commands over XMPP', () => {
       isDraining: () => false,
       isAllowed: (jid) => jid.endsWith('@localhost'),
       isAdmin: (jid) => jid === 'admin@localhost',
-      numbers: store,
+      ownership: { store, wording: sms.wording, parse: sms.parse },
     });
   });
 
@@ -178,7 +180,7 @@ describe('registration and admin commands over XMPP', () => {
       xml('x', { xmlns: 'jabber:x:data', type: 'submit' }, xml('field', { var: 'number' }, xml('value', {}, '+15550003333'))),
     );
     expect((await iq('bob@localhost', 'set', submit)).attrs.type).toBe('result');
-    expect(await store.numberOf('bob@localhost')).toBe('+15550003333');
+    expect(await store.addressOf('bob@localhost')).toBe('+15550003333');
 
     const registered = await iq('bob@localhost', 'get', xml('query', { xmlns: 'jabber:iq:register' }));
     expect(registered.getChild('query')?.getChild('registered')).toBeDefined();
@@ -186,7 +188,7 @@ describe('registration and admin commands over XMPP', () => {
 
     const remove = await iq('bob@localhost', 'set', xml('query', { xmlns: 'jabber:iq:register' }, xml('remove')));
     expect(remove.attrs.type).toBe('result');
-    expect(await store.numberOf('bob@localhost')).toBeUndefined();
+    expect(await store.addressOf('bob@localhost')).toBeUndefined();
     const again = await iq('bob@localhost', 'set', xml('query', { xmlns: 'jabber:iq:register' }, xml('remove')));
     expect(condition(again)).toBe('item-not-found');
   });
@@ -194,7 +196,7 @@ describe('registration and admin commands over XMPP', () => {
   it('XEP-0077: legacy <username/> claims too; strangers are refused', async () => {
     const legacy = await iq('carol@localhost', 'set', xml('query', { xmlns: 'jabber:iq:register' }, xml('username', {}, '+15550002222')));
     expect(legacy.attrs.type).toBe('result');
-    expect(await store.numberOf('carol@localhost')).toBe('+15550002222');
+    expect(await store.addressOf('carol@localhost')).toBe('+15550002222');
     const stranger = await iq('eve@evil.example', 'get', xml('query', { xmlns: 'jabber:iq:register' }));
     expect(condition(stranger)).toBe('forbidden');
   });
@@ -223,7 +225,7 @@ describe('registration and admin commands over XMPP', () => {
     const done = await iq('admin@localhost', 'set', submit);
     expect(done.getChild('command')?.attrs.status).toBe('completed');
     expect(done.getChild('command')?.getChildText('note')).toBe('+15550002222 now belongs to dave@localhost.');
-    expect(await store.numberOf('dave@localhost')).toBe('+15550002222');
+    expect(await store.addressOf('dave@localhost')).toBe('+15550002222');
 
     const list = await iq('admin@localhost', 'set', xml('command', { xmlns: 'http://jabber.org/protocol/commands', node: 'list-numbers', action: 'execute' }));
     const rows = list.getChild('command')?.getChild('x', 'jabber:x:data')?.getChildren('item');

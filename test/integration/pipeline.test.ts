@@ -16,7 +16,7 @@ import { GatewayMetrics } from '../../src/metrics.js';
 import type { InboundJob } from '../../src/queue/jobs.js';
 import { QueueProducer } from '../../src/queue/producer.js';
 import { producerConnection, waitReady } from '../../src/queue/redis.js';
-import { outboundWorker } from '../../src/queue/workers.js';
+import { deliveryWorker } from '../../src/bridge/delivery.js';
 import { MessageMap } from '../../src/store/message-map.js';
 import { outbound } from '../contract/adapter-contract.js';
 import { ensureRedis, uniquePrefix } from '../helpers/redis.js';
@@ -78,7 +78,7 @@ afterEach(async () => {
 });
 
 function startWorker(maxAgeMs = 30_000): void {
-  worker = outboundWorker(
+  worker = deliveryWorker(
     { redisUrl: url, prefix, logger },
     {
       adapter,

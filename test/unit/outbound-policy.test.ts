@@ -1,7 +1,7 @@
 /** OutboundBridge rules in the order a user meets them, with fakes for Redis-backed parts. */
 import { describe, expect, it } from 'vitest';
 import type { OutboundMessage } from '../../adapters/types.js';
-import { addressCodec } from '../../src/addressing/index.js';
+import { addressCodec } from '../../src/networks/index.js';
 import { OutboundBridge, type OutboundPolicy } from '../../src/bridge/outbound.js';
 import { componentSchema } from '../../src/config/schema.js';
 import { GatewayError } from '../../src/errors/registry.js';

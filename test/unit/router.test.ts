@@ -7,7 +7,8 @@ import { xml, type Element } from '@xmpp/component';
 import { pino } from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { OutboundMessage } from '../../adapters/types.js';
-import { addressCodec } from '../../src/addressing/index.js';
+import { addressCodec } from '../../src/networks/index.js';
+import { smsProfile } from '../../src/networks/sms/index.js';
 import { OutboundBridge } from '../../src/bridge/outbound.js';
 import { ComponentConnection } from '../../src/component/connection.js';
 import { registerRoutes } from '../../src/component/router.js';
@@ -53,7 +54,7 @@ beforeEach(() => {
   });
   registerRoutes({
     domain: DOMAIN,
-    network: 'sms',
+    identity: smsProfile.identity,
     codec,
     connection,
     outbound,

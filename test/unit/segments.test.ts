@@ -9,7 +9,7 @@ import {
   isGsm7,
   SEGMENT_LIMITS,
   splitSegments,
-} from '../../adapters/sms/segments.js';
+} from '../../src/networks/sms/segments.js';
 
 const a = (n: number) => 'a'.repeat(n);
 

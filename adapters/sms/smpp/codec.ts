@@ -17,7 +17,7 @@
  * SMPP sar_msg_ref_num / sar_total_segments / sar_segment_seqnum TLVs (§5.3.2.22-24).
  */
 import type smpp from 'smpp';
-import { GSM7_ESCAPE, GSM7_EXTENSION, gsm7BasicCode, type SmsEncoding } from '../segments.js';
+import { GSM7_ESCAPE, GSM7_EXTENSION, gsm7BasicCode, type SmsEncoding } from '../../../src/networks/sms/segments.js';
 
 /** data_coding for each encoding the adapter sends (SMPP 3.4 §5.2.19). */
 export const DATA_CODING: Readonly<Record<SmsEncoding, number>> = { gsm7: 0x00, ucs2: 0x08 };

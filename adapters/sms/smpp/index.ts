@@ -16,7 +16,8 @@
  * Receiving: inbound.ts (answers each deliver_sm only after emitInbound).
  */
 import type { Logger } from 'pino';
-import type { ComponentConfig } from '../../../src/config/schema.js';
+import type { ProviderConfig } from '../../../src/config/schema.js';
+import { providerSettings } from '../../settings.js';
 import { GatewayError, TransientDeliveryError } from '../../../src/errors/registry.js';
 import type { Adapter, AdapterContext, AdapterHealth, OutboundMessage, SendOptions, SendResult } from '../../types.js';
 import { senderNumber } from '../sender.js';
@@ -26,7 +27,7 @@ import { ESME_ROK, ESME_RX_T_APPN, statusByName, submitError } from './status.js
 import { planSubmits, smppAddress } from './submit.js';
 import { Window } from './window.js';
 
-type SmppSettings = NonNullable<ComponentConfig['smpp']>;
+type SmppSettings = ProviderConfig<'smpp'>['smpp'];
 
 export class SmppAdapter implements Adapter {
   readonly network = 'sms' as const;
@@ -41,16 +42,11 @@ export class SmppAdapter implements Adapter {
   /** 8-bit concatenation reference, per adapter; starts at random so restarts do not reuse recent ones. */
   private nextRef = Math.floor(Math.random() * 256);
 
-  constructor(config: ComponentConfig) {
-    if (config.network !== 'sms') {
-      throw new GatewayError('CONFIG_INVALID', `provider smpp serves network sms, not ${config.network} (${config.domain})`);
-    }
-    if (config.smpp === undefined) {
-      throw new GatewayError('CONFIG_INVALID', `components[${config.domain}].smpp is required for provider smpp`);
-    }
+  constructor(config: ProviderConfig<'smpp'>) {
+    const settings = providerSettings(config, 'smpp');
     this.componentDomain = config.domain;
-    this.settings = config.smpp;
-    this.window = new Window(config.smpp.window);
+    this.settings = settings;
+    this.window = new Window(settings.window);
     this.gatewayNumbers = new Set([...Object.keys(config.numbers), ...config.numberPool]);
   }
 
@@ -143,6 +139,6 @@ function throwIfAborted(signal: AbortSignal): void {
   if (signal.aborted) throw new TransientDeliveryError('delivery attempt aborted', { cause: signal.reason });
 }
 
-export function smppAdapter(config: ComponentConfig): Adapter {
+export function smppAdapter(config: ProviderConfig<'smpp'>): Adapter {
   return new SmppAdapter(config);
 }

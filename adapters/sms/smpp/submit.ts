@@ -9,7 +9,7 @@
  */
 import type smpp from 'smpp';
 import { GatewayError } from '../../../src/errors/registry.js';
-import { splitSegments, type SmsEncoding } from '../segments.js';
+import { splitSegments, type SmsEncoding } from '../../../src/networks/sms/segments.js';
 import { concatUdh, DATA_CODING, encodeText, ESM_UDHI } from './codec.js';
 
 /** registered_delivery: SMSC delivery receipt on final outcome, success or failure (§5.2.17). */

@@ -9,7 +9,8 @@
  */
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { ComponentConfig } from '../../../src/config/schema.js';
+import type { ProviderConfig } from '../../../src/config/schema.js';
+import { providerSettings } from '../../settings.js';
 import { GatewayError } from '../../../src/errors/registry.js';
 import type { Adapter, AdapterContext, AdapterHealth, OutboundMessage, SendOptions, SendResult } from '../../types.js';
 import { sendMessage, type SendMessageBody, type TelnyxCredentials } from './client.js';
@@ -19,7 +20,7 @@ import { telnyxWebhooks } from './webhooks.js';
 import { AccountWatch } from '../account-watch.js';
 import { senderNumber } from '../sender.js';
 
-type TelnyxSettings = NonNullable<ComponentConfig['telnyx']>;
+type TelnyxSettings = ProviderConfig<'telnyx'>['telnyx'];
 
 export class TelnyxAdapter implements Adapter {
   readonly network = 'sms' as const;
@@ -34,18 +35,13 @@ export class TelnyxAdapter implements Adapter {
   /** The last time Telnyx refused the account settings, until a send succeeds again. */
   private readonly account = new AccountWatch({ id: 'telnyx', name: 'Telnyx' }, (err): err is TelnyxAccountError => err instanceof TelnyxAccountError);
 
-  constructor(config: ComponentConfig) {
-    if (config.network !== 'sms') {
-      throw new GatewayError('CONFIG_INVALID', `provider telnyx serves network sms, not ${config.network} (${config.domain})`);
-    }
-    if (config.telnyx === undefined) {
-      throw new GatewayError('CONFIG_INVALID', `components[${config.domain}].telnyx is required for provider telnyx`);
-    }
+  constructor(config: ProviderConfig<'telnyx'>) {
+    const settings = providerSettings(config, 'telnyx');
     this.componentDomain = config.domain;
-    this.settings = config.telnyx;
-    this.credentials = { apiKey: config.telnyx.apiKey, apiBaseUrl: config.telnyx.apiBaseUrl };
+    this.settings = settings;
+    this.credentials = { apiKey: settings.apiKey, apiBaseUrl: settings.apiBaseUrl };
     try {
-      this.publicKey = telnyxPublicKey(config.telnyx.publicKey);
+      this.publicKey = telnyxPublicKey(settings.publicKey);
     } catch (err) {
       throw new GatewayError('CONFIG_INVALID', `components[${config.domain}].telnyx.publicKey: ${(err as Error).message}`, { cause: err });
     }
@@ -100,6 +96,6 @@ export class TelnyxAdapter implements Adapter {
 
 }
 
-export function telnyxAdapter(config: ComponentConfig): Adapter {
+export function telnyxAdapter(config: ProviderConfig<'telnyx'>): Adapter {
   return new TelnyxAdapter(config);
 }

@@ -8,7 +8,8 @@
  * Failures are classified in errors.ts.
  */
 import type { Logger } from 'pino';
-import type { ComponentConfig } from '../../../src/config/schema.js';
+import type { ProviderConfig } from '../../../src/config/schema.js';
+import { providerSettings } from '../../settings.js';
 import { GatewayError } from '../../../src/errors/registry.js';
 import type { Adapter, AdapterContext, AdapterHealth, OutboundMessage, SendOptions, SendResult } from '../../types.js';
 import { createMessage, type CreateMessageRequest, type TwilioCredentials } from './client.js';
@@ -17,7 +18,7 @@ import { twilioWebhooks } from './webhooks.js';
 import { AccountWatch } from '../account-watch.js';
 import { senderNumber } from '../sender.js';
 
-type TwilioSettings = NonNullable<ComponentConfig['twilio']>;
+type TwilioSettings = ProviderConfig<'twilio'>['twilio'];
 
 export class TwilioAdapter implements Adapter {
   readonly network = 'sms' as const;
@@ -30,19 +31,14 @@ export class TwilioAdapter implements Adapter {
   /** The last time Twilio refused the account settings, until a send succeeds again. */
   private readonly account = new AccountWatch({ id: 'twilio', name: 'Twilio' }, (err): err is TwilioAccountError => err instanceof TwilioAccountError);
 
-  constructor(config: ComponentConfig) {
-    if (config.network !== 'sms') {
-      throw new GatewayError('CONFIG_INVALID', `provider twilio serves network sms, not ${config.network} (${config.domain})`);
-    }
-    if (config.twilio === undefined) {
-      throw new GatewayError('CONFIG_INVALID', `components[${config.domain}].twilio is required for provider twilio`);
-    }
+  constructor(config: ProviderConfig<'twilio'>) {
+    const settings = providerSettings(config, 'twilio');
     this.componentDomain = config.domain;
-    this.settings = config.twilio;
+    this.settings = settings;
     this.credentials = {
-      accountSid: config.twilio.accountSid,
-      authToken: config.twilio.authToken,
-      apiBaseUrl: config.twilio.apiBaseUrl,
+      accountSid: settings.accountSid,
+      authToken: settings.authToken,
+      apiBaseUrl: settings.apiBaseUrl,
     };
   }
 
@@ -91,6 +87,6 @@ export class TwilioAdapter implements Adapter {
 
 }
 
-export function twilioAdapter(config: ComponentConfig): Adapter {
+export function twilioAdapter(config: ProviderConfig<'twilio'>): Adapter {
   return new TwilioAdapter(config);
 }

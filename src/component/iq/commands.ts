@@ -1,16 +1,15 @@
 /**
  * XEP-0050 Ad-Hoc Commands for gateway admins (`admins` in the config):
- * assign a number to a user, release a number, list assignments. Each
+ * assign a gateway address (an SMS number, a mail address) to a user,
+ * release one, list assignments; worded by the network. Each
  * command is one form, so the flow is stateless: execute -> form,
  * submit -> completed.
  * https://xmpp.org/extensions/xep-0050.html
  */
 import { xml, type Element } from '@xmpp/component';
-import { addressCodec } from '../../addressing/index.js';
-import { bare } from '../../bridge/outbound.js';
+import { bare, isBareJid } from '../../addressing/index.js';
 import { GatewayError } from '../../errors/registry.js';
-import type { NumberStore } from '../../store/numbers.js';
-import type { ComponentContext } from '../context.js';
+import type { ComponentContext, ComponentOwnership } from '../context.js';
 import { dataForm, submittedValues, tableForm, type FormField } from '../forms.js';
 import { NS } from '../stanzas.js';
 import { guard } from './guard.js';
@@ -24,58 +23,65 @@ export interface Command {
 
 const note = (text: string) => xml('note', { type: 'info' }, text);
 
-export function adminCommands(c: ComponentContext, numbers: NumberStore): Command[] {
-  const codec = addressCodec('sms', { allowShortCodes: true });
+const capitalised = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+export function adminCommands(c: ComponentContext, ownership: ComponentOwnership): Command[] {
+  const { store, wording } = ownership;
+  const { noun, aNoun } = wording;
   const log = c.logger.child({ domain: c.domain });
-  const parseNumber = (input: string | undefined): string => {
-    const parsed = codec.fromUserInput(input ?? '');
+  const parseAddress = (input: string | undefined): string => {
+    const parsed = ownership.parse(input ?? '');
     if (!parsed.ok) throw new GatewayError('ADDRESS_INVALID', parsed.reason);
     return parsed.address;
   };
   const parseJid = (input: string | undefined): string => {
     const jid = bare((input ?? '').trim().toLowerCase());
-    if (!/^[^@/\s]+@[^@/\s]+$/.test(jid)) throw new GatewayError('BAD_REQUEST', 'give the user as a bare JID, e.g. alice@example.org');
+    if (!isBareJid(jid)) throw new GatewayError('BAD_REQUEST', 'give the user as a bare JID, e.g. alice@example.org');
     return jid;
   };
   return [
     {
-      node: 'assign-number',
-      name: 'Assign a number to a user',
+      node: `assign-${noun}`,
+      name: `Assign ${aNoun} to a user`,
       form: [
-        { var: 'number', type: 'text-single', label: 'Gateway number (E.164)', required: true },
+        { var: wording.field.var, type: 'text-single', label: wording.adminLabel, required: true },
         { var: 'jid', type: 'jid-single', label: 'User (bare JID)', required: true },
       ],
       async run(input, admin) {
-        const number = parseNumber(input.number);
+        const address = parseAddress(input[wording.field.var]);
         const jid = parseJid(input.jid);
-        const previous = await numbers.assign(number, jid);
-        log.info({ admin, number, jid, previous }, 'number assigned by admin command');
-        return note(previous && previous !== jid ? `${number} now belongs to ${jid} (taken from ${previous}).` : `${number} now belongs to ${jid}.`);
+        const previous = await store.assign(address, jid);
+        log.info({ admin, [noun]: address, jid, previous }, `${noun} assigned by admin command`);
+        return note(previous && previous !== jid ? `${address} now belongs to ${jid} (taken from ${previous}).` : `${address} now belongs to ${jid}.`);
       },
     },
     {
-      node: 'release-number',
-      name: 'Release a number',
-      form: [{ var: 'number', type: 'text-single', label: 'Gateway number (E.164)', required: true }],
+      node: `release-${noun}`,
+      name: `Release ${aNoun}`,
+      form: [{ var: wording.field.var, type: 'text-single', label: wording.adminLabel, required: true }],
       async run(input, admin) {
-        const number = parseNumber(input.number);
-        const owner = await numbers.releaseNumber(number);
-        if (owner === undefined) throw new GatewayError('NOT_FOUND', `${number} is not assigned to anyone`);
-        log.info({ admin, number, owner }, 'number released by admin command');
-        return note(`${number} released from ${owner}.`);
+        const address = parseAddress(input[wording.field.var]);
+        const owner = await store.releaseAddress(address);
+        if (owner === undefined) throw new GatewayError('NOT_FOUND', `${address} is not assigned to anyone`);
+        log.info({ admin, [noun]: address, owner }, `${noun} released by admin command`);
+        return note(`${address} released from ${owner}.`);
       },
     },
     {
-      node: 'list-numbers',
-      name: 'List number assignments',
+      node: `list-${noun}s`,
+      name: `List ${noun} assignments`,
       async run() {
-        const all = await numbers.all();
-        const free = await numbers.freeNumbers();
+        const all = await store.all();
+        const free = await store.freeAddresses();
         const rows = [
-          ...Object.entries(all).map(([number, jid]) => ({ number, jid })),
-          ...free.map((number) => ({ number, jid: '(free)' })),
-        ].sort((a, b) => a.number.localeCompare(b.number));
-        return tableForm(`Numbers on ${c.domain}`, [{ var: 'number', label: 'Number' }, { var: 'jid', label: 'Owner' }], rows);
+          ...Object.entries(all).map(([address, jid]) => ({ [wording.field.var]: address, jid })),
+          ...free.map((address) => ({ [wording.field.var]: address, jid: '(free)' })),
+        ].sort((a, b) => String(a[wording.field.var]).localeCompare(String(b[wording.field.var])));
+        return tableForm(
+          `${capitalised(noun)}s on ${c.domain}`,
+          [{ var: wording.field.var, label: capitalised(noun) }, { var: 'jid', label: 'Owner' }],
+          rows,
+        );
       },
     },
   ];

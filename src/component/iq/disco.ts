@@ -4,15 +4,15 @@
  */
 import { xml, type Element } from '@xmpp/component';
 import { GatewayError } from '../../errors/registry.js';
-import { NETWORK_IDENTITY, toLocal, type ComponentContext } from '../context.js';
+import { toLocal, type ComponentContext } from '../context.js';
 import { NS } from '../stanzas.js';
 import { commandItems, type Command } from './commands.js';
 import { guard, type IqContext } from './guard.js';
 
-/** Features the component itself really serves; registration and commands only where numbers are managed (sms). */
-export function componentFeatures(c: Pick<ComponentContext, 'numbers'>): string[] {
+/** Features the component itself really serves; registration and commands only where users own addresses (sms, email). */
+export function componentFeatures(c: Pick<ComponentContext, 'ownership'>): string[] {
   const base = [NS.DISCO_INFO, NS.DISCO_ITEMS, NS.GATEWAY, NS.PING, NS.RECEIPTS, NS.VERSION];
-  return c.numbers ? [...base, NS.REGISTER, NS.COMMANDS] : base;
+  return c.ownership ? [...base, NS.REGISTER, NS.COMMANDS] : base;
 }
 
 /** Features a contact (a foreign address) serves: receipts come from the contact JID. */
@@ -29,7 +29,7 @@ export function requireContact(c: ComponentContext, local: string): string {
 
 export function registerDisco(c: ComponentContext, commands: Command[]): void {
   const { iqCallee } = c.connection.entity;
-  const identity = NETWORK_IDENTITY[c.network];
+  const { identity } = c;
 
   iqCallee.get(
     NS.DISCO_INFO,

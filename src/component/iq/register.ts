@@ -1,19 +1,21 @@
 /**
- * XEP-0077 In-Band Registration on an SMS component: a user sees the number
- * they own, or claims a free one from the pool (XEP-0004 form, or the legacy
- * <username/> field holding the number); <remove/> releases it.
+ * XEP-0077 In-Band Registration where users own gateway addresses (an SMS
+ * number, a mail address): a user sees the address they own, or claims a
+ * free one from the pool (XEP-0004 form, or the legacy <username/> field
+ * holding the address); <remove/> releases it. Worded by the network.
  * https://xmpp.org/extensions/xep-0077.html
  */
 import { xml } from '@xmpp/component';
-import { bare } from '../../bridge/outbound.js';
+import { bare } from '../../addressing/index.js';
 import { GatewayError } from '../../errors/registry.js';
-import type { NumberStore } from '../../store/numbers.js';
-import type { ComponentContext } from '../context.js';
+import type { ComponentContext, ComponentOwnership } from '../context.js';
 import { dataForm, submittedValues } from '../forms.js';
 import { NS } from '../stanzas.js';
 import { guard } from './guard.js';
 
-export function registerRegistration(c: ComponentContext, numbers: NumberStore): void {
+export function registerRegistration(c: ComponentContext, ownership: ComponentOwnership): void {
+  const { store, wording } = ownership;
+  const { noun } = wording;
   const { iqCallee } = c.connection.entity;
   const log = c.logger.child({ domain: c.domain });
 
@@ -28,27 +30,27 @@ export function registerRegistration(c: ComponentContext, numbers: NumberStore):
     'query',
     guard(async (ctx) => {
       const user = requireAllowed(String(ctx.stanza.attrs.from ?? ''));
-      const current = await numbers.numberOf(user);
+      const current = await store.addressOf(user);
       if (current !== undefined) {
         return xml(
           'query',
           { xmlns: NS.REGISTER },
           xml('registered'),
-          xml('instructions', {}, `You send texts from ${current}. Remove this registration to give the number back.`),
+          xml('instructions', {}, `You ${wording.sendPhrase} from ${current}. Remove this registration to give the ${noun} back.`),
           xml('username', {}, current),
           dataForm({
             type: 'form',
             formType: NS.REGISTER,
-            title: `Your number on ${c.domain}`,
-            fields: [{ var: 'number', type: 'fixed', value: current }],
+            title: `Your ${noun} on ${c.domain}`,
+            fields: [{ var: wording.field.var, type: 'fixed', value: current }],
           }),
         );
       }
-      const free = await numbers.freeNumbers();
+      const free = await store.freeAddresses();
       const instructions =
         free.length > 0
-          ? 'Choose the number you will send texts from.'
-          : `No numbers are free on ${c.domain}; ask the administrator to assign you one.`;
+          ? `Choose the ${noun} you will ${wording.sendPhrase} from.`
+          : `No ${noun}s are free on ${c.domain}; ask the administrator to assign you one.`;
       return xml(
         'query',
         { xmlns: NS.REGISTER },
@@ -59,7 +61,7 @@ export function registerRegistration(c: ComponentContext, numbers: NumberStore):
           formType: NS.REGISTER,
           title: `Register on ${c.domain}`,
           instructions,
-          fields: [{ var: 'number', type: 'list-single', label: 'Phone number', required: true, options: free.slice(0, 100), ...(free[0] ? { value: free[0] } : {}) }],
+          fields: [{ var: wording.field.var, type: 'list-single', label: wording.field.label, required: true, options: free.slice(0, 100), ...(free[0] ? { value: free[0] } : {}) }],
         }),
       );
     }),
@@ -71,15 +73,15 @@ export function registerRegistration(c: ComponentContext, numbers: NumberStore):
     guard(async (ctx): Promise<true> => {
       const user = requireAllowed(String(ctx.stanza.attrs.from ?? ''));
       if (ctx.element.getChild('remove') !== undefined) {
-        const released = await numbers.release(user);
-        if (released === undefined) throw new GatewayError('NOT_FOUND', `you have no number on ${c.domain}`);
-        log.info({ user, number: released }, 'number released by its owner (XEP-0077 remove)');
+        const released = await store.release(user);
+        if (released === undefined) throw new GatewayError('NOT_FOUND', `you have no ${noun} on ${c.domain}`);
+        log.info({ user, [noun]: released }, `${noun} released by its owner (XEP-0077 remove)`);
         return true;
       }
       const form = submittedValues(ctx.element);
-      const wanted = (form?.number ?? ctx.element.getChildText('username') ?? '').trim();
-      const number = await numbers.claim(user, wanted === '' ? undefined : wanted);
-      log.info({ user, number }, 'number registered (XEP-0077)');
+      const wanted = (form?.[wording.field.var] ?? ctx.element.getChildText('username') ?? '').trim();
+      const claimed = await store.claim(user, wanted === '' ? undefined : wanted);
+      log.info({ user, [noun]: claimed }, `${noun} registered (XEP-0077)`);
       return true;
     }),
   );

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../../src/errors/registry.js';
-import { addressCodec, contactJid, type AddressCodecOptions, type Network } from '../../../src/addressing/index.js';
+import { contactJid, type AddressCodecOptions, type Network } from '../../../src/addressing/index.js';
+import { addressCodec } from '../../../src/networks/index.js';
 
 const raw = String.raw;
 

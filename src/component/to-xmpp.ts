@@ -3,14 +3,15 @@
  * process that holds the component's XMPP connection; while the connection is
  * down, jobs are put back (delayed), never failed.
  */
-import { DelayedError, type Job } from 'bullmq';
+import { DelayedError, type Job, type Worker } from 'bullmq';
 import type { Logger } from 'pino';
-import type { ComponentConnection } from '../component/connection.js';
-import { chatMessage, messageError, receipt } from '../component/stanzas.js';
+import { domainOf } from '../addressing/index.js';
+import type { ComponentConnection } from './connection.js';
+import { chatMessage, messageError, receipt } from './stanzas.js';
 import { GatewayError } from '../errors/registry.js';
-import { bare } from './outbound.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { InboundJob, OutcomeJob } from '../queue/jobs.js';
+import { inboundWorker, type WorkerBase } from '../queue/workers.js';
 import type { MessageMap } from '../store/message-map.js';
 
 export interface ToXmppDeps {
@@ -20,12 +21,6 @@ export interface ToXmppDeps {
   logger: Logger;
   /** How long a job waits before it is looked at again while the XMPP connection is down. */
   offlineRecheckMs?: number;
-}
-
-/** The domain of a JID: whom to ask for confirmation that a stanza to it was processed. */
-function domainOf(jid: string): string {
-  const bareJid = bare(jid);
-  return bareJid.slice(bareJid.indexOf('@') + 1);
 }
 
 export function toXmppProcessor(deps: ToXmppDeps) {
@@ -59,7 +54,16 @@ export function toXmppProcessor(deps: ToXmppDeps) {
       case 'message': {
         // Confirmed, not just written: a server that froze must not swallow the message (test/chaos).
         await connection.sendConfirmed(
-          chatMessage({ from: data.from, to: data.to, id: `in-${job.id ?? crypto.randomUUID()}`, body: data.body, mediaUrls: data.mediaUrls }),
+          chatMessage({
+            from: data.from,
+            to: data.to,
+            id: `in-${job.id ?? crypto.randomUUID()}`,
+            body: data.body,
+            mediaUrls: data.mediaUrls,
+            ...(data.groupchat ? { type: 'groupchat' as const } : {}),
+            ...(data.subject === undefined ? {} : { subject: data.subject }),
+            ...(data.thread === undefined ? {} : { thread: data.thread }),
+          }),
           domainOf(data.to),
         );
         deps.metrics.stanzasOut.inc({ domain, kind: 'message' });
@@ -86,4 +90,9 @@ export function toXmppProcessor(deps: ToXmppDeps) {
         return sendOutcome(data);
     }
   };
+}
+
+/** The inbound worker of one component: runs while its XMPP connection is online. */
+export function toXmppWorker(base: WorkerBase, deps: ToXmppDeps, concurrency: number): Worker<InboundJob> {
+  return inboundWorker(base, { domain: deps.connection.domain, processor: toXmppProcessor(deps), link: deps.connection, concurrency });
 }

@@ -1,6 +1,6 @@
-import { unescapeLocalpart } from './jid-escape.js';
-import { isE164Shaped, isShortCodeShaped, normalizeRegion, parsePhoneAddress, type PhoneParse } from './phone.js';
-import type { AddressCodec, AddressCodecOptions, AddressResult } from './types.js';
+import { unescapeLocalpart } from '../../addressing/index.js';
+import { isE164Shaped, isShortCodeShaped, normalizeRegion, parsePhoneAddress, type PhoneParse } from '../../addressing/index.js';
+import type { AddressCodec, AddressCodecOptions, AddressResult } from '../../addressing/index.js';
 
 /** URI schemes a pasted number may carry: tel (RFC 3966), sms (RFC 5724). */
 const PHONE_URI_SCHEME = /^\s*(?:tel|sms):/i;

@@ -1,5 +1,5 @@
-import { parseEndpointName, type EndpointParse } from './endpoint.js';
-import type { AddressCodec, AddressResult } from './types.js';
+import { parseEndpointName, type EndpointParse } from '../../addressing/index.js';
+import type { AddressCodec, AddressResult } from '../../addressing/index.js';
 
 /**
  * The webhook codec. The localpart is the endpoint name itself (`ci` ->

@@ -3,12 +3,12 @@
  * UCS-2 70/67, one non-GSM character switching the whole text) and refuse
  * texts above the configured maximum with a reason the user can act on.
  */
-import { countSegments } from '../../adapters/sms/segments.js';
-import type { ComponentConfig } from '../config/schema.js';
-import { GatewayError } from '../errors/registry.js';
-import type { GatewayMetrics } from '../metrics.js';
+import type { SmsComponentConfig } from '../../config/schema.js';
+import { GatewayError } from '../../errors/registry.js';
+import type { GatewayMetrics } from '../../metrics.js';
+import { countSegments } from './segments.js';
 
-export function smsBodyCheck(c: ComponentConfig, metrics: GatewayMetrics) {
+export function smsBodyCheck(c: SmsComponentConfig, metrics: GatewayMetrics) {
   const max = c.limits.maxSegments;
   return (body: string): Record<string, unknown> => {
     const { encoding, segments, units } = countSegments(body);

@@ -1,6 +1,6 @@
-import { parseEmailAddress, type EmailParse } from './email.js';
-import { escapeLocalpart, unescapeLocalpart } from './jid-escape.js';
-import type { AddressCodec, AddressResult } from './types.js';
+import { parseEmailAddress, type EmailParse } from '../../addressing/index.js';
+import { escapeLocalpart, unescapeLocalpart } from '../../addressing/index.js';
+import type { AddressCodec, AddressResult } from '../../addressing/index.js';
 
 /**
  * The email codec. The localpart is the XEP-0106 escaped address

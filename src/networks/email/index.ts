@@ -1,0 +1,32 @@
+/**
+ * The email network: contacts are mail addresses, XEP-0106 escaped
+ * (`bob\40example.net@mail.example.org`); users send from gateway mail
+ * addresses they own.
+ */
+import type { EmailComponentConfig } from '../../config/schema.js';
+import type { NetworkProfile } from '../types.js';
+import { emailCodec } from './codec.js';
+
+const codec = emailCodec();
+
+export const emailProfile: NetworkProfile<EmailComponentConfig> = {
+  network: 'email',
+  identity: { gatewayType: 'smtp', name: 'Email gateway', contactType: 'pc' },
+  defaults: { maxBody: 100_000, dailyPerUser: 0, senderRate: { perSecond: 2, burst: 30 }, maxAgeSeconds: 24 * 3600 },
+  codec: () => codec,
+  ownership: {
+    wording: {
+      keys: { byAddress: 'addresses', byOwner: 'address-owners' },
+      noun: 'address',
+      aNoun: 'an address',
+      field: { var: 'address', label: 'Mail address' },
+      sendPhrase: 'send mail',
+      adminLabel: 'Gateway mail address',
+    },
+    configured: (c) => c.addresses,
+    pool: () => [],
+    parse: (input) => codec.fromUserInput(input),
+    // The sandbox has no From; a mail relay (a later version) will need the sender's address.
+    required: () => false,
+  },
+};

@@ -1,0 +1,97 @@
+/**
+ * A network profile: what is particular to SMS, email or webhooks, in one
+ * place per network (`src/networks/<network>/`). The core (assembly, router,
+ * disco, registration, commands, bridges) asks the profile and never compares
+ * a network name. To add a network: a folder here with its profile, a
+ * variant in `src/config/schema.ts`, and its entry in `index.ts`.
+ */
+import type { Redis } from 'ioredis';
+import type { AddressCodec, AddressResult } from '../addressing/index.js';
+import type { ComponentConfig, Network } from '../config/schema.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { DailyCap, NumberPacer, SenderBucket } from '../store/limits.js';
+import type { OwnershipTerms } from '../store/ownership.js';
+
+/** Rules applied to an outbound message before it is stored. */
+export interface OutboundPolicy {
+  /** The sender's own address on the network (their gateway number or mail address), if they have one. */
+  senderAddress?(senderBareJid: string): Promise<string | undefined>;
+  /** Refuse senders without an address: a real SMS provider needs a From number. */
+  requireSenderAddress?: boolean;
+  /** Extra body rules (SMS segments); throws GatewayError. Returns facts to log. */
+  checkBody?(body: string): Record<string, unknown>;
+  /** Per-user daily cap. */
+  dailyCap?: DailyCap;
+  /** Per-user send rate. */
+  senderRate?: SenderBucket;
+  /** Books each message a send slot on its sender address at acceptance, so a burst keeps its order. */
+  pacer?: NumberPacer;
+}
+
+/** The XEP-0030 identities a network's component and contacts show (registry: gateway/sms, gateway/smtp, gateway/http). */
+export interface NetworkIdentity {
+  /** `<identity category="gateway" type=...>` of the component. */
+  gatewayType: string;
+  /** Human name of the component. */
+  name: string;
+  /** `<identity category="client" type=...>` of a contact. */
+  contactType: string;
+}
+
+export interface NetworkDefaults {
+  /** Longest body in characters. */
+  maxBody: number;
+  /** Messages per user per UTC day; 0 = none. */
+  dailyPerUser: number;
+  /** Per-sender rate (messages/s, 0 = none) and burst. */
+  senderRate: { perSecond: number; burst: number };
+  /** How long an undelivered message is retried. */
+  maxAgeSeconds: number;
+}
+
+/**
+ * How a network that gives users an address of their own (an SMS number, a
+ * mail address) names it to them: registration (XEP-0077) and admin
+ * commands (XEP-0050) are written in these words.
+ */
+export interface OwnershipWording extends OwnershipTerms {
+  /** With its article: 'a number', 'an address'. */
+  aNoun: string;
+  /** The registration form field: var and label. */
+  field: { var: string; label: string };
+  /** What an address is for, after "you": 'send texts'. */
+  sendPhrase: string;
+  /** Admin command form label for an address. */
+  adminLabel: string;
+}
+
+/** Users' own addresses on a network: the words, the configured seeds and pool, and how an admin's input is read. */
+export interface Ownership<C> {
+  wording: OwnershipWording;
+  /** Config assignments, address -> owner bare JID. */
+  configured(config: C): Record<string, string>;
+  /** Addresses users may claim (XEP-0077). */
+  pool(config: C): readonly string[];
+  /** An address as an admin typed it -> canonical form. */
+  parse(input: string): AddressResult;
+  /** Whether sending needs an address of one's own (a real SMS provider needs a From number). */
+  required(config: C): boolean;
+}
+
+export interface PolicyDeps {
+  redis: Redis;
+  prefix: string;
+  metrics: GatewayMetrics;
+}
+
+export interface NetworkProfile<C extends ComponentConfig = ComponentConfig> {
+  network: Network;
+  identity: NetworkIdentity;
+  defaults: NetworkDefaults;
+  /** The contact address codec, with the component's options. */
+  codec(config: C): AddressCodec;
+  /** Present where users own gateway addresses: turns on XEP-0077 registration and the admin commands. */
+  ownership?: Ownership<C>;
+  /** The network's own outbound rules (SMS: segments and pacing per number). */
+  outboundPolicy?(config: C, deps: PolicyDeps): OutboundPolicy;
+}

@@ -1,0 +1,16 @@
+/**
+ * The webhook network: contacts are the configured endpoint names
+ * (`deploy@hooks.example.org`); users own no address here.
+ */
+import type { WebhookComponentConfig } from '../../config/schema.js';
+import type { NetworkProfile } from '../types.js';
+import { webhookCodec } from './codec.js';
+
+const codec = webhookCodec();
+
+export const webhookProfile: NetworkProfile<WebhookComponentConfig> = {
+  network: 'webhook',
+  identity: { gatewayType: 'http', name: 'Webhook gateway', contactType: 'bot' },
+  defaults: { maxBody: 65_536, dailyPerUser: 0, senderRate: { perSecond: 5, burst: 50 }, maxAgeSeconds: 3600 },
+  codec: () => codec,
+};
