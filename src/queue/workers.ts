@@ -19,6 +19,13 @@ import { workerConnectionOptions } from './redis.js';
  */
 const LOCKS = { lockDuration: 15_000, stalledInterval: 5_000 };
 
+/**
+ * A worker limiter so high it never slows delivery down; it exists so that
+ * `worker.rateLimit(ms)` takes effect (BullMQ's moveToActive checks the
+ * limiter key only when `limiter.max` is set).
+ */
+const NEVER_BINDING_LIMITER = { max: 1_000_000, duration: 1000 };
+
 export interface WorkerBase {
   redisUrl: string;
   prefix: string;
@@ -49,6 +56,9 @@ export function outboundWorker<R>(base: WorkerBase, opts: OutboundWorkerOptions<
     ...LOCKS,
     // A process killed mid-send leaves its jobs stalled; they run again (at-least-once), several times if need be.
     maxStalledCount: 5,
+    // BullMQ honours a manual rateLimit() (a provider's 429 + Retry-After) only when a limiter is configured:
+    // without one the paused queue's next job, or the same job, was taken again at once. This limit never binds.
+    limiter: NEVER_BINDING_LIMITER,
     settings: { backoffStrategy: (attemptsMade: number) => opts.backoff(attemptsMade) },
   });
   worker.on('failed', (job: Job<OutboundMessage> | undefined, err: Error) => {
