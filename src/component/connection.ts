@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { component, xml, type Component, type Element } from '@xmpp/component';
 import type { Logger } from 'pino';
-import { backoffDelay, type BackoffPolicy } from '../queue/retry.js';
+import { jitteredBackoff, type BackoffPolicy } from '../backoff.js';
 
 export interface ConnectionOptions {
   host: string;
@@ -167,7 +167,7 @@ export class ComponentConnection extends EventEmitter {
   private scheduleReconnect(): void {
     if (this.stopping || this.reconnectTimer !== undefined) return;
     this.attempt += 1;
-    const delay = backoffDelay(this.attempt, this.opts.backoff);
+    const delay = jitteredBackoff(this.attempt, this.opts.backoff);
     this.log.info({ attempt: this.attempt, delayMs: delay }, 'reconnecting to XMPP server');
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;

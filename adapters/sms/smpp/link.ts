@@ -13,7 +13,7 @@
 import smpp from 'smpp';
 import type { Logger } from 'pino';
 import { TransientDeliveryError } from '../../../src/errors/registry.js';
-import { backoffDelay, type BackoffPolicy } from '../../../src/queue/retry.js';
+import { jitteredBackoff, type BackoffPolicy } from '../../../src/backoff.js';
 import { describeStatus, ESME_ROK } from './status.js';
 
 /** SMPP interface_version for v3.4 (§5.2.4). */
@@ -284,7 +284,7 @@ export class SmppLink {
     this.setState('waiting');
     this.firstOutcome?.();
     this.attempt++;
-    const delay = backoffDelay(this.attempt, this.opts.reconnect, this.opts.random);
+    const delay = jitteredBackoff(this.attempt, this.opts.reconnect, this.opts.random);
     this.opts.logger.info({ smsc: this.address, attempt: this.attempt, delayMs: delay, problem: this.problem }, 'SMPP link down; reconnecting');
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }
