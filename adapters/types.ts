@@ -146,6 +146,13 @@ export interface AdapterContext {
   redis: Redis;
   /** Prefix for the adapter's own Redis keys, unique per component. */
   keyPrefix: string;
+  /**
+   * Whether an address is one of the gateway's own on this component (a
+   * configured, pooled or admin-assigned number or mail address), to tell
+   * them from foreign addresses in what a provider reports. Always false
+   * where users own no address (webhooks). Asks Redis: rejects while it is down.
+   */
+  isGatewayAddress(address: string): Promise<boolean>;
 }
 
 export interface AdapterHealth {

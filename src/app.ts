@@ -148,6 +148,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
         http: registrar,
         redis,
         keyPrefix: `${config.redis.prefix}:adapter:${p.config.domain}`,
+        isGatewayAddress: async (address) => (await p.ownership?.isGatewayAddress(address)) ?? false,
       });
     }
     await http.listen({ host: config.http.host, port: config.http.port });
