@@ -6,9 +6,9 @@ import {
   parseApiError,
   parseRetryAfter,
   TwilioAccountError,
-} from '../../adapters/sms/twilio/errors.js';
-import { deliveryStatusOf } from '../../adapters/sms/twilio/status.js';
-import { GatewayError, PermanentDeliveryError, RateLimitedError, TransientDeliveryError } from '../../src/errors/registry.js';
+} from '../../../../adapters/sms/twilio/errors.js';
+import { deliveryStatusOf } from '../../../../adapters/sms/twilio/status.js';
+import { GatewayError, PermanentDeliveryError, RateLimitedError, TransientDeliveryError } from '../../../../src/errors/registry.js';
 
 const NOW = Date.parse('2024-05-01T12:00:00Z');
 

@@ -7,8 +7,8 @@ import {
   parseRetryAfter,
   TelnyxAccountError,
   type TelnyxApiError,
-} from '../../adapters/sms/telnyx/errors.js';
-import { GatewayError } from '../../src/errors/registry.js';
+} from '../../../../adapters/sms/telnyx/errors.js';
+import { GatewayError } from '../../../../src/errors/registry.js';
 
 const NOW = Date.parse('2025-06-01T12:00:00Z');
 const err = (code: string, title = `title ${code}`, detail?: string): TelnyxApiError[] => [
