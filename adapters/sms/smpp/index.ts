@@ -18,6 +18,7 @@
 import type { Logger } from 'pino';
 import type { ComponentConfig } from '../../../src/config/schema.js';
 import { GatewayError, TransientDeliveryError } from '../../../src/errors/registry.js';
+import { throwIfAborted } from '../../kit/abort.js';
 import type { Adapter, AdapterContext, AdapterHealth, OutboundMessage, SendOptions, SendResult } from '../../types.js';
 import { senderNumber } from '../sender.js';
 import { InboundHandler } from './inbound.js';
@@ -101,10 +102,8 @@ export class SmppAdapter implements Adapter {
     return { ok: false, detail: `SMPP link to ${link.address} ${link.state}${link.detail ? `: ${link.detail}` : ''}` };
   }
 
-
-
   async send(message: OutboundMessage, opts: SendOptions): Promise<SendResult> {
-    throwIfAborted(opts.signal);
+    throwIfAborted(opts.signal, this.provider);
     const from = senderNumber(message);
     const link = this.link;
     if (link === undefined || !link.bound) {
@@ -137,10 +136,6 @@ export class SmppAdapter implements Adapter {
     // duplicate it. No receipt can be matched then, so the id only needs to be unique.
     return { providerMessageId: messageId === '' ? `smpp-noid-${message.id}` : messageId };
   }
-}
-
-function throwIfAborted(signal: AbortSignal): void {
-  if (signal.aborted) throw new TransientDeliveryError('delivery attempt aborted', { cause: signal.reason });
 }
 
 export function smppAdapter(config: ComponentConfig): Adapter {

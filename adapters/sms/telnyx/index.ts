@@ -5,18 +5,19 @@
  * sender's gateway number (the `numbers` entry their bare JID owns),
  * webhook_url = <publicUrl>/webhooks/<domain>/status, messaging_profile_id if
  * configured. Receiving: Telnyx's Ed25519-signed webhooks (webhooks.ts).
- * Failures are classified in errors.ts.
+ * Failures are classified in errors.ts by the kit's rules (adapters/kit).
  */
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ComponentConfig } from '../../../src/config/schema.js';
 import { GatewayError } from '../../../src/errors/registry.js';
 import type { Adapter, AdapterContext, AdapterHealth, OutboundMessage, SendOptions, SendResult } from '../../types.js';
-import { sendMessage, type SendMessageBody, type TelnyxCredentials } from './client.js';
-import { TelnyxAccountError } from './errors.js';
+import { AccountWatch } from '../../kit/account.js';
+import { ProviderHttpClient } from '../../kit/http-client.js';
+import { sendMessage, type SendMessageBody } from './client.js';
+import { TELNYX } from './errors.js';
 import { telnyxPublicKey } from './signature.js';
 import { telnyxWebhooks } from './webhooks.js';
-import { AccountWatch } from '../account-watch.js';
 import { senderNumber } from '../sender.js';
 
 type TelnyxSettings = NonNullable<ComponentConfig['telnyx']>;
@@ -26,13 +27,14 @@ export class TelnyxAdapter implements Adapter {
   readonly provider = 'telnyx';
   readonly componentDomain: string;
   private readonly settings: TelnyxSettings;
-  private readonly credentials: TelnyxCredentials;
+  private readonly credentials: { apiKey: string; apiBaseUrl: string };
+  private http: ProviderHttpClient | undefined;
   private readonly publicKey: KeyObject;
   private readonly gatewayNumbers: ReadonlySet<string>;
   private ctx: AdapterContext | undefined;
   private logger: Logger | undefined;
   /** The last time Telnyx refused the account settings, until a send succeeds again. */
-  private readonly account = new AccountWatch({ id: 'telnyx', name: 'Telnyx' }, (err): err is TelnyxAccountError => err instanceof TelnyxAccountError);
+  private readonly account = new AccountWatch(TELNYX);
 
   constructor(config: ComponentConfig) {
     if (config.network !== 'sms') {
@@ -55,6 +57,7 @@ export class TelnyxAdapter implements Adapter {
   async start(ctx: AdapterContext): Promise<void> {
     this.ctx = ctx;
     this.logger = ctx.logger;
+    this.http = new ProviderHttpClient({ provider: TELNYX, baseUrl: this.credentials.apiBaseUrl });
     ctx.http.webhooks(
       telnyxWebhooks({
         publicKey: this.publicKey,
@@ -67,6 +70,8 @@ export class TelnyxAdapter implements Adapter {
 
   async stop(): Promise<void> {
     this.ctx = undefined;
+    await this.http?.close();
+    this.http = undefined;
   }
 
   /** Does not call Telnyx: /readyz runs often. Reports a refused account as a detail. */
@@ -91,9 +96,10 @@ export class TelnyxAdapter implements Adapter {
 
   async send(message: OutboundMessage, opts: SendOptions): Promise<SendResult> {
     const ctx = this.ctx;
-    if (!ctx) throw new GatewayError('SERVICE_UNAVAILABLE', 'telnyx adapter not started');
+    const http = this.http;
+    if (!ctx || !http) throw new GatewayError('SERVICE_UNAVAILABLE', 'telnyx adapter not started');
     return this.account.send(opts.signal, this.logger, message.id, async () => {
-      const sent = await sendMessage(this.credentials, this.request(message, ctx.publicUrl), opts.signal);
+      const sent = await sendMessage(http, this.credentials.apiKey, this.request(message, ctx.publicUrl), opts.signal);
       return { providerMessageId: sent.id };
     });
   }

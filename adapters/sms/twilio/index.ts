@@ -5,16 +5,17 @@
  * sender's gateway number (resolved at acceptance, else the `numbers` entry
  * their bare JID owns) or the configured Messaging Service, StatusCallback = <publicUrl>/webhooks/<domain>/status.
  * Receiving: Twilio's signed webhooks (webhooks.ts).
- * Failures are classified in errors.ts.
+ * Failures are classified in errors.ts by the kit's rules (adapters/kit).
  */
 import type { Logger } from 'pino';
 import type { ComponentConfig } from '../../../src/config/schema.js';
 import { GatewayError } from '../../../src/errors/registry.js';
 import type { Adapter, AdapterContext, AdapterHealth, OutboundMessage, SendOptions, SendResult } from '../../types.js';
+import { AccountWatch } from '../../kit/account.js';
+import { ProviderHttpClient } from '../../kit/http-client.js';
 import { createMessage, type CreateMessageRequest, type TwilioCredentials } from './client.js';
-import { TwilioAccountError } from './errors.js';
+import { TWILIO } from './errors.js';
 import { twilioWebhooks } from './webhooks.js';
-import { AccountWatch } from '../account-watch.js';
 import { senderNumber } from '../sender.js';
 
 type TwilioSettings = NonNullable<ComponentConfig['twilio']>;
@@ -24,11 +25,12 @@ export class TwilioAdapter implements Adapter {
   readonly provider = 'twilio';
   readonly componentDomain: string;
   private readonly settings: TwilioSettings;
-  private readonly credentials: TwilioCredentials;
+  private readonly credentials: TwilioCredentials & { apiBaseUrl: string };
+  private http: ProviderHttpClient | undefined;
   private ctx: AdapterContext | undefined;
   private logger: Logger | undefined;
   /** The last time Twilio refused the account settings, until a send succeeds again. */
-  private readonly account = new AccountWatch({ id: 'twilio', name: 'Twilio' }, (err): err is TwilioAccountError => err instanceof TwilioAccountError);
+  private readonly account = new AccountWatch(TWILIO);
 
   constructor(config: ComponentConfig) {
     if (config.network !== 'sms') {
@@ -49,6 +51,7 @@ export class TwilioAdapter implements Adapter {
   async start(ctx: AdapterContext): Promise<void> {
     this.ctx = ctx;
     this.logger = ctx.logger;
+    this.http = new ProviderHttpClient({ provider: TWILIO, baseUrl: this.credentials.apiBaseUrl });
     ctx.http.webhooks(
       twilioWebhooks({
         authToken: this.settings.authToken,
@@ -61,6 +64,8 @@ export class TwilioAdapter implements Adapter {
 
   async stop(): Promise<void> {
     this.ctx = undefined;
+    await this.http?.close();
+    this.http = undefined;
   }
 
   /** Does not call Twilio: /readyz runs often and Twilio has no free ping. Reports a refused account as a detail. */
@@ -82,9 +87,10 @@ export class TwilioAdapter implements Adapter {
 
   async send(message: OutboundMessage, opts: SendOptions): Promise<SendResult> {
     const ctx = this.ctx;
-    if (!ctx) throw new GatewayError('SERVICE_UNAVAILABLE', 'twilio adapter not started');
+    const http = this.http;
+    if (!ctx || !http) throw new GatewayError('SERVICE_UNAVAILABLE', 'twilio adapter not started');
     return this.account.send(opts.signal, this.logger, message.id, async () => {
-      const created = await createMessage(this.credentials, this.request(message, ctx.publicUrl), opts.signal);
+      const created = await createMessage(http, this.credentials, this.request(message, ctx.publicUrl), opts.signal);
       return { providerMessageId: created.sid };
     });
   }

@@ -5,7 +5,7 @@
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { TelnyxAccountError } from '../../../../adapters/sms/telnyx/errors.js';
+import { AccountError as TelnyxAccountError } from '../../../../adapters/kit/account.js';
 import { TelnyxAdapter } from '../../../../adapters/sms/telnyx/index.js';
 import type { AdapterContext, OutboundMessage } from '../../../../adapters/types.js';
 import { componentSchema } from '../../../../src/config/schema.js';

@@ -5,7 +5,7 @@
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { TwilioAccountError } from '../../../../adapters/sms/twilio/errors.js';
+import { AccountError as TwilioAccountError } from '../../../../adapters/kit/account.js';
 import { TwilioAdapter } from '../../../../adapters/sms/twilio/index.js';
 import type { AdapterContext, OutboundMessage } from '../../../../adapters/types.js';
 import { componentSchema } from '../../../../src/config/schema.js';
