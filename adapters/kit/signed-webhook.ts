@@ -3,7 +3,7 @@
  * next Standard Webhooks, GitHub X-Hub-Signature-256, Mailgun): a Fastify
  * plugin for the routes under /webhooks/<domain>/ that
  *
- * 1. refuses any media type but the provider's (415, before the body is read);
+ * 1. refuses any media type but the provider's (415, unread: no parser for it);
  * 2. keeps the exact bytes received, since signatures are over them;
  * 3. checks the signature with the provider's callback, and optionally a
  *    timestamp header against a window, before the body is parsed or
@@ -155,15 +155,13 @@ export function signedWebhookRoutes(opts: SignedWebhookOptions): FastifyPluginAs
   }
 
   return async (app) => {
-    // Scoped to these routes: the provider's one media type, kept as bytes; anything else is refused unread.
-    app.addHook('onRequest', async (req) => {
-      const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-      if (type !== contentType) {
-        throw new GatewayError('MEDIA_TYPE_UNSUPPORTED', `${opts.provider.name} webhooks are ${contentType}, not ${type || 'an untyped body'}`);
-      }
-    });
+    // Scoped to these routes: the provider's one media type, kept as bytes; anything else is refused unread. A parser,
+    // not an onRequest hook: an async hook ahead of the body made an oversized chunked upload end in EPIPE, not 413.
+    const unsupported = (type: string | undefined) =>
+      new GatewayError('MEDIA_TYPE_UNSUPPORTED', `${opts.provider.name} webhooks are ${contentType}, not ${type || 'an untyped body'}`);
     app.removeAllContentTypeParsers();
     app.addContentTypeParser(contentType, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    app.addContentTypeParser('*', (req, _payload, done) => done(unsupported((req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase()), undefined));
     app.addHook('preValidation', requireSignature);
     await opts.routes(app, storeOr503(opts.emitInbound));
   };
