@@ -8,12 +8,10 @@
  * Failures are classified in errors.ts by the kit's rules (adapters/kit).
  */
 import type { KeyObject } from 'node:crypto';
-import type { Logger } from 'pino';
 import type { ComponentConfig } from '../../../src/config/schema.js';
 import { GatewayError } from '../../../src/errors/registry.js';
 import type { Adapter, AdapterContext, AdapterHealth, OutboundMessage, SendOptions, SendResult } from '../../types.js';
-import { AccountWatch } from '../../kit/account.js';
-import { ProviderHttpClient } from '../../kit/http-client.js';
+import { HttpProviderRuntime } from '../../kit/http-provider.js';
 import { sendMessage, type SendMessageBody } from './client.js';
 import { TELNYX } from './errors.js';
 import { telnyxPublicKey } from './signature.js';
@@ -28,13 +26,9 @@ export class TelnyxAdapter implements Adapter {
   readonly componentDomain: string;
   private readonly settings: TelnyxSettings;
   private readonly credentials: { apiKey: string; apiBaseUrl: string };
-  private http: ProviderHttpClient | undefined;
   private readonly publicKey: KeyObject;
   private readonly gatewayNumbers: ReadonlySet<string>;
-  private ctx: AdapterContext | undefined;
-  private logger: Logger | undefined;
-  /** The last time Telnyx refused the account settings, until a send succeeds again. */
-  private readonly account = new AccountWatch(TELNYX);
+  private readonly runtime: HttpProviderRuntime;
 
   constructor(config: ComponentConfig) {
     if (config.network !== 'sms') {
@@ -46,6 +40,7 @@ export class TelnyxAdapter implements Adapter {
     this.componentDomain = config.domain;
     this.settings = config.telnyx;
     this.credentials = { apiKey: config.telnyx.apiKey, apiBaseUrl: config.telnyx.apiBaseUrl };
+    this.runtime = new HttpProviderRuntime(TELNYX, this.credentials.apiBaseUrl);
     try {
       this.publicKey = telnyxPublicKey(config.telnyx.publicKey);
     } catch (err) {
@@ -55,28 +50,18 @@ export class TelnyxAdapter implements Adapter {
   }
 
   async start(ctx: AdapterContext): Promise<void> {
-    this.ctx = ctx;
-    this.logger = ctx.logger;
-    this.http = new ProviderHttpClient({ provider: TELNYX, baseUrl: this.credentials.apiBaseUrl });
-    ctx.http.webhooks(
-      telnyxWebhooks({
-        publicKey: this.publicKey,
-        gatewayNumbers: this.gatewayNumbers,
-        logger: ctx.logger,
-        emitInbound: (event) => ctx.emitInbound(event),
-      }),
+    this.runtime.start(ctx, ({ logger, emitInbound }) =>
+      telnyxWebhooks({ publicKey: this.publicKey, gatewayNumbers: this.gatewayNumbers, logger, emitInbound: (event) => emitInbound(event) }),
     );
   }
 
-  async stop(): Promise<void> {
-    this.ctx = undefined;
-    await this.http?.close();
-    this.http = undefined;
+  stop(): Promise<void> {
+    return this.runtime.stop();
   }
 
   /** Does not call Telnyx: /readyz runs often. Reports a refused account as a detail. */
   async health(): Promise<AdapterHealth> {
-    return this.account.health(this.ctx !== undefined);
+    return this.runtime.health();
   }
 
   /** The send request for a message, from the number the gateway resolved for the sender. */
@@ -94,16 +79,12 @@ export class TelnyxAdapter implements Adapter {
     };
   }
 
-  async send(message: OutboundMessage, opts: SendOptions): Promise<SendResult> {
-    const ctx = this.ctx;
-    const http = this.http;
-    if (!ctx || !http) throw new GatewayError('SERVICE_UNAVAILABLE', 'telnyx adapter not started');
-    return this.account.send(opts.signal, this.logger, message.id, async () => {
+  send(message: OutboundMessage, opts: SendOptions): Promise<SendResult> {
+    return this.runtime.send(message.id, opts.signal, async (http, ctx) => {
       const sent = await sendMessage(http, this.credentials.apiKey, this.request(message, ctx.publicUrl), opts.signal);
       return { providerMessageId: sent.id };
     });
   }
-
 }
 
 export function telnyxAdapter(config: ComponentConfig): Adapter {

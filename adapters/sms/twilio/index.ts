@@ -7,12 +7,10 @@
  * Receiving: Twilio's signed webhooks (webhooks.ts).
  * Failures are classified in errors.ts by the kit's rules (adapters/kit).
  */
-import type { Logger } from 'pino';
 import type { ComponentConfig } from '../../../src/config/schema.js';
 import { GatewayError } from '../../../src/errors/registry.js';
 import type { Adapter, AdapterContext, AdapterHealth, OutboundMessage, SendOptions, SendResult } from '../../types.js';
-import { AccountWatch } from '../../kit/account.js';
-import { ProviderHttpClient } from '../../kit/http-client.js';
+import { HttpProviderRuntime } from '../../kit/http-provider.js';
 import { createMessage, type CreateMessageRequest, type TwilioCredentials } from './client.js';
 import { TWILIO } from './errors.js';
 import { twilioWebhooks } from './webhooks.js';
@@ -26,11 +24,7 @@ export class TwilioAdapter implements Adapter {
   readonly componentDomain: string;
   private readonly settings: TwilioSettings;
   private readonly credentials: TwilioCredentials & { apiBaseUrl: string };
-  private http: ProviderHttpClient | undefined;
-  private ctx: AdapterContext | undefined;
-  private logger: Logger | undefined;
-  /** The last time Twilio refused the account settings, until a send succeeds again. */
-  private readonly account = new AccountWatch(TWILIO);
+  private readonly runtime: HttpProviderRuntime;
 
   constructor(config: ComponentConfig) {
     if (config.network !== 'sms') {
@@ -46,31 +40,22 @@ export class TwilioAdapter implements Adapter {
       authToken: config.twilio.authToken,
       apiBaseUrl: config.twilio.apiBaseUrl,
     };
+    this.runtime = new HttpProviderRuntime(TWILIO, this.credentials.apiBaseUrl);
   }
 
   async start(ctx: AdapterContext): Promise<void> {
-    this.ctx = ctx;
-    this.logger = ctx.logger;
-    this.http = new ProviderHttpClient({ provider: TWILIO, baseUrl: this.credentials.apiBaseUrl });
-    ctx.http.webhooks(
-      twilioWebhooks({
-        authToken: this.settings.authToken,
-        publicUrl: ctx.publicUrl,
-        logger: ctx.logger,
-        emitInbound: (event) => ctx.emitInbound(event),
-      }),
+    this.runtime.start(ctx, ({ publicUrl, logger, emitInbound }) =>
+      twilioWebhooks({ authToken: this.settings.authToken, publicUrl, logger, emitInbound: (event) => emitInbound(event) }),
     );
   }
 
-  async stop(): Promise<void> {
-    this.ctx = undefined;
-    await this.http?.close();
-    this.http = undefined;
+  stop(): Promise<void> {
+    return this.runtime.stop();
   }
 
   /** Does not call Twilio: /readyz runs often and Twilio has no free ping. Reports a refused account as a detail. */
   async health(): Promise<AdapterHealth> {
-    return this.account.health(this.ctx !== undefined);
+    return this.runtime.health();
   }
 
   /** The Messages API request for a message, From being the number the gateway resolved for the sender. */
@@ -85,16 +70,12 @@ export class TwilioAdapter implements Adapter {
     };
   }
 
-  async send(message: OutboundMessage, opts: SendOptions): Promise<SendResult> {
-    const ctx = this.ctx;
-    const http = this.http;
-    if (!ctx || !http) throw new GatewayError('SERVICE_UNAVAILABLE', 'twilio adapter not started');
-    return this.account.send(opts.signal, this.logger, message.id, async () => {
+  send(message: OutboundMessage, opts: SendOptions): Promise<SendResult> {
+    return this.runtime.send(message.id, opts.signal, async (http, ctx) => {
       const created = await createMessage(http, this.credentials, this.request(message, ctx.publicUrl), opts.signal);
       return { providerMessageId: created.sid };
     });
   }
-
 }
 
 export function twilioAdapter(config: ComponentConfig): Adapter {
