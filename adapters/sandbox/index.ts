@@ -16,6 +16,7 @@ import type { ProviderConfig } from '../../src/config/schema.js';
 import { bare } from '../../src/addressing/index.js';
 import { GatewayError } from '../../src/errors/registry.js';
 import type { Adapter, AdapterContext, AdapterHealth, OutboundMessage, SendOptions, SendResult } from '../types.js';
+import { throwIfAborted } from '../kit/abort.js';
 import { FAULT_MODES, SandboxFaults, type FaultSetting } from './faults.js';
 
 /** One sent message as the outbox shows it. */
@@ -109,7 +110,7 @@ export class SandboxAdapter implements Adapter {
   }
 
   async send(message: OutboundMessage, opts: SendOptions): Promise<SendResult> {
-    opts.signal.throwIfAborted();
+    throwIfAborted(opts.signal, this.provider);
     await this.faults?.apply();
     const senderBare = bare(message.senderJid);
     const entry: Omit<OutboxEntry, 'id'> = {

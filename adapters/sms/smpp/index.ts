@@ -19,6 +19,7 @@ import type { Logger } from 'pino';
 import type { ProviderConfig } from '../../../src/config/schema.js';
 import { providerSettings } from '../../settings.js';
 import { GatewayError, TransientDeliveryError } from '../../../src/errors/registry.js';
+import { throwIfAborted } from '../../kit/abort.js';
 import type { Adapter, AdapterContext, AdapterHealth, OutboundMessage, SendOptions, SendResult } from '../../types.js';
 import { senderNumber } from '../sender.js';
 import { InboundHandler } from './inbound.js';
@@ -97,10 +98,8 @@ export class SmppAdapter implements Adapter {
     return { ok: false, detail: `SMPP link to ${link.address} ${link.state}${link.detail ? `: ${link.detail}` : ''}` };
   }
 
-
-
   async send(message: OutboundMessage, opts: SendOptions): Promise<SendResult> {
-    throwIfAborted(opts.signal);
+    throwIfAborted(opts.signal, this.provider);
     const from = senderNumber(message);
     const link = this.link;
     if (link === undefined || !link.bound) {
@@ -133,10 +132,6 @@ export class SmppAdapter implements Adapter {
     // duplicate it. No receipt can be matched then, so the id only needs to be unique.
     return { providerMessageId: messageId === '' ? `smpp-noid-${message.id}` : messageId };
   }
-}
-
-function throwIfAborted(signal: AbortSignal): void {
-  if (signal.aborted) throw new TransientDeliveryError('delivery attempt aborted', { cause: signal.reason });
 }
 
 export function smppAdapter(config: ProviderConfig<'smpp'>): Adapter {

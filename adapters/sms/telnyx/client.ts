@@ -12,13 +12,8 @@
  * webhooks name as `payload.id`.
  */
 import { TransientDeliveryError } from '../../../src/errors/registry.js';
-import { classifyApiError, classifyNetworkError, parseApiErrors } from './errors.js';
-
-export interface TelnyxCredentials {
-  apiKey: string;
-  /** e.g. `https://api.telnyx.com` (no trailing slash needed). */
-  apiBaseUrl: string;
-}
+import type { ProviderHttpClient } from '../../kit/http-client.js';
+import { classifyApiError, parseApiErrors } from './errors.js';
 
 /** The JSON body of a send request, in Telnyx's field names. */
 export interface SendMessageBody {
@@ -38,49 +33,37 @@ export interface TelnyxMessageRecord {
   status: string;
 }
 
-export function messagesUrl(creds: TelnyxCredentials): string {
-  return `${creds.apiBaseUrl.replace(/\/+$/, '')}/v2/messages`;
-}
-
-/** Sends the message. Resolves with the record; rejects with a GatewayError classified by errors.ts. */
+/**
+ * Sends the message through `http` (the kit's client on telnyx.apiBaseUrl).
+ * Resolves with the record; rejects with a GatewayError classified by errors.ts.
+ */
 export async function sendMessage(
-  creds: TelnyxCredentials,
+  http: ProviderHttpClient,
+  apiKey: string,
   body: SendMessageBody,
   signal: AbortSignal,
 ): Promise<TelnyxMessageRecord> {
-  let response: Response;
-  let text: string;
-  try {
-    response = await fetch(messagesUrl(creds), {
+  const answer = await http.requestJson(
+    {
       method: 'POST',
+      path: '/v2/messages',
       headers: {
-        authorization: `Bearer ${creds.apiKey}`,
+        authorization: `Bearer ${apiKey}`,
         'content-type': 'application/json',
         accept: 'application/json',
       },
       body: JSON.stringify(body),
-      redirect: 'error',
       signal,
-    });
-    text = await response.text();
-  } catch (err) {
-    throw classifyNetworkError(err, signal);
-  }
-  if (!response.ok) {
-    throw classifyApiError(response.status, parseApiErrors(text), response.headers.get('retry-after'));
-  }
-  let record: unknown;
-  try {
-    record = (JSON.parse(text) as { data?: unknown } | null)?.data;
-  } catch {
-    record = undefined;
-  }
-  const id = (record as { id?: unknown } | undefined)?.id;
+    },
+    (res) => classifyApiError(res.status, parseApiErrors(res.text), res.header('retry-after')),
+  );
+  const record = (answer.body as { data?: { id?: unknown; to?: unknown } } | null | undefined)?.data;
+  const id = record?.id;
   if (typeof id !== 'string' || id === '') {
     // Telnyx said yes but gave no id: statuses could not be matched. Retrying may send twice; rare enough to accept.
-    throw new TransientDeliveryError(`telnyx: HTTP ${response.status} without data.id in the answer`);
+    throw new TransientDeliveryError(`telnyx: HTTP ${answer.status} without data.id in the answer`);
   }
-  const to = (record as { to?: unknown }).to;
+  const to = record?.to;
   const status = Array.isArray(to) ? (to[0] as { status?: unknown } | undefined)?.status : undefined;
   return { id, status: typeof status === 'string' ? status : 'unknown' };
 }

@@ -3,13 +3,14 @@
  * likely to see, so an error stanza says why a text did not go out. Sources:
  * https://developers.telnyx.com/docs/messaging/messages/error-codes and
  * https://developers.telnyx.com/development/api-fundamentals/api-errors.
- * Codes not listed fall back to Telnyx's own title and detail.
+ * Codes not listed fall back to Telnyx's own title and detail (adapters/kit/codes.ts).
  *
  * Telnyx sends codes as strings ("40300"); the tables are keyed the same way.
  */
+import type { CodeMeanings } from '../../kit/codes.js';
 
 /** Errors the Messages API answers a send request with (HTTP 4xx, `errors[].code`). */
-export const REST_ERROR_MEANINGS: Readonly<Record<string, string>> = {
+export const REST_ERROR_MEANINGS: CodeMeanings = {
   '10002': 'the phone number is not valid',
   '10004': 'a required field is missing from the request',
   '10015': 'Telnyx could not read the request',
@@ -30,7 +31,7 @@ export const REST_ERROR_MEANINGS: Readonly<Record<string, string>> = {
 };
 
 /** Errors a `message.finalized` webhook reports for a message that was sent but not delivered (400xx). */
-export const DELIVERY_ERROR_MEANINGS: Readonly<Record<string, string>> = {
+export const DELIVERY_ERROR_MEANINGS: CodeMeanings = {
   '40001': 'the number is a landline or cannot receive texts',
   '40002': 'a carrier spam filter blocked the message (temporary)',
   '40003': "a carrier spam filter permanently blocked the gateway's sending number",
@@ -77,14 +78,3 @@ export const ACCOUNT_ERROR_CODES: ReadonlySet<string> = new Set([
   '40320', // 'from' address temporarily unusable (purchase pending)
   '40321', // No usable numbers on messaging profile
 ]);
-
-/** "text (Telnyx error N)", using Telnyx's own title/detail when the code is not in `meanings`. */
-export function explainCode(
-  meanings: Readonly<Record<string, string>>,
-  code: string,
-  telnyx: { title?: string; detail?: string } = {},
-): string {
-  const own = [telnyx.title, telnyx.detail].filter((t): t is string => t !== undefined && t !== '').join(': ');
-  const meaning = meanings[code] ?? (own !== '' ? own : 'no details given');
-  return `${meaning} (Telnyx error ${code})`;
-}

@@ -21,7 +21,8 @@
  *   queued, sending, sent, anything else       -> ignored (answered 200, nothing emitted)
  */
 import type { DeliveryStatus, InboundMessage } from '../../types.js';
-import { DELIVERY_ERROR_MEANINGS, explainCode } from './codes.js';
+import { explainCode } from '../../kit/codes.js';
+import { DELIVERY_ERROR_MEANINGS } from './codes.js';
 
 export interface TelnyxAddress {
   phone_number: string;
@@ -84,17 +85,14 @@ export function inboundMessageOf(payload: TelnyxMessagePayload, gatewayNumbers: 
 
 function failureReason(status: string, errors: TelnyxMessageError[] | undefined): string {
   const first = errors?.find((e) => e.code !== undefined && String(e.code) !== '') ?? errors?.[0];
+  const own = [first?.title, first?.detail].filter((t): t is string => t !== undefined && t !== '').join(': ');
   if (first?.code === undefined || String(first.code) === '') {
-    const own = [first?.title, first?.detail].filter((t) => t !== undefined && t !== '').join(': ');
     if (own !== '') return own;
     return status === 'expired'
       ? 'the message expired before it could be delivered'
       : `Telnyx reported the message ${status.replace('_', ' ')} without an error code`;
   }
-  return explainCode(DELIVERY_ERROR_MEANINGS, String(first.code), {
-    ...(first.title === undefined ? {} : { title: first.title }),
-    ...(first.detail === undefined ? {} : { detail: first.detail }),
-  });
+  return explainCode('Telnyx', DELIVERY_ERROR_MEANINGS, String(first.code), own);
 }
 
 /** The delivery status for a `message.sent` / `message.finalized` payload, or undefined when it is not final. */

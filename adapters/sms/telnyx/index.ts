@@ -5,19 +5,18 @@
  * sender's gateway number (the `numbers` entry their bare JID owns),
  * webhook_url = <publicUrl>/webhooks/<domain>/status, messaging_profile_id if
  * configured. Receiving: Telnyx's Ed25519-signed webhooks (webhooks.ts).
- * Failures are classified in errors.ts.
+ * Failures are classified in errors.ts by the kit's rules (adapters/kit).
  */
 import type { KeyObject } from 'node:crypto';
-import type { Logger } from 'pino';
 import type { ProviderConfig } from '../../../src/config/schema.js';
 import { providerSettings } from '../../settings.js';
 import { GatewayError } from '../../../src/errors/registry.js';
 import type { Adapter, AdapterContext, AdapterHealth, OutboundMessage, SendOptions, SendResult } from '../../types.js';
-import { sendMessage, type SendMessageBody, type TelnyxCredentials } from './client.js';
-import { TelnyxAccountError } from './errors.js';
+import { HttpProviderRuntime } from '../../kit/http-provider.js';
+import { sendMessage, type SendMessageBody } from './client.js';
+import { TELNYX } from './errors.js';
 import { telnyxPublicKey } from './signature.js';
 import { telnyxWebhooks } from './webhooks.js';
-import { AccountWatch } from '../account-watch.js';
 import { senderNumber } from '../sender.js';
 
 type TelnyxSettings = ProviderConfig<'telnyx'>['telnyx'];
@@ -27,19 +26,17 @@ export class TelnyxAdapter implements Adapter {
   readonly provider = 'telnyx';
   readonly componentDomain: string;
   private readonly settings: TelnyxSettings;
-  private readonly credentials: TelnyxCredentials;
+  private readonly credentials: { apiKey: string; apiBaseUrl: string };
   private readonly publicKey: KeyObject;
   private readonly gatewayNumbers: ReadonlySet<string>;
-  private ctx: AdapterContext | undefined;
-  private logger: Logger | undefined;
-  /** The last time Telnyx refused the account settings, until a send succeeds again. */
-  private readonly account = new AccountWatch({ id: 'telnyx', name: 'Telnyx' }, (err): err is TelnyxAccountError => err instanceof TelnyxAccountError);
+  private readonly runtime: HttpProviderRuntime;
 
   constructor(config: ProviderConfig<'telnyx'>) {
     const settings = providerSettings(config, 'telnyx');
     this.componentDomain = config.domain;
     this.settings = settings;
     this.credentials = { apiKey: settings.apiKey, apiBaseUrl: settings.apiBaseUrl };
+    this.runtime = new HttpProviderRuntime(TELNYX, this.credentials.apiBaseUrl);
     try {
       this.publicKey = telnyxPublicKey(settings.publicKey);
     } catch (err) {
@@ -49,25 +46,18 @@ export class TelnyxAdapter implements Adapter {
   }
 
   async start(ctx: AdapterContext): Promise<void> {
-    this.ctx = ctx;
-    this.logger = ctx.logger;
-    ctx.http.webhooks(
-      telnyxWebhooks({
-        publicKey: this.publicKey,
-        gatewayNumbers: this.gatewayNumbers,
-        logger: ctx.logger,
-        emitInbound: (event) => ctx.emitInbound(event),
-      }),
+    this.runtime.start(ctx, ({ logger, emitInbound }) =>
+      telnyxWebhooks({ publicKey: this.publicKey, gatewayNumbers: this.gatewayNumbers, logger, emitInbound: (event) => emitInbound(event) }),
     );
   }
 
-  async stop(): Promise<void> {
-    this.ctx = undefined;
+  stop(): Promise<void> {
+    return this.runtime.stop();
   }
 
   /** Does not call Telnyx: /readyz runs often. Reports a refused account as a detail. */
   async health(): Promise<AdapterHealth> {
-    return this.account.health(this.ctx !== undefined);
+    return this.runtime.health();
   }
 
   /** The send request for a message, from the number the gateway resolved for the sender. */
@@ -85,15 +75,12 @@ export class TelnyxAdapter implements Adapter {
     };
   }
 
-  async send(message: OutboundMessage, opts: SendOptions): Promise<SendResult> {
-    const ctx = this.ctx;
-    if (!ctx) throw new GatewayError('SERVICE_UNAVAILABLE', 'telnyx adapter not started');
-    return this.account.send(opts.signal, this.logger, message.id, async () => {
-      const sent = await sendMessage(this.credentials, this.request(message, ctx.publicUrl), opts.signal);
+  send(message: OutboundMessage, opts: SendOptions): Promise<SendResult> {
+    return this.runtime.send(message.id, opts.signal, async (http, ctx) => {
+      const sent = await sendMessage(http, this.credentials.apiKey, this.request(message, ctx.publicUrl), opts.signal);
       return { providerMessageId: sent.id };
     });
   }
-
 }
 
 export function telnyxAdapter(config: ProviderConfig<'telnyx'>): Adapter {

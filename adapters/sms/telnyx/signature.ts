@@ -15,6 +15,9 @@
  * A base64 SPKI DER key (44 bytes) is accepted as well.
  */
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { checkTimestampWindow, type SignatureCheck } from '../../kit/signed-webhook.js';
+
+export type { SignatureCheck };
 
 /** DER of an Ed25519 SubjectPublicKeyInfo up to the key: SEQUENCE { SEQUENCE { OID 1.3.101.112 }, BIT STRING (0 unused bits) }. */
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
@@ -44,8 +47,6 @@ export interface SignatureHeaders {
   timestamp: string | undefined;
 }
 
-export type SignatureCheck = { ok: true } | { ok: false; reason: string };
-
 /**
  * Checks a webhook: both headers present, the signature valid for
  * `${timestamp}|${rawBody}`, and the timestamp within the tolerance of `nowMs`.
@@ -67,10 +68,5 @@ export function checkTelnyxSignature(
   if (!verify(null, signed, key, Buffer.from(signature, 'base64'))) {
     return { ok: false, reason: `${SIGNATURE_HEADER} does not verify with telnyx.publicKey over the timestamp and body` };
   }
-  const skew = Math.floor(nowMs / 1000) - Number(timestamp);
-  if (Math.abs(skew) > TIMESTAMP_TOLERANCE_SECONDS) {
-    const when = skew > 0 ? `${skew} s old` : `${-skew} s in the future`;
-    return { ok: false, reason: `${TIMESTAMP_HEADER} is ${when} (allowed: ${TIMESTAMP_TOLERANCE_SECONDS} s either way)` };
-  }
-  return { ok: true };
+  return checkTimestampWindow(TIMESTAMP_HEADER, timestamp, TIMESTAMP_TOLERANCE_SECONDS, nowMs);
 }

@@ -8,16 +8,17 @@
  *
  * Both take any messaging event and act on its `event_type`, so a profile
  * webhook pointed at either works. Every request must carry a valid
- * telnyx-signature-ed25519 over the raw body (see signature.ts); otherwise it
- * is answered 403, logged, and nothing is emitted. A stored (or duplicate, or
- * unroutable) event is answered 200; while the gateway cannot store it, 503,
- * and Telnyx retries.
+ * telnyx-signature-ed25519 over the raw body (see signature.ts); the kit's
+ * signed-webhook helper answers 403 otherwise (logged, nothing emitted).
+ * A stored (or duplicate, or unroutable) event is answered 200; while the
+ * gateway cannot store it, 503, and Telnyx retries.
  */
 import type { KeyObject } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { GatewayError } from '../../../src/errors/registry.js';
-import type { AdapterContext, InboundAcceptance, InboundEvent } from '../../types.js';
+import { signedWebhookRoutes } from '../../kit/signed-webhook.js';
+import type { AdapterContext } from '../../types.js';
+import { TELNYX } from './errors.js';
 import { deliveryStatusOf, inboundMessageOf, INBOUND_EVENT, STATUS_EVENTS, type TelnyxWebhookEvent } from './events.js';
 import { checkTelnyxSignature, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './signature.js';
 
@@ -80,76 +81,42 @@ export interface TelnyxWebhookDeps {
   now?: () => number;
 }
 
-function header(req: FastifyRequest, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
 export function telnyxWebhooks(deps: TelnyxWebhookDeps): FastifyPluginAsync {
   const now = deps.now ?? Date.now;
-
-  /** Runs before schema validation: an unsigned request learns nothing about the expected fields. */
-  async function requireSignature(req: FastifyRequest): Promise<void> {
-    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const check = checkTelnyxSignature(
-      deps.publicKey,
-      raw,
-      { signature: header(req, SIGNATURE_HEADER), timestamp: header(req, TIMESTAMP_HEADER) },
-      now(),
-    );
-    if (!check.ok) {
-      deps.logger.warn({ url: req.url, ip: req.ip, reason: check.reason }, 'Telnyx webhook refused: bad signature');
-      throw new GatewayError('SIGNATURE_INVALID', `Telnyx webhook signature refused: ${check.reason}`);
-    }
-    try {
-      req.body = JSON.parse(raw.toString('utf8')) as unknown;
-    } catch {
-      throw new GatewayError('BAD_REQUEST', 'the signed body is not JSON');
-    }
-  }
-
-  /** Stores the event; a failure to store becomes 503 so Telnyx retries. */
-  async function emit(event: InboundEvent): Promise<InboundAcceptance> {
-    try {
-      return await deps.emitInbound(event);
-    } catch (err) {
-      if (err instanceof GatewayError) throw err;
-      throw new GatewayError('SERVICE_UNAVAILABLE', 'cannot store the event right now; retry later', { cause: err });
-    }
-  }
-
-  return async (app) => {
-    // Scoped to these routes: keep the exact bytes Telnyx signed; requireSignature parses them after checking.
-    app.removeContentTypeParser('application/json');
-    app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-    app.addHook('preValidation', requireSignature);
-
-    const handle = async (req: FastifyRequest<{ Body: TelnyxWebhookEvent }>) => {
-      const { event_type: type, payload } = req.body.data;
-      if (type === INBOUND_EVENT) {
-        const message = inboundMessageOf(payload, deps.gatewayNumbers);
-        const result = await emit(message);
-        if (result.outcome === 'dropped') {
-          // DESIGN: an unroutable message is answered 2xx (Telnyx would only retry it), logged and dropped.
-          deps.logger.info({ id: message.id, to: message.to, reason: result.reason }, 'inbound SMS dropped');
+  return signedWebhookRoutes({
+    provider: TELNYX,
+    contentType: 'application/json',
+    verify: (req) =>
+      checkTelnyxSignature(deps.publicKey, req.raw, { signature: req.header(SIGNATURE_HEADER), timestamp: req.header(TIMESTAMP_HEADER) }, now()),
+    logger: deps.logger,
+    emitInbound: deps.emitInbound,
+    routes: (app, store) => {
+      const handle = async (req: FastifyRequest<{ Body: TelnyxWebhookEvent }>) => {
+        const { event_type: type, payload } = req.body.data;
+        if (type === INBOUND_EVENT) {
+          const message = inboundMessageOf(payload, deps.gatewayNumbers);
+          const result = await store(message);
+          if (result.outcome === 'dropped') {
+            // DESIGN: an unroutable message is answered 2xx (Telnyx would only retry it), logged and dropped.
+            deps.logger.info({ id: message.id, to: message.to, reason: result.reason }, 'inbound SMS dropped');
+          }
+          return { outcome: result.outcome };
         }
-        return { outcome: result.outcome };
-      }
-      if (STATUS_EVENTS.includes(type)) {
-        const status = deliveryStatusOf(payload);
-        if (status === undefined) {
-          deps.logger.debug({ id: payload.id, event: type, status: payload.to[0]?.status }, 'non-final Telnyx status ignored');
-          return { outcome: 'ignored' };
+        if (STATUS_EVENTS.includes(type)) {
+          const status = deliveryStatusOf(payload);
+          if (status === undefined) {
+            deps.logger.debug({ id: payload.id, event: type, status: payload.to[0]?.status }, 'non-final Telnyx status ignored');
+            return { outcome: 'ignored' };
+          }
+          const result = await store(status);
+          if (result.outcome === 'dropped') deps.logger.info({ id: payload.id, reason: result.reason }, 'status dropped');
+          return { outcome: result.outcome };
         }
-        const result = await emit(status);
-        if (result.outcome === 'dropped') deps.logger.info({ id: payload.id, reason: result.reason }, 'status dropped');
-        return { outcome: result.outcome };
-      }
-      deps.logger.debug({ event: type }, 'Telnyx event of another kind ignored');
-      return { outcome: 'ignored' };
-    };
-
-    app.post<{ Body: TelnyxWebhookEvent }>('/messages', { schema: { body: eventSchema } }, handle);
-    app.post<{ Body: TelnyxWebhookEvent }>('/status', { schema: { body: eventSchema } }, handle);
-  };
+        deps.logger.debug({ event: type }, 'Telnyx event of another kind ignored');
+        return { outcome: 'ignored' };
+      };
+      app.post<{ Body: TelnyxWebhookEvent }>('/messages', { schema: { body: eventSchema } }, handle);
+      app.post<{ Body: TelnyxWebhookEvent }>('/status', { schema: { body: eventSchema } }, handle);
+    },
+  });
 }

@@ -11,13 +11,12 @@
  * is what status callbacks name.
  */
 import { TransientDeliveryError } from '../../../src/errors/registry.js';
-import { classifyApiError, classifyNetworkError, parseApiError } from './errors.js';
+import type { ProviderHttpClient } from '../../kit/http-client.js';
+import { classifyApiError, parseApiError } from './errors.js';
 
 export interface TwilioCredentials {
   accountSid: string;
   authToken: string;
-  /** e.g. `https://api.twilio.com` (no trailing slash needed). */
-  apiBaseUrl: string;
 }
 
 /** What to send; exactly one of `from` and `messagingServiceSid`. */
@@ -36,8 +35,9 @@ export interface TwilioMessageResource {
   status: string;
 }
 
-export function messagesUrl(creds: TwilioCredentials): string {
-  return `${creds.apiBaseUrl.replace(/\/+$/, '')}/2010-04-01/Accounts/${encodeURIComponent(creds.accountSid)}/Messages.json`;
+/** The Messages path below the API base URL. */
+export function messagesPath(creds: TwilioCredentials): string {
+  return `/2010-04-01/Accounts/${encodeURIComponent(creds.accountSid)}/Messages.json`;
 }
 
 /** The form body: one `MediaUrl` field per media URL (the key repeats, as Twilio expects). */
@@ -57,46 +57,35 @@ function basicAuth(creds: TwilioCredentials): string {
 }
 
 /**
- * Creates the message. Resolves with the resource; rejects with a
- * GatewayError classified by errors.ts.
+ * Creates the message through `http` (the kit's client on twilio.apiBaseUrl).
+ * Resolves with the resource; rejects with a GatewayError classified by errors.ts.
  */
 export async function createMessage(
+  http: ProviderHttpClient,
   creds: TwilioCredentials,
   req: CreateMessageRequest,
   signal: AbortSignal,
 ): Promise<TwilioMessageResource> {
-  let response: Response;
-  let text: string;
-  try {
-    response = await fetch(messagesUrl(creds), {
+  const answer = await http.requestJson(
+    {
       method: 'POST',
+      path: messagesPath(creds),
       headers: {
         authorization: basicAuth(creds),
         'content-type': 'application/x-www-form-urlencoded',
         accept: 'application/json',
       },
-      body: createMessageForm(req),
-      redirect: 'error',
+      body: createMessageForm(req).toString(),
       signal,
-    });
-    text = await response.text();
-  } catch (err) {
-    throw classifyNetworkError(err, signal);
-  }
-  if (!response.ok) {
-    throw classifyApiError(response.status, parseApiError(text), response.headers.get('retry-after'));
-  }
-  let resource: unknown;
-  try {
-    resource = JSON.parse(text);
-  } catch {
-    resource = undefined;
-  }
-  const sid = (resource as { sid?: unknown } | undefined)?.sid;
+    },
+    (res) => classifyApiError(res.status, parseApiError(res.text), res.header('retry-after')),
+  );
+  const resource = answer.body as { sid?: unknown; status?: unknown } | undefined;
+  const sid = resource?.sid;
   if (typeof sid !== 'string' || sid === '') {
     // Twilio said yes but gave no id: statuses could not be matched. Retrying may send twice; rare enough to accept.
-    throw new TransientDeliveryError(`twilio: HTTP ${response.status} without a message sid in the answer`);
+    throw new TransientDeliveryError(`twilio: HTTP ${answer.status} without a message sid in the answer`);
   }
-  const status = (resource as { status?: unknown }).status;
+  const status = resource?.status;
   return { sid, status: typeof status === 'string' ? status : 'unknown' };
 }

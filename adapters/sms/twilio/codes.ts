@@ -2,11 +2,12 @@
  * Plain-language meanings of the Twilio error codes a user is most likely to
  * see, so an error stanza says why a text did not go out. Sources: Twilio's
  * error dictionary, https://www.twilio.com/docs/api/errors/<code>. Codes not
- * listed fall back to Twilio's own message.
+ * listed fall back to Twilio's own message (adapters/kit/codes.ts explainCode).
  */
+import type { CodeMeanings } from '../../kit/codes.js';
 
 /** Errors the Messages API answers a create request with (HTTP 4xx). */
-export const REST_ERROR_MEANINGS: Readonly<Record<number, string>> = {
+export const REST_ERROR_MEANINGS: CodeMeanings = {
   21211: "the 'To' number is not a valid phone number",
   21265: 'the recipient is a short code, which cannot be texted from here',
   21266: 'the recipient is the sending number itself',
@@ -23,7 +24,7 @@ export const REST_ERROR_MEANINGS: Readonly<Record<number, string>> = {
 };
 
 /** Errors a status callback reports for a message that was sent but not delivered (30xxx). */
-export const DELIVERY_ERROR_MEANINGS: Readonly<Record<number, string>> = {
+export const DELIVERY_ERROR_MEANINGS: CodeMeanings = {
   30001: "Twilio's queue for the sending number overflowed",
   30002: 'the Twilio account is suspended',
   30003: 'the handset is unreachable (switched off, out of coverage, or cannot receive SMS)',
@@ -34,9 +35,3 @@ export const DELIVERY_ERROR_MEANINGS: Readonly<Record<number, string>> = {
   30008: 'the carrier reported an unknown error',
   30034: 'the sending number is not registered for US A2P 10DLC messaging',
 };
-
-/** "text (Twilio error N)", using Twilio's own message when the code is not in `meanings`. */
-export function explainCode(meanings: Readonly<Record<number, string>>, code: number, twilioMessage?: string): string {
-  const meaning = meanings[code] ?? (twilioMessage !== undefined && twilioMessage !== '' ? twilioMessage : 'no details given');
-  return `${meaning} (Twilio error ${code})`;
-}

@@ -5,17 +5,16 @@
  * sender's gateway number (resolved at acceptance, else the `numbers` entry
  * their bare JID owns) or the configured Messaging Service, StatusCallback = <publicUrl>/webhooks/<domain>/status.
  * Receiving: Twilio's signed webhooks (webhooks.ts).
- * Failures are classified in errors.ts.
+ * Failures are classified in errors.ts by the kit's rules (adapters/kit).
  */
-import type { Logger } from 'pino';
 import type { ProviderConfig } from '../../../src/config/schema.js';
 import { providerSettings } from '../../settings.js';
 import { GatewayError } from '../../../src/errors/registry.js';
 import type { Adapter, AdapterContext, AdapterHealth, OutboundMessage, SendOptions, SendResult } from '../../types.js';
+import { HttpProviderRuntime } from '../../kit/http-provider.js';
 import { createMessage, type CreateMessageRequest, type TwilioCredentials } from './client.js';
-import { TwilioAccountError } from './errors.js';
+import { TWILIO } from './errors.js';
 import { twilioWebhooks } from './webhooks.js';
-import { AccountWatch } from '../account-watch.js';
 import { senderNumber } from '../sender.js';
 
 type TwilioSettings = ProviderConfig<'twilio'>['twilio'];
@@ -25,11 +24,8 @@ export class TwilioAdapter implements Adapter {
   readonly provider = 'twilio';
   readonly componentDomain: string;
   private readonly settings: TwilioSettings;
-  private readonly credentials: TwilioCredentials;
-  private ctx: AdapterContext | undefined;
-  private logger: Logger | undefined;
-  /** The last time Twilio refused the account settings, until a send succeeds again. */
-  private readonly account = new AccountWatch({ id: 'twilio', name: 'Twilio' }, (err): err is TwilioAccountError => err instanceof TwilioAccountError);
+  private readonly credentials: TwilioCredentials & { apiBaseUrl: string };
+  private readonly runtime: HttpProviderRuntime;
 
   constructor(config: ProviderConfig<'twilio'>) {
     const settings = providerSettings(config, 'twilio');
@@ -40,28 +36,22 @@ export class TwilioAdapter implements Adapter {
       authToken: settings.authToken,
       apiBaseUrl: settings.apiBaseUrl,
     };
+    this.runtime = new HttpProviderRuntime(TWILIO, this.credentials.apiBaseUrl);
   }
 
   async start(ctx: AdapterContext): Promise<void> {
-    this.ctx = ctx;
-    this.logger = ctx.logger;
-    ctx.http.webhooks(
-      twilioWebhooks({
-        authToken: this.settings.authToken,
-        publicUrl: ctx.publicUrl,
-        logger: ctx.logger,
-        emitInbound: (event) => ctx.emitInbound(event),
-      }),
+    this.runtime.start(ctx, ({ publicUrl, logger, emitInbound }) =>
+      twilioWebhooks({ authToken: this.settings.authToken, publicUrl, logger, emitInbound: (event) => emitInbound(event) }),
     );
   }
 
-  async stop(): Promise<void> {
-    this.ctx = undefined;
+  stop(): Promise<void> {
+    return this.runtime.stop();
   }
 
   /** Does not call Twilio: /readyz runs often and Twilio has no free ping. Reports a refused account as a detail. */
   async health(): Promise<AdapterHealth> {
-    return this.account.health(this.ctx !== undefined);
+    return this.runtime.health();
   }
 
   /** The Messages API request for a message, From being the number the gateway resolved for the sender. */
@@ -76,15 +66,12 @@ export class TwilioAdapter implements Adapter {
     };
   }
 
-  async send(message: OutboundMessage, opts: SendOptions): Promise<SendResult> {
-    const ctx = this.ctx;
-    if (!ctx) throw new GatewayError('SERVICE_UNAVAILABLE', 'twilio adapter not started');
-    return this.account.send(opts.signal, this.logger, message.id, async () => {
-      const created = await createMessage(this.credentials, this.request(message, ctx.publicUrl), opts.signal);
+  send(message: OutboundMessage, opts: SendOptions): Promise<SendResult> {
+    return this.runtime.send(message.id, opts.signal, async (http, ctx) => {
+      const created = await createMessage(http, this.credentials, this.request(message, ctx.publicUrl), opts.signal);
       return { providerMessageId: created.sid };
     });
   }
-
 }
 
 export function twilioAdapter(config: ProviderConfig<'twilio'>): Adapter {

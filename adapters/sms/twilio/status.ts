@@ -9,7 +9,8 @@
  * ignored: answered 2xx, nothing emitted.
  */
 import type { DeliveryStatus } from '../../types.js';
-import { DELIVERY_ERROR_MEANINGS, explainCode } from './codes.js';
+import { explainCode } from '../../kit/codes.js';
+import { DELIVERY_ERROR_MEANINGS } from './codes.js';
 
 /** The status callback fields the gateway reads. Twilio posts more (SmsSid, AccountSid, From, To, ApiVersion, ...). */
 export interface StatusCallbackForm {
@@ -29,7 +30,7 @@ export function deliveryStatusOf(form: StatusCallbackForm): DeliveryStatus | und
       const reason =
         code === undefined || code === 0
           ? `Twilio reported the message ${form.MessageStatus} without an error code`
-          : explainCode(DELIVERY_ERROR_MEANINGS, code);
+          : explainCode('Twilio', DELIVERY_ERROR_MEANINGS, code);
       return { kind: 'status', providerMessageId, status: 'failed', reason };
     }
     case 'canceled':

@@ -6,15 +6,17 @@
  *   POST status    the StatusCallback the adapter sets on every message it sends
  *
  * Both are application/x-www-form-urlencoded and signed with X-Twilio-Signature
- * (see signature.ts); a missing or wrong signature is answered 403 and nothing
- * is emitted. Docs: https://www.twilio.com/docs/messaging/guides/webhook-request
+ * (see signature.ts). The kit's signed-webhook helper does the gate: another
+ * media type is 415, a missing or wrong signature 403 and nothing is emitted,
+ * an event that cannot be stored 503 (Twilio retries).
+ * Docs: https://www.twilio.com/docs/messaging/guides/webhook-request
  */
-import formbody from '@fastify/formbody';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
-import { GatewayError } from '../../../src/errors/registry.js';
+import { parseForm, signedWebhookRoutes, type SignatureCheck, type SignedRequest } from '../../kit/signed-webhook.js';
 import type { AdapterContext } from '../../types.js';
-import { verifyTwilioSignature, type FormParams } from './signature.js';
+import { TWILIO } from './errors.js';
+import { verifyTwilioSignature } from './signature.js';
 import { deliveryStatusOf, type StatusCallbackForm } from './status.js';
 
 /** What Twilio expects back from a messaging webhook that has nothing to reply: an empty TwiML document. */
@@ -74,70 +76,53 @@ export function mediaUrlsOf(form: IncomingMessageForm): string[] {
   return urls;
 }
 
-function isFormParams(body: unknown): body is FormParams {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return false;
-  return Object.values(body).every((v) => typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string')));
+/** X-Twilio-Signature over publicUrl + the requested path and query, and the posted parameters. */
+export function checkTwilioRequest(authToken: string, publicUrl: string, req: SignedRequest): SignatureCheck {
+  const signature = req.header('x-twilio-signature');
+  if (signature === undefined || signature === '') return { ok: false, reason: 'is missing' };
+  const url = `${publicUrl.replace(/\/+$/, '')}${req.url}`;
+  if (!verifyTwilioSignature(authToken, url, parseForm(req.raw), signature)) {
+    return { ok: false, reason: `does not match ${url} and the posted parameters (check http.publicUrl and twilio.authToken)` };
+  }
+  return { ok: true };
 }
 
 export function twilioWebhooks(deps: TwilioWebhookDeps): FastifyPluginAsync {
-  const base = deps.publicUrl.replace(/\/+$/, '');
-
-  /** Runs before schema validation, so an unsigned request learns nothing about the expected fields. */
-  async function requireSignature(req: FastifyRequest): Promise<void> {
-    const header = req.headers['x-twilio-signature'];
-    const signature = Array.isArray(header) ? header[0] : header;
-    const url = `${base}${req.url}`;
-    const refuse = (reason: string): never => {
-      deps.logger.warn({ url, ip: req.ip, reason }, 'Twilio webhook refused: bad signature');
-      throw new GatewayError('SIGNATURE_INVALID', `X-Twilio-Signature ${reason}`);
-    };
-    if (signature === undefined || signature === '') refuse('is missing');
-    const params = req.body ?? {};
-    if (!isFormParams(params)) refuse('cannot be checked: the body is not application/x-www-form-urlencoded');
-    if (!verifyTwilioSignature(deps.authToken, url, params as FormParams, signature)) {
-      refuse(`does not match ${url} and the posted parameters (check http.publicUrl and twilio.authToken)`);
-    }
-  }
-
-  return async (app) => {
-    // Registered here, the form parser serves only these routes.
-    await app.register(formbody);
-    // Twilio posts forms only; anything else (JSON too, which Fastify would parse) is refused before signatures are looked at.
-    app.addHook('onRequest', async (req) => {
-      const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-      if (type !== 'application/x-www-form-urlencoded') {
-        throw new GatewayError('MEDIA_TYPE_UNSUPPORTED', `Twilio webhooks are application/x-www-form-urlencoded, not ${type || 'an untyped body'}`);
-      }
-    });
-    app.addHook('preValidation', requireSignature);
-
-    app.post<{ Body: IncomingMessageForm }>('/messages', { schema: { body: incomingMessageSchema } }, async (req, reply) => {
-      const form = req.body;
-      // Rejects with QUEUE_UNAVAILABLE while Redis is down: the error handler answers 503 and Twilio retries.
-      const result = await deps.emitInbound({
-        kind: 'message',
-        id: form.MessageSid,
-        from: form.From,
-        to: form.To,
-        body: form.Body ?? '',
-        mediaUrls: mediaUrlsOf(form),
+  return signedWebhookRoutes({
+    provider: TWILIO,
+    contentType: 'application/x-www-form-urlencoded',
+    verify: (req) => checkTwilioRequest(deps.authToken, deps.publicUrl, req),
+    refusal: (reason) => `X-Twilio-Signature ${reason}`,
+    logger: deps.logger,
+    emitInbound: deps.emitInbound,
+    routes: (app, store) => {
+      app.post<{ Body: IncomingMessageForm }>('/messages', { schema: { body: incomingMessageSchema } }, async (req, reply) => {
+        const form = req.body;
+        const result = await store({
+          kind: 'message',
+          id: form.MessageSid,
+          from: form.From,
+          to: form.To,
+          body: form.Body ?? '',
+          mediaUrls: mediaUrlsOf(form),
+        });
+        if (result.outcome === 'dropped') {
+          // DESIGN: an unroutable message is answered 2xx (Twilio would only retry it), logged and dropped.
+          deps.logger.info({ sid: form.MessageSid, to: form.To, reason: result.reason }, 'inbound SMS dropped');
+        }
+        return reply.code(200).type('text/xml').send(EMPTY_TWIML);
       });
-      if (result.outcome === 'dropped') {
-        // DESIGN: an unroutable message is answered 2xx (Twilio would only retry it), logged and dropped.
-        deps.logger.info({ sid: form.MessageSid, to: form.To, reason: result.reason }, 'inbound SMS dropped');
-      }
-      return reply.code(200).type('text/xml').send(EMPTY_TWIML);
-    });
 
-    app.post<{ Body: StatusCallbackForm }>('/status', { schema: { body: statusCallbackSchema } }, async (req, reply) => {
-      const status = deliveryStatusOf(req.body);
-      if (status === undefined) {
-        deps.logger.debug({ sid: req.body.MessageSid, status: req.body.MessageStatus }, 'intermediate Twilio status ignored');
-      } else {
-        const result = await deps.emitInbound(status);
-        if (result.outcome === 'dropped') deps.logger.info({ sid: status.providerMessageId, reason: result.reason }, 'status dropped');
-      }
-      return reply.code(204).send();
-    });
-  };
+      app.post<{ Body: StatusCallbackForm }>('/status', { schema: { body: statusCallbackSchema } }, async (req, reply) => {
+        const status = deliveryStatusOf(req.body);
+        if (status === undefined) {
+          deps.logger.debug({ sid: req.body.MessageSid, status: req.body.MessageStatus }, 'intermediate Twilio status ignored');
+        } else {
+          const result = await store(status);
+          if (result.outcome === 'dropped') deps.logger.info({ sid: status.providerMessageId, reason: result.reason }, 'status dropped');
+        }
+        return reply.code(204).send();
+      });
+    },
+  });
 }

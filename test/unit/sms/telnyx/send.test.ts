@@ -5,13 +5,13 @@
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { TelnyxAccountError } from '../../adapters/sms/telnyx/errors.js';
-import { TelnyxAdapter } from '../../adapters/sms/telnyx/index.js';
-import type { AdapterContext, OutboundMessage } from '../../adapters/types.js';
-import { componentSchema } from '../../src/config/schema.js';
-import { GatewayError } from '../../src/errors/registry.js';
-import { TelnyxDouble } from '../doubles/telnyx.js';
-import { freePort } from '../helpers/ports.js';
+import { AccountError as TelnyxAccountError } from '../../../../adapters/kit/account.js';
+import { TelnyxAdapter } from '../../../../adapters/sms/telnyx/index.js';
+import type { AdapterContext, OutboundMessage } from '../../../../adapters/types.js';
+import { componentSchema } from '../../../../src/config/schema.js';
+import { GatewayError } from '../../../../src/errors/registry.js';
+import { TelnyxDouble } from '../../../doubles/telnyx.js';
+import { freePort } from '../../../helpers/ports.js';
 
 const DOMAIN = 'sms.example.org';
 const PUBLIC_URL = 'https://gw.example.org/';

@@ -1,6 +1,6 @@
 /** SMSC delivery receipts (SMPP 3.4 Appendix B text, receipted_message_id / message_state TLVs). */
 import { describe, expect, it } from 'vitest';
-import { parseReceiptText, readReceipt } from '../../adapters/sms/smpp/receipt.js';
+import { parseReceiptText, readReceipt } from '../../../../adapters/sms/smpp/receipt.js';
 
 const receipt = (id: string, stat: string, err = '000') =>
   `id:${id} sub:001 dlvrd:001 submit date:2405011200 done date:2405011201 stat:${stat} err:${err} text:Hello there`;

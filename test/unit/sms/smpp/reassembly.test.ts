@@ -1,7 +1,7 @@
 /** The SMPP window and the reassembly of concatenated inbound messages (pure, fake clock). */
 import { describe, expect, it } from 'vitest';
-import { assembledText, concatenatedId, Reassembler } from '../../adapters/sms/smpp/reassembly.js';
-import { Window } from '../../adapters/sms/smpp/window.js';
+import { assembledText, concatenatedId, Reassembler } from '../../../../adapters/sms/smpp/reassembly.js';
+import { Window } from '../../../../adapters/sms/smpp/window.js';
 
 describe('Window', () => {
   it('lets `size` holders in and queues the rest in order', async () => {

@@ -6,12 +6,12 @@
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SmppAdapter } from '../../adapters/sms/smpp/index.js';
-import type { InboundAcceptance, InboundEvent } from '../../adapters/types.js';
-import { componentSchema } from '../../src/config/schema.js';
-import { GatewayError } from '../../src/errors/registry.js';
-import { outbound } from '../contract/adapter-contract.js';
-import { SmscDouble } from '../doubles/smsc.js';
+import { SmppAdapter } from '../../../../adapters/sms/smpp/index.js';
+import type { InboundAcceptance, InboundEvent } from '../../../../adapters/types.js';
+import { componentSchema } from '../../../../src/config/schema.js';
+import { GatewayError } from '../../../../src/errors/registry.js';
+import { outbound } from '../../../contract/adapter-contract.js';
+import { SmscDouble } from '../../../doubles/smsc.js';
 
 const ESME_ROK = 0x00;
 const ESME_RSYSERR = 0x08;

@@ -1,14 +1,9 @@
 /** How failed Telnyx Messaging API calls become the gateway's typed delivery errors. */
 import { describe, expect, it } from 'vitest';
-import {
-  classifyApiError,
-  classifyNetworkError,
-  parseApiErrors,
-  parseRetryAfter,
-  TelnyxAccountError,
-  type TelnyxApiError,
-} from '../../adapters/sms/telnyx/errors.js';
-import { GatewayError } from '../../src/errors/registry.js';
+import { AccountError as TelnyxAccountError } from '../../../../adapters/kit/account.js';
+import { parseRetryAfter } from '../../../../adapters/kit/http-errors.js';
+import { classifyApiError, classifyNetworkError, parseApiErrors, type TelnyxApiError } from '../../../../adapters/sms/telnyx/errors.js';
+import { GatewayError } from '../../../../src/errors/registry.js';
 
 const NOW = Date.parse('2025-06-01T12:00:00Z');
 const err = (code: string, title = `title ${code}`, detail?: string): TelnyxApiError[] => [

@@ -5,13 +5,13 @@
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { TwilioAccountError } from '../../adapters/sms/twilio/errors.js';
-import { TwilioAdapter } from '../../adapters/sms/twilio/index.js';
-import type { AdapterContext, OutboundMessage } from '../../adapters/types.js';
-import { componentSchema } from '../../src/config/schema.js';
-import { GatewayError } from '../../src/errors/registry.js';
-import { TwilioDouble } from '../doubles/twilio.js';
-import { freePort } from '../helpers/ports.js';
+import { AccountError as TwilioAccountError } from '../../../../adapters/kit/account.js';
+import { TwilioAdapter } from '../../../../adapters/sms/twilio/index.js';
+import type { AdapterContext, OutboundMessage } from '../../../../adapters/types.js';
+import { componentSchema } from '../../../../src/config/schema.js';
+import { GatewayError } from '../../../../src/errors/registry.js';
+import { TwilioDouble } from '../../../doubles/twilio.js';
+import { freePort } from '../../../helpers/ports.js';
 
 const DOMAIN = 'sms.example.org';
 const PUBLIC_URL = 'https://gw.example.org/';

@@ -9,10 +9,10 @@ import {
   inboundText,
   readAsGsm,
   resolveGsmEscapes,
-} from '../../adapters/sms/smpp/codec.js';
-import { describeStatus, statusByName, statusName, submitError } from '../../adapters/sms/smpp/status.js';
-import { planSubmits, smppAddress } from '../../adapters/sms/smpp/submit.js';
-import { GatewayError } from '../../src/errors/registry.js';
+} from '../../../../adapters/sms/smpp/codec.js';
+import { describeStatus, statusByName, statusName, submitError } from '../../../../adapters/sms/smpp/status.js';
+import { planSubmits, smppAddress } from '../../../../adapters/sms/smpp/submit.js';
+import { GatewayError } from '../../../../src/errors/registry.js';
 
 const hex = (b: Buffer) => b.toString('hex');
 

@@ -1,8 +1,8 @@
 /** The `telnyx` section of a component: required with provider telnyx, only with it, each key checked. */
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../src/config/load.js';
-import { rawPublicKeyBase64 } from '../doubles/telnyx.js';
+import { ConfigError, parseConfig } from '../../../../src/config/load.js';
+import { rawPublicKeyBase64 } from '../../../doubles/telnyx.js';
 
 const KEY = rawPublicKeyBase64(generateKeyPairSync('ed25519').publicKey);
 

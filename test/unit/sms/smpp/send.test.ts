@@ -6,12 +6,12 @@
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SmppAdapter } from '../../adapters/sms/smpp/index.js';
-import type { OutboundMessage } from '../../adapters/types.js';
-import { componentSchema } from '../../src/config/schema.js';
-import { GatewayError, PermanentDeliveryError, RateLimitedError, TransientDeliveryError } from '../../src/errors/registry.js';
-import { SmscDouble } from '../doubles/smsc.js';
-import { outbound } from '../contract/adapter-contract.js';
+import { SmppAdapter } from '../../../../adapters/sms/smpp/index.js';
+import type { OutboundMessage } from '../../../../adapters/types.js';
+import { componentSchema } from '../../../../src/config/schema.js';
+import { GatewayError, PermanentDeliveryError, RateLimitedError, TransientDeliveryError } from '../../../../src/errors/registry.js';
+import { SmscDouble } from '../../../doubles/smsc.js';
+import { outbound } from '../../../contract/adapter-contract.js';
 
 const redis = new Redis({ lazyConnect: true });
 let double: SmscDouble;

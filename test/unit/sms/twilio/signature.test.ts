@@ -1,7 +1,7 @@
 /** X-Twilio-Signature (adapters/sms/twilio/signature.ts) against Twilio's published vectors and an independent computation. */
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { signedPayload, twilioSignature, urlVariants, verifyTwilioSignature } from '../../adapters/sms/twilio/signature.js';
+import { signedPayload, twilioSignature, urlVariants, verifyTwilioSignature } from '../../../../adapters/sms/twilio/signature.js';
 
 // Twilio's documented example (webhooks security docs; the helper libraries test against it).
 const TOKEN = '12345';

@@ -1,6 +1,6 @@
 /** The `twilio` section of a component (src/config/schema.ts). */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../src/config/load.js';
+import { ConfigError, parseConfig } from '../../../../src/config/load.js';
 
 const SID = 'AC' + '0123456789abcdef'.repeat(2);
 

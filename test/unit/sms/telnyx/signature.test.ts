@@ -4,8 +4,8 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { checkTelnyxSignature, telnyxPublicKey, TIMESTAMP_TOLERANCE_SECONDS } from '../../adapters/sms/telnyx/signature.js';
-import { rawPublicKeyBase64, signTelnyxWebhook, type SigningOptions } from '../doubles/telnyx.js';
+import { checkTelnyxSignature, telnyxPublicKey, TIMESTAMP_TOLERANCE_SECONDS } from '../../../../adapters/sms/telnyx/signature.js';
+import { rawPublicKeyBase64, signTelnyxWebhook, type SigningOptions } from '../../../doubles/telnyx.js';
 
 const { privateKey, publicKey } = generateKeyPairSync('ed25519');
 const portalKey = rawPublicKeyBase64(publicKey);

@@ -7,12 +7,12 @@
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { TelnyxAdapter } from '../../adapters/sms/telnyx/index.js';
-import type { AdapterContext, InboundAcceptance, InboundEvent, OutboundMessage } from '../../adapters/types.js';
-import { componentSchema } from '../../src/config/schema.js';
-import { GatewayError } from '../../src/errors/registry.js';
-import { buildServer, type GatewayServer } from '../../src/http/server.js';
-import { GatewayMetrics } from '../../src/metrics.js';
+import { TelnyxAdapter } from '../../../../adapters/sms/telnyx/index.js';
+import type { AdapterContext, InboundAcceptance, InboundEvent, OutboundMessage } from '../../../../adapters/types.js';
+import { componentSchema } from '../../../../src/config/schema.js';
+import { GatewayError } from '../../../../src/errors/registry.js';
+import { buildServer, type GatewayServer } from '../../../../src/http/server.js';
+import { GatewayMetrics } from '../../../../src/metrics.js';
 import {
   inboundPayload,
   outboundPayload,
@@ -21,8 +21,8 @@ import {
   type SignedWebhook,
   type SigningOptions,
   type TelnyxDeliveryStatus,
-} from '../doubles/telnyx.js';
-import { freePort } from '../helpers/ports.js';
+} from '../../../doubles/telnyx.js';
+import { freePort } from '../../../helpers/ports.js';
 
 const DOMAIN = 'sms.example.org';
 const MSG_ID = '7ee4241c-f127-47e5-9c34-3aac291f8058';

@@ -6,14 +6,14 @@
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TwilioAdapter } from '../../adapters/sms/twilio/index.js';
-import { EMPTY_TWIML } from '../../adapters/sms/twilio/webhooks.js';
-import type { AdapterContext, InboundAcceptance, InboundEvent } from '../../adapters/types.js';
-import { componentSchema } from '../../src/config/schema.js';
-import { GatewayError } from '../../src/errors/registry.js';
-import { buildServer, type GatewayServer } from '../../src/http/server.js';
-import { GatewayMetrics } from '../../src/metrics.js';
-import { inboundParams, signedWebhook, statusParams, TwilioDouble, type SigningOptions } from '../doubles/twilio.js';
+import { TwilioAdapter } from '../../../../adapters/sms/twilio/index.js';
+import { EMPTY_TWIML } from '../../../../adapters/sms/twilio/webhooks.js';
+import type { AdapterContext, InboundAcceptance, InboundEvent } from '../../../../adapters/types.js';
+import { componentSchema } from '../../../../src/config/schema.js';
+import { GatewayError } from '../../../../src/errors/registry.js';
+import { buildServer, type GatewayServer } from '../../../../src/http/server.js';
+import { GatewayMetrics } from '../../../../src/metrics.js';
+import { inboundParams, signedWebhook, statusParams, TwilioDouble, type SigningOptions } from '../../../doubles/twilio.js';
 
 const DOMAIN = 'sms.example.org';
 const PUBLIC_URL = 'https://gw.example.org';

@@ -5,11 +5,11 @@
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SmppAdapter } from '../../adapters/sms/smpp/index.js';
-import type { LinkState } from '../../adapters/sms/smpp/link.js';
-import { componentSchema } from '../../src/config/schema.js';
-import { outbound } from '../contract/adapter-contract.js';
-import { SmscDouble } from '../doubles/smsc.js';
+import { SmppAdapter } from '../../../../adapters/sms/smpp/index.js';
+import type { LinkState } from '../../../../adapters/sms/smpp/link.js';
+import { componentSchema } from '../../../../src/config/schema.js';
+import { outbound } from '../../../contract/adapter-contract.js';
+import { SmscDouble } from '../../../doubles/smsc.js';
 
 const redis = new Redis({ lazyConnect: true });
 let double: SmscDouble;

@@ -1,14 +1,10 @@
 /** How Twilio Messages API failures become gateway errors (adapters/sms/twilio/errors.ts) and statuses become events. */
 import { describe, expect, it } from 'vitest';
-import {
-  classifyApiError,
-  classifyNetworkError,
-  parseApiError,
-  parseRetryAfter,
-  TwilioAccountError,
-} from '../../adapters/sms/twilio/errors.js';
-import { deliveryStatusOf } from '../../adapters/sms/twilio/status.js';
-import { GatewayError, PermanentDeliveryError, RateLimitedError, TransientDeliveryError } from '../../src/errors/registry.js';
+import { AccountError as TwilioAccountError } from '../../../../adapters/kit/account.js';
+import { parseRetryAfter } from '../../../../adapters/kit/http-errors.js';
+import { classifyApiError, classifyNetworkError, parseApiError } from '../../../../adapters/sms/twilio/errors.js';
+import { deliveryStatusOf } from '../../../../adapters/sms/twilio/status.js';
+import { GatewayError, PermanentDeliveryError, RateLimitedError, TransientDeliveryError } from '../../../../src/errors/registry.js';
 
 const NOW = Date.parse('2024-05-01T12:00:00Z');
 
