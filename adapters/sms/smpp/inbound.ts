@@ -44,7 +44,8 @@ export interface InboundOptions {
   retryStatus: number;
   reassemblyTimeoutMs: number;
   /** Gateway numbers (E.164 with '+'), to recognise a destination sent without TON. */
-  gatewayNumbers: ReadonlySet<string>;
+  /** Whether a number is one of the gateway's (AdapterContext.isGatewayAddress). */
+  isGatewayAddress(address: string): Promise<boolean>;
   now?: () => number;
 }
 
@@ -96,7 +97,7 @@ export class InboundHandler {
 
   private async message(pdu: smpp.PDU): Promise<number> {
     const from = normalizeAddress(pdu.source_addr ?? '', pdu.source_addr_ton);
-    const to = this.destination(pdu.destination_addr ?? '', pdu.dest_addr_ton);
+    const to = await this.destination(pdu.destination_addr ?? '', pdu.dest_addr_ton);
     const dataCoding = pdu.data_coding ?? 0;
     const data = userData(pdu);
     const decoded = inboundText(data.message, dataCoding);
@@ -152,10 +153,10 @@ export class InboundHandler {
     }
   }
 
-  /** The gateway number a message is for; a number sent without TON is recognised when it is a configured one. */
-  private destination(addr: string, ton: number | undefined): string {
+  /** The gateway number a message is for; a number sent without TON is recognised when it is one of the gateway's. */
+  private async destination(addr: string, ton: number | undefined): Promise<string> {
     const normalized = normalizeAddress(addr, ton);
     if (normalized.startsWith('+') || !/^\d+$/.test(normalized)) return normalized;
-    return this.opts.gatewayNumbers.has(`+${normalized}`) ? `+${normalized}` : normalized;
+    return (await this.opts.isGatewayAddress(`+${normalized}`)) ? `+${normalized}` : normalized;
   }
 }

@@ -35,7 +35,6 @@ export class SmppAdapter implements Adapter {
   readonly provider = 'smpp';
   readonly componentDomain: string;
   private readonly settings: SmppSettings;
-  private readonly gatewayNumbers: ReadonlySet<string>;
   private readonly window: Window;
   private link: SmppLink | undefined;
   private inbound: InboundHandler | undefined;
@@ -48,7 +47,6 @@ export class SmppAdapter implements Adapter {
     this.componentDomain = config.domain;
     this.settings = settings;
     this.window = new Window(settings.window);
-    this.gatewayNumbers = new Set([...Object.keys(config.numbers), ...config.numberPool]);
   }
 
   /** The link, for tests and diagnostics. */
@@ -64,7 +62,7 @@ export class SmppAdapter implements Adapter {
       logger,
       retryStatus: statusByName(s.inboundRetryStatus) ?? ESME_RX_T_APPN,
       reassemblyTimeoutMs: s.reassemblyTimeoutSeconds * 1000,
-      gatewayNumbers: this.gatewayNumbers,
+      isGatewayAddress: (address) => ctx.isGatewayAddress(address),
     });
     this.inbound = inbound;
     this.link = new SmppLink({

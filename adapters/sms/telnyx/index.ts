@@ -28,7 +28,6 @@ export class TelnyxAdapter implements Adapter {
   private readonly settings: TelnyxSettings;
   private readonly credentials: { apiKey: string; apiBaseUrl: string };
   private readonly publicKey: KeyObject;
-  private readonly gatewayNumbers: ReadonlySet<string>;
   private readonly runtime: HttpProviderRuntime;
 
   constructor(config: ProviderConfig<'telnyx'>) {
@@ -42,12 +41,16 @@ export class TelnyxAdapter implements Adapter {
     } catch (err) {
       throw new GatewayError('CONFIG_INVALID', `components[${config.domain}].telnyx.publicKey: ${(err as Error).message}`, { cause: err });
     }
-    this.gatewayNumbers = new Set([...Object.keys(config.numbers), ...config.numberPool]);
   }
 
   async start(ctx: AdapterContext): Promise<void> {
     this.runtime.start(ctx, ({ logger, emitInbound }) =>
-      telnyxWebhooks({ publicKey: this.publicKey, gatewayNumbers: this.gatewayNumbers, logger, emitInbound: (event) => emitInbound(event) }),
+      telnyxWebhooks({
+        publicKey: this.publicKey,
+        isGatewayAddress: (address) => ctx.isGatewayAddress(address),
+        logger,
+        emitInbound: (event) => emitInbound(event),
+      }),
     );
   }
 

@@ -73,8 +73,8 @@ const eventSchema = {
 export interface TelnyxWebhookDeps {
   /** The account's public key (signature.ts `telnyxPublicKey`). */
   publicKey: KeyObject;
-  /** The gateway's numbers, to pick the recipient of a group MMS. */
-  gatewayNumbers: ReadonlySet<string>;
+  /** Whether a number is the gateway's, to pick the recipient of a group MMS (AdapterContext.isGatewayAddress). */
+  isGatewayAddress(address: string): Promise<boolean>;
   logger: Logger;
   emitInbound: AdapterContext['emitInbound'];
   /** Clock for the timestamp check (tests). */
@@ -94,7 +94,7 @@ export function telnyxWebhooks(deps: TelnyxWebhookDeps): FastifyPluginAsync {
       const handle = async (req: FastifyRequest<{ Body: TelnyxWebhookEvent }>) => {
         const { event_type: type, payload } = req.body.data;
         if (type === INBOUND_EVENT) {
-          const message = inboundMessageOf(payload, deps.gatewayNumbers);
+          const message = inboundMessageOf(payload, await gatewayNumbersAmong(payload.to, deps.isGatewayAddress));
           const result = await store(message);
           if (result.outcome === 'dropped') {
             // DESIGN: an unroutable message is answered 2xx (Telnyx would only retry it), logged and dropped.
@@ -119,4 +119,10 @@ export function telnyxWebhooks(deps: TelnyxWebhookDeps): FastifyPluginAsync {
       app.post<{ Body: TelnyxWebhookEvent }>('/status', { schema: { body: eventSchema } }, handle);
     },
   });
+}
+
+/** The first of a message's recipients that is a gateway number (a group MMS lists several), as a set for inboundMessageOf. */
+async function gatewayNumbersAmong(to: Array<{ phone_number: string }>, isGatewayAddress: (address: string) => Promise<boolean>): Promise<Set<string>> {
+  for (const { phone_number: number } of to) if (await isGatewayAddress(number)) return new Set([number]);
+  return new Set();
 }
