@@ -11,8 +11,8 @@
  * "drained" in the detail line shows it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep } from '../helpers/gateway.js';
-import { xml } from '../helpers/xmpp-client.js';
+import { sleep } from '../support/waits.js';
+import { xml } from '../support/xmpp-client.js';
 import {
   CONTACT,
   ChaosStack,

@@ -13,10 +13,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { expect } from 'vitest';
 import { TwilioDouble } from '../doubles/twilio.js';
-import { sleep, startGateway, type GatewayComponent, type GatewayProcess } from '../helpers/gateway.js';
-import { startProsody, type ProsodyInstance } from '../helpers/prosody.js';
-import { startPrivateRedis, uniquePrefix, type PrivateRedis } from '../helpers/redis.js';
-import { connectClient, type Element, type TestClient } from '../helpers/xmpp-client.js';
+import { startGateway, type GatewayComponent, type GatewayProcess } from '../support/gateway.js';
+import { sleep } from '../support/waits.js';
+import { startProsody, type ProsodyInstance } from '../support/prosody.js';
+import { startPrivateRedis, uniquePrefix, type PrivateRedis } from '../support/redis.js';
+import { connectClient, type Element, type TestClient } from '../support/xmpp-client.js';
 
 export const SMS = 'sms.localhost';
 export const SECRET = 'chaos-secret';

@@ -4,8 +4,8 @@
  * and none is answered with an error: the maximum age (10 min) is far off.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep } from '../helpers/gateway.js';
-import { xml } from '../helpers/xmpp-client.js';
+import { sleep } from '../support/waits.js';
+import { xml } from '../support/xmpp-client.js';
 import {
   CONTACT,
   ChaosStack,

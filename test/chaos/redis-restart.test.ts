@@ -19,8 +19,8 @@
  * accepted it); their "duplicated" count shows it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep } from '../helpers/gateway.js';
-import { xml } from '../helpers/xmpp-client.js';
+import { sleep } from '../support/waits.js';
+import { xml } from '../support/xmpp-client.js';
 import {
   CONTACT,
   ChaosStack,

@@ -4,10 +4,11 @@
  * and an admin would do, checked from the outside.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startGateway, type GatewayProcess } from '../helpers/gateway.js';
-import { startProsody, type ProsodyInstance } from '../helpers/prosody.js';
-import { ensureRedis, uniquePrefix } from '../helpers/redis.js';
-import { connectClient, xml, type Element, type TestClient } from '../helpers/xmpp-client.js';
+import { startGateway, type GatewayProcess } from '../support/gateway.js';
+import { eventually } from '../support/waits.js';
+import { startProsody, type ProsodyInstance } from '../support/prosody.js';
+import { ensureRedis, uniquePrefix } from '../support/redis.js';
+import { connectClient, xml, type Element, type TestClient } from '../support/xmpp-client.js';
 
 const SMS = 'sms.localhost';
 const MAIL = 'mail.localhost';

@@ -8,10 +8,11 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startGateway, type GatewayProcess } from '../helpers/gateway.js';
-import { startProsody, type ProsodyInstance } from '../helpers/prosody.js';
-import { ensureRedis, startPrivateRedis, uniquePrefix, type PrivateRedis } from '../helpers/redis.js';
-import { connectClient, xml, type TestClient } from '../helpers/xmpp-client.js';
+import { startGateway, type GatewayProcess } from '../support/gateway.js';
+import { eventually } from '../support/waits.js';
+import { startProsody, type ProsodyInstance } from '../support/prosody.js';
+import { ensureRedis, startPrivateRedis, uniquePrefix, type PrivateRedis } from '../support/redis.js';
+import { connectClient, xml, type TestClient } from '../support/xmpp-client.js';
 
 const SMS = 'sms.localhost';
 const CONTACT = `+15551234567@${SMS}`;

@@ -6,10 +6,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TelnyxDouble } from '../doubles/telnyx.js';
-import { eventually, sleep, startGateway, type GatewayProcess } from '../helpers/gateway.js';
-import { startProsody, type ProsodyInstance } from '../helpers/prosody.js';
-import { ensureRedis, uniquePrefix } from '../helpers/redis.js';
-import { connectClient, xml, type Element, type TestClient } from '../helpers/xmpp-client.js';
+import { startGateway, type GatewayProcess } from '../support/gateway.js';
+import { eventually, sleep } from '../support/waits.js';
+import { startProsody, type ProsodyInstance } from '../support/prosody.js';
+import { ensureRedis, uniquePrefix } from '../support/redis.js';
+import { connectClient, xml, type Element, type TestClient } from '../support/xmpp-client.js';
 
 const SMS = 'sms.localhost';
 const PHONE = '+15551234567';

@@ -12,11 +12,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { TelnyxDouble, inboundPayload, telnyxEvent } from '../doubles/telnyx.js';
 import { TwilioDouble, computeTwilioSignature, inboundParams, signedWebhook, twilioSid } from '../doubles/twilio.js';
-import { ADMIN_TOKEN, eventually, startGateway, type GatewayProcess } from '../helpers/gateway.js';
-import { startProsody, type ProsodyInstance } from '../helpers/prosody.js';
-import { ensureRedis, uniquePrefix } from '../helpers/redis.js';
-import { connectClient, xml, type TestClient } from '../helpers/xmpp-client.js';
-import { Canary, Tally, formatStats, gatewayAlive, isJsonError, rawHttp, sleep, stats } from './support.js';
+import { ADMIN_TOKEN, startGateway, type GatewayProcess } from '../support/gateway.js';
+import { eventually } from '../support/waits.js';
+import { startProsody, type ProsodyInstance } from '../support/prosody.js';
+import { ensureRedis, uniquePrefix } from '../support/redis.js';
+import { connectClient, xml, type TestClient } from '../support/xmpp-client.js';
+import { Canary, Tally, formatStats, gatewayAlive, isJsonError, rawHttp, stats } from './support.js';
+import { sleep } from '../support/waits.js';
 import { connect, type Socket } from 'node:net';
 
 const SMS = 'sms.localhost';

@@ -10,24 +10,15 @@
  * counts say so.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startGateway, type GatewayProcess } from '../helpers/gateway.js';
-import { startProsody, type ProsodyInstance } from '../helpers/prosody.js';
-import { ensureRedis, uniquePrefix } from '../helpers/redis.js';
-import { connectClient, xml, type Element, type TestClient } from '../helpers/xmpp-client.js';
-import { awaitOutcomes, outcomesById, repliesWithId } from './outcomes.js';
-import {
-  Canary,
-  NS_RECEIPTS,
-  Tally,
-  answeredBy,
-  errorCondition,
-  errorText,
-  formatStats,
-  gatewayAlive,
-  rawSession,
-  sleep,
-  stats,
-} from './support.js';
+import { startGateway, type GatewayProcess } from '../support/gateway.js';
+import { eventually } from '../support/waits.js';
+import { startProsody, type ProsodyInstance } from '../support/prosody.js';
+import { ensureRedis, uniquePrefix } from '../support/redis.js';
+import { connectClient, xml, type Element, type TestClient } from '../support/xmpp-client.js';
+import { NS_RECEIPTS, awaitOutcomes, outcomesById, repliesWithId } from '../support/outcomes.js';
+import { errorCondition, errorText } from '../support/stanza-errors.js';
+import { Canary, Tally, answeredBy, formatStats, gatewayAlive, rawSession, stats } from './support.js';
+import { sleep } from '../support/waits.js';
 
 const SMS = 'sms.localhost';
 const MAIL = 'mail.localhost';

@@ -7,15 +7,11 @@
  */
 import { Buffer } from 'node:buffer';
 import { connect, type Socket } from 'node:net';
-import type { GatewayProcess } from '../helpers/gateway.js';
-import type { Element, TestClient } from '../helpers/xmpp-client.js';
+import type { GatewayProcess } from '../support/gateway.js';
+import { errorText } from '../support/stanza-errors.js';
+import { sleep } from '../support/waits.js';
+import type { Element, TestClient } from '../support/xmpp-client.js';
 
-export const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
-export const NS_RECEIPTS = 'urn:xmpp:receipts';
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** True while the child process runs and answers GET /healthz with 200 within 2 s. */
 export async function gatewayAlive(gw: GatewayProcess): Promise<boolean> {
@@ -29,15 +25,6 @@ export async function gatewayAlive(gw: GatewayProcess): Promise<boolean> {
   }
 }
 
-/** The defined condition of a stanza error (`jid-malformed`, ...), or undefined. */
-export function errorCondition(el: Element): string | undefined {
-  const error = el.getChild('error');
-  return error?.getChildElements().find((c: Element) => c.attrs.xmlns === NS_STANZAS && c.name !== 'text')?.name;
-}
-
-export function errorText(el: Element): string {
-  return el.getChild('error')?.getChildText('text', NS_STANZAS) ?? el.getChild('error')?.getChildText('text') ?? '';
-}
 
 /** Prosody's own refusals (core/stanza_router.lua) carry its wording; the gateway's carry its own. */
 export function answeredBy(el: Element): 'prosody' | 'gateway' {
