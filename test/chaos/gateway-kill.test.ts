@@ -11,30 +11,22 @@
  * "drained" in the detail line shows it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep } from '../support/waits.js';
-import { xml } from '../support/xmpp-client.js';
-import {
-  CONTACT,
-  ChaosStack,
-  Ledger,
-  assertChaos,
-  bodyFor,
-  chaosUsers,
-  paced,
-  report,
-  waitUntil,
-  type Session,
-} from './harness.js';
+import { TwilioDouble } from '../doubles/twilio.js';
+import { sleep, waitUntil } from '../support/waits.js';
+import { chat } from '../support/stack.js';
+import { Ledger, bodyFor, paced } from './load.js';
+import { assertChaos, report } from './report.js';
+import { CONTACT, ChaosStack, chaosUsers, type Session } from './stack.js';
 
 const USERS = chaosUsers(3);
 const PER_USER = 100;
 
 describe('chaos: kill -9 of the gateway with a backlog', () => {
-  let stack: ChaosStack;
+  let stack: ChaosStack<TwilioDouble>;
   let sessions: Session[];
 
   beforeAll(async () => {
-    stack = await ChaosStack.start({ label: 'kill', users: USERS });
+    stack = await ChaosStack.start({ label: 'kill', users: USERS, provider: await TwilioDouble.start() });
     sessions = await Promise.all(USERS.map((u) => stack.connect(u)));
   });
 
@@ -43,7 +35,7 @@ describe('chaos: kill -9 of the gateway with a backlog', () => {
   });
 
   it('delivers the whole backlog after a restart', { timeout: 150_000 }, async () => {
-    const { twilio } = stack;
+    const { provider: twilio } = stack;
     const ledger = new Ledger('gateway-kill');
     twilio.failNext({ kind: 'server-error', httpStatus: 503 }, 1_000_000);
 
@@ -51,7 +43,7 @@ describe('chaos: kill -9 of the gateway with a backlog', () => {
       sessions.map((s, u) =>
         paced(PER_USER, 2, 1, async () => {
           const token = ledger.next(`u${u + 1}`);
-          await s.client.send(xml('message', { type: 'chat', to: CONTACT, id: token }, xml('body', {}, bodyFor(token))));
+          await s.client.send(chat(CONTACT, token, bodyFor(token)));
         }),
       ),
     );

@@ -15,20 +15,11 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep } from '../support/waits.js';
-import {
-  ChaosStack,
-  Ledger,
-  PHONE,
-  SMS,
-  assertChaos,
-  bodyFor,
-  chaosUsers,
-  paced,
-  report,
-  waitUntil,
-  type ChaosSummary,
-} from './harness.js';
+import { TwilioDouble } from '../doubles/twilio.js';
+import { sleep, waitUntil } from '../support/waits.js';
+import { Ledger, bodyFor, paced } from './load.js';
+import { assertChaos, report, type ChaosSummary } from './report.js';
+import { ChaosStack, PHONE, SMS, chaosUsers } from './stack.js';
 
 const USERS = chaosUsers(1);
 const ALICE = USERS[0]!;
@@ -52,10 +43,10 @@ function prosodyPid(configPath: string): number {
 }
 
 describe('chaos: Prosody goes away during inbound webhooks', () => {
-  let stack: ChaosStack;
+  let stack: ChaosStack<TwilioDouble>;
 
   beforeAll(async () => {
-    stack = await ChaosStack.start({ label: 'prosody', users: USERS });
+    stack = await ChaosStack.start({ label: 'prosody', users: USERS, provider: await TwilioDouble.start() });
     await stack.connect(ALICE);
   });
 
@@ -68,7 +59,7 @@ describe('chaos: Prosody goes away during inbound webhooks', () => {
     const token = ledger.next('hook');
     const outcome = ledger.get(token)!;
     try {
-      const res = await stack.twilio.sendInbound(stack.gateway.httpUrl, stack.gateway.httpUrl, SMS, {
+      const res = await stack.provider.sendInbound(stack.gateway.httpUrl, stack.gateway.httpUrl, SMS, {
         from: PHONE,
         to: ALICE.number,
         body: bodyFor(token),

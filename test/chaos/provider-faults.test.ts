@@ -4,20 +4,12 @@
  * and none is answered with an error: the maximum age (10 min) is far off.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep } from '../support/waits.js';
-import { xml } from '../support/xmpp-client.js';
-import {
-  CONTACT,
-  ChaosStack,
-  Ledger,
-  assertChaos,
-  bodyFor,
-  chaosUsers,
-  paced,
-  report,
-  waitUntil,
-  type Session,
-} from './harness.js';
+import { TwilioDouble } from '../doubles/twilio.js';
+import { sleep, waitUntil } from '../support/waits.js';
+import { chat } from '../support/stack.js';
+import { Ledger, bodyFor, paced } from './load.js';
+import { assertChaos, report } from './report.js';
+import { CONTACT, ChaosStack, chaosUsers, type Session } from './stack.js';
 
 const USERS = chaosUsers(2);
 const PER_USER = 100;
@@ -25,11 +17,11 @@ const SERVER_ERROR_MS = 6_000;
 const RATE_LIMIT_MS = 6_000;
 
 describe('chaos: provider 500s, then 429s, then healthy', () => {
-  let stack: ChaosStack;
+  let stack: ChaosStack<TwilioDouble>;
   let sessions: Session[];
 
   beforeAll(async () => {
-    stack = await ChaosStack.start({ label: 'provider', users: USERS });
+    stack = await ChaosStack.start({ label: 'provider', users: USERS, provider: await TwilioDouble.start() });
     sessions = await Promise.all(USERS.map((u) => stack.connect(u)));
   });
 
@@ -38,7 +30,7 @@ describe('chaos: provider 500s, then 429s, then healthy', () => {
   });
 
   it('delivers every message once after the provider recovers, with no error stanza', { timeout: 90_000 }, async () => {
-    const { twilio } = stack;
+    const { provider: twilio } = stack;
     const ledger = new Ledger('provider-500-429');
     twilio.failNext({ kind: 'server-error', httpStatus: 500 }, 1_000_000);
 
@@ -47,7 +39,7 @@ describe('chaos: provider 500s, then 429s, then healthy', () => {
       sessions.map((s, u) =>
         paced(PER_USER, 5, 1, async () => {
           const token = ledger.next(`u${u + 1}`);
-          await s.client.send(xml('message', { type: 'chat', to: CONTACT, id: token }, xml('body', {}, bodyFor(token))));
+          await s.client.send(chat(CONTACT, token, bodyFor(token)));
         }),
       ),
     );

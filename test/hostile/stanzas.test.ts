@@ -10,11 +10,11 @@
  * counts say so.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type GatewayProcess } from '../support/gateway.js';
+import type { GatewayProcess } from '../support/gateway.js';
 import { eventually } from '../support/waits.js';
-import { startProsody, type ProsodyInstance } from '../support/prosody.js';
-import { ensureRedis, uniquePrefix } from '../support/redis.js';
-import { connectClient, xml, type Element, type TestClient } from '../support/xmpp-client.js';
+import type { ProsodyInstance } from '../support/prosody.js';
+import { E2EStack, receiptRequest } from '../support/stack.js';
+import { xml, type Element, type TestClient } from '../support/xmpp-client.js';
 import { NS_RECEIPTS, awaitOutcomes, outcomesById, repliesWithId } from '../support/outcomes.js';
 import { errorCondition, errorText } from '../support/stanza-errors.js';
 import { Canary, Tally, answeredBy, formatStats, gatewayAlive, rawSession, stats } from './support.js';
@@ -34,7 +34,6 @@ const STALL_MS = 10_000;
 
 const USERS = ['mallory', 'bob', 'flooder', 'presser', 'nester'] as const;
 
-const receiptRequest = () => xml('request', { xmlns: NS_RECEIPTS });
 const chat = (to: string, id: string | undefined, body: string, extra: Element[] = []) =>
   xml('message', { type: 'chat', to, ...(id === undefined ? {} : { id }) }, xml('body', {}, body), ...extra);
 /** A message that asks for a receipt, so "accepted" is visible to the sender. */
@@ -54,6 +53,7 @@ function nested(depth: number, leaf: Element | string = 'deep'): Element {
 }
 
 describe('hostile stanzas (real Prosody + built gateway)', () => {
+  let stack: E2EStack;
   let prosody: ProsodyInstance;
   let gateway: GatewayProcess;
   const clients: Partial<Record<(typeof USERS)[number], TestClient>> = {};
@@ -62,7 +62,7 @@ describe('hostile stanzas (real Prosody + built gateway)', () => {
     if (c === undefined) throw new Error(`${name} is not logged in`);
     return c;
   };
-  const login = (name: (typeof USERS)[number]) => connectClient({ port: prosody.c2sPort, domain: 'localhost', username: name, password: `${name}-pw` });
+  const login = (name: (typeof USERS)[number]) => stack.login(name);
   let canary: Canary;
   let mailCanary: Canary;
   let baseline: number[] = [];
@@ -81,24 +81,16 @@ describe('hostile stanzas (real Prosody + built gateway)', () => {
     );
 
   beforeAll(async () => {
-    prosody = await startProsody({
-      components: [
-        { domain: SMS, secret: 'sms-secret' },
-        { domain: MAIL, secret: 'mail-secret' },
-      ],
-      users: USERS.map((u) => ({ username: u, password: `${u}-pw` })),
-    });
-    gateway = await startGateway({
-      componentPort: prosody.componentPort,
-      redisUrl: await ensureRedis(),
-      redisPrefix: uniquePrefix('hostile-stanzas'),
+    stack = await E2EStack.start({
+      label: 'hostile-stanzas',
+      users: [...USERS],
       components: [
         // No per-sender rate on sms here, so the flood test meets the daily cap (200); email keeps its default rate.
         { domain: SMS, secret: 'sms-secret', network: 'sms', extra: 'sandbox: { autoDeliver: true }\nlimits: { perSenderPerSecond: 0 }' },
         { domain: MAIL, secret: 'mail-secret', network: 'email', extra: 'sandbox: { autoDeliver: true }' },
       ],
     });
-    await gateway.waitReady();
+    ({ prosody, gateway } = stack);
     await Promise.all(
       USERS.map(async (u) => {
         clients[u] = await login(u);
@@ -114,9 +106,7 @@ describe('hostile stanzas (real Prosody + built gateway)', () => {
   });
 
   afterAll(async () => {
-    await Promise.all(Object.values(clients).map((c) => c?.stop()));
-    await gateway?.stop();
-    await prosody?.stop();
+    await stack?.stop();
   });
 
   /** Sends each stanza, waits for every id's outcome, tallies, and returns the outcomes. */

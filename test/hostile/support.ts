@@ -249,7 +249,15 @@ export function rawHttp(port: number, request: string | Buffer, timeoutMs = 5000
       socket.destroy();
       reject(new Error(`no HTTP answer within ${timeoutMs} ms; got: ${data.slice(0, 300)}`));
     }, timeoutMs);
-    socket.on('error', (err) => {
+    let writeError: NodeJS.ErrnoException | undefined;
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      // A server that answers early (413 before the whole body) and closes makes the
+      // rest of our write fail with EPIPE or ECONNRESET: expected, the answer decides.
+      // 'close' follows and resolves with the answer, or rejects if there was none.
+      if (err.code === 'EPIPE' || err.code === 'ECONNRESET') {
+        writeError = err;
+        return;
+      }
       clearTimeout(timer);
       reject(err);
     });
@@ -269,7 +277,7 @@ export function rawHttp(port: number, request: string | Buffer, timeoutMs = 5000
     socket.on('close', () => {
       clearTimeout(timer);
       const end = data.indexOf('\r\n\r\n');
-      if (end === -1) return reject(new Error(`connection closed without an HTTP answer; got: ${data.slice(0, 300)}`));
+      if (end === -1) return reject(new Error(`connection closed without an HTTP answer${writeError ? ` (${writeError.message})` : ''}; got: ${data.slice(0, 300)}`));
       resolve({ status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(data)?.[1] ?? 0), headers: data.slice(0, end), body: data.slice(end + 4) });
     });
     socket.write(request);
