@@ -51,11 +51,15 @@ export interface AcceptedMessage {
 /**
  * The base of every HTTP provider double. `Fault` is the provider's own
  * scripted failure (a `{ kind: 'error', ... }` with its codes), on top of
- * HttpFault.
+ * HttpFault; `Message` is its record of an accepted message.
  */
-export abstract class HttpDouble<Fault extends { kind: string } = never> {
+export abstract class HttpDouble<Fault extends { kind: string } = never, Message = unknown> {
   /** Every request, in arrival order. */
   readonly received: RecordedRequest[] = [];
+  /** Messages the provider accepted, oldest first, in its own terms. */
+  readonly messages: Message[] = [];
+  /** Requests that reached the send endpoint with valid credentials, accepted or not. */
+  requests = 0;
   private readonly faults: Array<Fault | HttpFault> = [];
   private readonly sockets = new Set<Socket>();
   private readonly server: Server = createServer();
@@ -96,9 +100,11 @@ export abstract class HttpDouble<Fault extends { kind: string } = never> {
     this.faults.length = 0;
   }
 
-  /** Forgets recorded requests and scripted failures (a subclass also forgets what it accepted). */
+  /** Forgets recorded requests, accepted messages, the request count and scripted failures. */
   reset(): void {
     this.received.length = 0;
+    this.messages.length = 0;
+    this.requests = 0;
     this.heal();
   }
 

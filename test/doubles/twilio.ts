@@ -161,14 +161,10 @@ function rfc2822(d: Date): string {
   return d.toUTCString().replace('GMT', '+0000');
 }
 
-export class TwilioDouble extends HttpDouble<TwilioError> {
+export class TwilioDouble extends HttpDouble<TwilioError, TwilioRecordedMessage> {
   readonly provider = 'twilio';
   readonly accountSid: string;
   readonly authToken: string;
-  /** Accepted messages, oldest first. */
-  readonly messages: TwilioRecordedMessage[] = [];
-  /** Every request that reached the Messages endpoint, accepted or not. */
-  requests = 0;
 
   private constructor(opts: { accountSid: string; authToken: string }) {
     super();
@@ -182,13 +178,6 @@ export class TwilioDouble extends HttpDouble<TwilioError> {
       accountSid: opts.accountSid ?? twilioSid('AC'),
       authToken: opts.authToken ?? randomBytes(16).toString('hex'),
     }).listen();
-  }
-
-  /** Empties the record of accepted messages and forgets scripted failures. */
-  override reset(): void {
-    super.reset();
-    this.messages.length = 0;
-    this.requests = 0;
   }
 
   accepted(): AcceptedMessage[] {

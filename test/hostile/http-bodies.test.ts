@@ -6,26 +6,18 @@
  * and the gateway stays up. The stack is in ./http-stack.ts; the other attack
  * kinds are in the sibling http-*.test.ts files.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN } from '../support/gateway.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { inboundPayload, telnyxEvent } from '../doubles/telnyx.js';
 import { inboundParams, signedWebhook } from '../doubles/twilio.js';
-import { HttpAbuseStack, type HttpAbuseParts, SMS, TW, TX, PHONE, ALICE_TW_NUMBER, ALICE_TX_NUMBER, BODY_LIMIT } from './http-stack.js';
+import { admin, useHttpAbuseStack, type HttpAbuseParts, SMS, TW, TX, PHONE, ALICE_TW_NUMBER, ALICE_TX_NUMBER, BODY_LIMIT } from './http-stack.js';
 import { Tally, gatewayAlive, rawHttp } from './support.js';
 
 describe('hostile HTTP (real Prosody + built gateway + provider doubles)', () => {
-  const abuse = new HttpAbuseStack();
+  const abuse = useHttpAbuseStack();
   const { post, judge } = abuse;
   let { gateway, twilio, telnyx, alice, port } = {} as HttpAbuseParts;
-  const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
-  beforeAll(async () => {
-    ({ gateway, twilio, telnyx, alice, port } = await abuse.start());
-  });
-
-  afterAll(async () => {
-    await abuse.stop();
-  });
+  beforeAll(() => void ({ gateway, twilio, telnyx, alice, port } = abuse.started));
 
   it(`oversized bodies (beyond http.bodyLimitBytes = ${BODY_LIMIT}): 413 with a JSON reason, without reading them whole`, async () => {
     const tally = new Tally('http-oversize');

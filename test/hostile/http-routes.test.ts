@@ -6,26 +6,19 @@
  * forged may be delivered, and the gateway stays up. The stack is in ./http-
  * stack.ts; the other attack kinds are in the sibling http-*.test.ts files.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN } from '../support/gateway.js';
 import { eventually, sleep } from '../support/waits.js';
 import { xml } from '../support/xmpp-client.js';
-import { HttpAbuseStack, type HttpAbuseParts, SMS, TW, PHONE, ALICE_TW_NUMBER } from './http-stack.js';
+import { admin, useHttpAbuseStack, type HttpAbuseParts, SMS, TW, PHONE, ALICE_TW_NUMBER } from './http-stack.js';
 import { Tally, isJsonError, rawHttp } from './support.js';
 
 describe('hostile HTTP (real Prosody + built gateway + provider doubles)', () => {
-  const abuse = new HttpAbuseStack();
+  const abuse = useHttpAbuseStack();
   const { post, judge } = abuse;
   let { gateway, twilio, alice, bob, port } = {} as HttpAbuseParts;
-  const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
-  beforeAll(async () => {
-    ({ gateway, twilio, alice, bob, port } = await abuse.start());
-  });
-
-  afterAll(async () => {
-    await abuse.stop();
-  });
+  beforeAll(() => void ({ gateway, twilio, alice, bob, port } = abuse.started));
 
   it('path tricks and unknown domains: 404 with JSON, never another route', async () => {
     const tally = new Tally('http-paths');

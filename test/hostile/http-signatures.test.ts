@@ -6,27 +6,19 @@
  * delivered, and the gateway stays up. The stack is in ./http-stack.ts; the
  * other attack kinds are in the sibling http-*.test.ts files.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN } from '../support/gateway.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { computeTwilioSignature, inboundParams, signedWebhook, twilioSid } from '../doubles/twilio.js';
 import { sleep } from '../support/waits.js';
-import { HttpAbuseStack, type HttpAbuseParts, SMS, TW, TX, PHONE, ALICE_TW_NUMBER, ALICE_TX_NUMBER } from './http-stack.js';
+import { admin, useHttpAbuseStack, type HttpAbuseParts, SMS, TW, TX, PHONE, ALICE_TW_NUMBER, ALICE_TX_NUMBER } from './http-stack.js';
 import { Tally, isJsonError } from './support.js';
 
 describe('hostile HTTP (real Prosody + built gateway + provider doubles)', () => {
-  const abuse = new HttpAbuseStack();
+  const abuse = useHttpAbuseStack();
   const { post, judge } = abuse;
-  const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
   let { gateway, twilio, telnyx, alice } = {} as HttpAbuseParts;
   const inboundBodies = (client: HttpAbuseParts['alice'], text: string) => client.received.filter((el) => el.is('message') && el.getChildText('body') === text);
 
-  beforeAll(async () => {
-    ({ gateway, twilio, telnyx, alice } = await abuse.start());
-  });
-
-  afterAll(async () => {
-    await abuse.stop();
-  });
+  beforeAll(() => void ({ gateway, twilio, telnyx, alice } = abuse.started));
 
   it('forged, missing and stale signatures: 403 with a JSON reason, nothing delivered', async () => {
     const tally = new Tally('http-signature');

@@ -6,12 +6,12 @@
  * request timeout. The stack is in ./http-stack.ts.
  */
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Socket } from 'node:net';
 import type { GatewayProcess } from '../support/gateway.js';
 import { eventually, sleep } from '../support/waits.js';
 import { xml } from '../support/xmpp-client.js';
-import { BODY_LIMIT, HttpAbuseStack, PHONE, TW, type HttpAbuseParts } from './http-stack.js';
+import { BODY_LIMIT, PHONE, TW, useHttpAbuseStack, type HttpAbuseParts } from './http-stack.js';
 import { Canary, Tally, formatStats, gatewayAlive, stats } from './support.js';
 
 const NORMAL_LATENCY_MS = 1_000;
@@ -21,14 +21,14 @@ const SLOW_FOR_MS = 20_000;
 const REQUEST_TIMEOUT_MS = 15_000;
 
 describe('hostile HTTP (real Prosody + built gateway + provider doubles)', () => {
-  const abuse = new HttpAbuseStack();
+  const abuse = useHttpAbuseStack();
   let { gateway, twilio, bob, port } = {} as HttpAbuseParts;
   let canary: Canary;
   let slow: Promise<SlowReport>;
   const baseline: number[] = [];
 
   beforeAll(async () => {
-    ({ gateway, twilio, bob, port } = await abuse.start());
+    ({ gateway, twilio, bob, port } = abuse.started);
     // Bob texts a phone through Twilio; his text has arrived when the Twilio double has it.
     canary = new Canary(
       bob,
@@ -45,10 +45,6 @@ describe('hostile HTTP (real Prosody + built gateway + provider doubles)', () =>
     // Slow clients run in the background from here; the cases read their report.
     slow = slowClients(port, gateway, canary);
     slow.catch(() => undefined);
-  });
-
-  afterAll(async () => {
-    await abuse.stop();
   });
 
   it(`slow clients: slowloris headers and a trickled body for ${SLOW_FOR_MS / 1000} s while others are served`, { timeout: SLOW_FOR_MS + 30_000 }, async () => {

@@ -4,9 +4,10 @@
  * served by their doubles, alice and bob logged in; plus a plain HTTP poster
  * and the judge that tallies each bad request.
  */
+import { afterAll, beforeAll } from 'vitest';
 import { TelnyxDouble } from '../doubles/telnyx.js';
 import { TwilioDouble } from '../doubles/twilio.js';
-import type { GatewayProcess } from '../support/gateway.js';
+import { ADMIN_TOKEN, type GatewayProcess } from '../support/gateway.js';
 import { E2EStack } from '../support/stack.js';
 import type { TestClient } from '../support/xmpp-client.js';
 import { isJsonError, type Tally } from './support.js';
@@ -18,6 +19,8 @@ export const PHONE = '+15551234567';
 export const BOB_NUMBER = '+15550001111';
 export const ALICE_TW_NUMBER = '+15550002222';
 export const ALICE_TX_NUMBER = '+15550003333';
+/** The headers of an authorized admin request. */
+export const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 /** The default http.bodyLimitBytes. */
 export const BODY_LIMIT = 65_536;
 
@@ -84,6 +87,12 @@ export class HttpAbuseStack {
     return this.parts;
   }
 
+  /** The started parts; throws before start(). */
+  get started(): HttpAbuseParts {
+    if (this.parts === undefined) throw new Error('the hostile HTTP stack is not started');
+    return this.parts;
+  }
+
   async stop(): Promise<void> {
     await this.stack?.stop();
     await this.parts?.twilio.close();
@@ -113,4 +122,15 @@ export class HttpAbuseStack {
       else tally.silent += 1;
     }
   };
+}
+
+/**
+ * For a describe block: starts the stack before its cases (the first
+ * beforeAll, so later hooks see it started) and stops it after them.
+ */
+export function useHttpAbuseStack(): HttpAbuseStack {
+  const abuse = new HttpAbuseStack();
+  beforeAll(() => abuse.start());
+  afterAll(() => abuse.stop());
+  return abuse;
 }

@@ -38,15 +38,11 @@ import {
   type TelnyxRecordedMessage,
 } from './wire.js';
 
-export class TelnyxDouble extends HttpDouble<TelnyxError> {
+export class TelnyxDouble extends HttpDouble<TelnyxError, TelnyxRecordedMessage> {
   readonly provider = 'telnyx';
   readonly apiKey: string;
   /** The account's public key as the portal shows it: `telnyx.publicKey` in the gateway config. */
   readonly publicKey: string;
-  /** Accepted messages, oldest first. */
-  readonly messages: TelnyxRecordedMessage[] = [];
-  /** Every request that reached POST /v2/messages with a valid key, accepted or not. */
-  requests = 0;
   /** The account's numbers, when the double checks `from`. */
   private readonly numbers: ReadonlySet<string> | undefined;
 
@@ -71,13 +67,6 @@ export class TelnyxDouble extends HttpDouble<TelnyxError> {
       apiKey: opts.apiKey ?? `KEY${crypto.randomUUID().replaceAll('-', '').toUpperCase()}_test`,
       numbers: opts.numbers,
     }).listen();
-  }
-
-  /** Empties the record of accepted messages and forgets scripted failures. */
-  override reset(): void {
-    super.reset();
-    this.messages.length = 0;
-    this.requests = 0;
   }
 
   accepted(): AcceptedMessage[] {
