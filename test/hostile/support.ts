@@ -280,7 +280,18 @@ export function rawHttp(port: number, request: string | Buffer, timeoutMs = 5000
       if (end === -1) return reject(new Error(`connection closed without an HTTP answer${writeError ? ` (${writeError.message})` : ''}; got: ${data.slice(0, 300)}`));
       resolve({ status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(data)?.[1] ?? 0), headers: data.slice(0, end), body: data.slice(end + 4) });
     });
-    socket.write(request);
+    // Written piece by piece, and no further once the server has answered: a server that
+    // answers early (413) and closes would otherwise meet the rest of our writes with a
+    // reset, and Node drops an answer still unread when a write fails.
+    const bytes = typeof request === 'string' ? Buffer.from(request, 'utf8') : request;
+    const PIECE = 16 * 1024;
+    const writeFrom = (offset: number): void => {
+      if (offset >= bytes.length || data !== '' || socket.destroyed) return;
+      socket.write(bytes.subarray(offset, offset + PIECE), (err) => {
+        if (err === undefined || err === null) setImmediate(() => writeFrom(offset + PIECE));
+      });
+    };
+    socket.once('connect', () => writeFrom(0));
   });
 }
 
