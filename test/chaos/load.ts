@@ -5,6 +5,7 @@
  */
 import type { HttpDouble } from '../doubles/base.js';
 import { errorCondition, errorType } from '../support/stanza-errors.js';
+import { chat } from '../support/stack.js';
 import { sleep } from '../support/waits.js';
 import type { ChaosSummary } from './report.js';
 import type { Session } from './stack.js';
@@ -73,6 +74,21 @@ export class Ledger {
 
   get(token: string): LedgerEntry | undefined {
     return this.outcomes.get(token);
+  }
+
+  /**
+   * Each session (user n) sends `perUser` chat messages to `to`, each with a
+   * fresh token `...-u<n>-...`, paced as paced() does.
+   */
+  async burst(sessions: Session[], to: string, perUser: number, intervalMs: number, parallel: number): Promise<void> {
+    await Promise.all(
+      sessions.map((s, u) =>
+        paced(perUser, intervalMs, parallel, async () => {
+          const token = this.next(`u${u + 1}`);
+          await s.client.send(chat(to, token, bodyFor(token)));
+        }),
+      ),
+    );
   }
 
   /** Scans sessions for error stanzas whose id is one of our tokens. */

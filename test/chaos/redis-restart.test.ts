@@ -18,13 +18,13 @@
  * last case (a message sent again when Redis fails right after the provider
  * accepted it); their "duplicated" count shows it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { TwilioDouble } from '../doubles/twilio.js';
 import { sleep, waitUntil } from '../support/waits.js';
 import { chat } from '../support/stack.js';
-import { Ledger, bodyFor, paced, refusal } from './load.js';
+import { Ledger, bodyFor, refusal } from './load.js';
 import { assertChaos, report, type ChaosSummary } from './report.js';
-import { CONTACT, ChaosStack, chaosUsers, type Session } from './stack.js';
+import { CONTACT, chaosUsers, useChaosStack, type ChaosStack, type Session } from './stack.js';
 
 const USERS = chaosUsers(4);
 /** Each user sends one message every INTERVAL_MS for about BURST_MS. */
@@ -50,14 +50,7 @@ async function burstWithOutage(stack: ChaosStack<TwilioDouble>, sessions: Sessio
   let downFrom = 0;
   let downUntil = 0;
   let upAt = 0;
-  const traffic = Promise.all(
-    sessions.map((s, u) =>
-      paced(perUser, INTERVAL_MS, 4, async () => {
-        const token = ledger.next(`u${u + 1}`);
-        await s.client.send(chat(CONTACT, token, bodyFor(token)));
-      }),
-    ),
-  );
+  const traffic = ledger.burst(sessions, CONTACT, perUser, INTERVAL_MS, 4);
   const outage = (async () => {
     await sleep(OUTAGE_AT_MS);
     await (fault === 'stop' ? stack.redis.stop() : stack.redis.kill());
@@ -69,15 +62,7 @@ async function burstWithOutage(stack: ChaosStack<TwilioDouble>, sessions: Sessio
   })();
   await Promise.all([traffic, outage]);
 
-  await waitUntil(() => {
-    ledger.collectProviderDeliveries(stack.provider);
-    ledger.collectErrors(stack.allSessions());
-    return ledger.allAnswered();
-  }, 40_000);
-  await waitUntil(() => stack.settled(), 15_000);
-  await sleep(500);
-  ledger.collectProviderDeliveries(stack.provider);
-  ledger.collectErrors(stack.allSessions());
+  await stack.collectOutbound(ledger, 40_000, 15_000);
   return { ledger, summary: ledger.summarize(upAt), downFrom, downUntil, upAt };
 }
 
@@ -93,17 +78,9 @@ function sentWhileDown(b: Burst) {
 }
 
 describe('chaos: Redis restarts during an outbound burst', () => {
-  let stack: ChaosStack<TwilioDouble>;
-  let sessions: Session[];
-
-  beforeAll(async () => {
-    stack = await ChaosStack.start({ label: 'redis', users: USERS, provider: await TwilioDouble.start(), holdingProxy: true });
-    sessions = await Promise.all(USERS.map((u) => stack.connect(u)));
-  });
-
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const chaos = useChaosStack({ label: 'redis', users: USERS, provider: () => TwilioDouble.start(), holdingProxy: true });
+  let { stack, sessions } = {} as { stack: ChaosStack<TwilioDouble>; sessions: Session[] };
+  beforeAll(() => void ({ stack, sessions } = chaos));
 
   it('restart (SIGTERM): refuses at once while down, delivers everything accepted', { timeout: 90_000 }, async () => {
     const b = await burstWithOutage(stack, sessions, 'redis-restart', 'stop');

@@ -9,11 +9,14 @@
  * is not stored. "Accepted" means the sender got no immediate
  * `wait`/`resource-constraint` (or `service-unavailable`) error for it.
  */
+import { afterAll, beforeAll } from 'vitest';
 import type { HttpDouble } from '../doubles/base.js';
 import type { GatewayComponent, GatewayProcess } from '../support/gateway.js';
 import { E2EStack, type QueueCounts } from '../support/stack.js';
 import type { Element, TestClient } from '../support/xmpp-client.js';
+import { sleep, waitUntil } from '../support/waits.js';
 import { HoldingProxy } from './holding-proxy.js';
+import type { Ledger } from './load.js';
 
 export const SMS = 'sms.localhost';
 export const SECRET = 'chaos-secret';
@@ -164,10 +167,49 @@ export class ChaosStack<P extends ProviderDouble> {
     return this.e2e.settled();
   }
 
+  /**
+   * Outbound: waits up to `answerWithinMs` until every message of the ledger
+   * is delivered at the provider or answered with an error, then up to
+   * `settleWithinMs` for the queues to drain and 500 ms more, so anything
+   * that would go out twice does so before the ledger counts it.
+   */
+  async collectOutbound(ledger: Ledger, answerWithinMs: number, settleWithinMs: number): Promise<void> {
+    const collect = (): void => {
+      ledger.collectProviderDeliveries(this.provider);
+      ledger.collectErrors(this.allSessions());
+    };
+    await waitUntil(() => {
+      collect();
+      return ledger.allAnswered();
+    }, answerWithinMs);
+    await waitUntil(() => this.settled(), settleWithinMs);
+    await sleep(500);
+    collect();
+  }
+
   async stop(): Promise<void> {
     await Promise.all(this.allSessions().map((s) => s.stop().catch(() => undefined)));
     await this.e2e.stop({ kill: true });
     await this.proxy?.close();
     await this.provider.close();
   }
+}
+
+/**
+ * For a describe block: starts the chaos stack and logs every user in before
+ * its cases, stops it all after them. The stack and the first sessions are
+ * on the returned object once the cases run.
+ */
+export function useChaosStack<P extends ProviderDouble>(
+  opts: Omit<StackOptions<P>, 'provider'> & { provider: () => Promise<P> },
+): { stack: ChaosStack<P>; sessions: Session[] } {
+  const running = {} as { stack: ChaosStack<P>; sessions: Session[] };
+  beforeAll(async () => {
+    running.stack = await ChaosStack.start({ ...opts, provider: await opts.provider() });
+    running.sessions = await Promise.all(opts.users.map((u) => running.stack.connect(u)));
+  });
+  afterAll(async () => {
+    await running.stack?.stop();
+  });
+  return running;
 }

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SmscDouble } from '../doubles/smsc.js';
-import { E2EStack, chat, errorFor, receiptRequest } from '../support/stack.js';
+import { E2EStack, chat, component, errorFor, receiptRequest } from '../support/stack.js';
 import { eventually, sleep } from '../support/waits.js';
 import type { TestClient } from '../support/xmpp-client.js';
 import type { GatewayProcess } from '../support/gateway.js';
@@ -34,19 +34,14 @@ describe('SMS via SMPP (e2e)', () => {
     stack = await E2EStack.start({
       label: 'smpp',
       users: ['alice'],
+      doubles: [smsc],
       components: [
-        {
-          domain: SMS,
-          secret: 's',
-          network: 'sms',
-          provider: 'smpp',
-          extra: [
-            `numbers: { "${ALICE_NUMBER}": alice@localhost }`,
-            'retry: { initialDelayMs: 200, maxDelayMs: 2000 }',
-            'limits: { perNumberPerSecond: 100 }',
-            `smpp: { host: 127.0.0.1, port: ${smsc.port}, systemId: gateway, password: secret12, submitTimeoutMs: 2000, reconnectInitialMs: 200, reconnectMaxMs: 1000 }`,
-          ].join('\n'),
-        },
+        component(SMS, 'sms', 'smpp', [
+          `numbers: { "${ALICE_NUMBER}": alice@localhost }`,
+          'retry: { initialDelayMs: 200, maxDelayMs: 2000 }',
+          'limits: { perNumberPerSecond: 100 }',
+          `smpp: { host: 127.0.0.1, port: ${smsc.port}, systemId: gateway, password: secret12, submitTimeoutMs: 2000, reconnectInitialMs: 200, reconnectMaxMs: 1000 }`,
+        ]),
       ],
     });
     gateway = stack.gateway;
@@ -55,7 +50,6 @@ describe('SMS via SMPP (e2e)', () => {
 
   afterAll(async () => {
     await stack?.stop();
-    await smsc?.close();
   });
 
   it('submits a long UCS-2 text in concatenated parts, and a DELIVRD receipt becomes an XEP-0184 receipt', async () => {

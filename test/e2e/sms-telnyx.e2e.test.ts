@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TelnyxDouble } from '../doubles/telnyx.js';
-import { E2EStack, chat, errorFor, receiptRequest } from '../support/stack.js';
+import { E2EStack, chat, component, errorFor, receiptRequest } from '../support/stack.js';
 import { eventually, sleep } from '../support/waits.js';
 import type { TestClient } from '../support/xmpp-client.js';
 import type { GatewayProcess } from '../support/gateway.js';
@@ -32,19 +32,14 @@ describe('SMS via Telnyx (e2e)', () => {
     stack = await E2EStack.start({
       label: 'telnyx',
       users: ['alice'],
+      doubles: [telnyx],
       components: [
-        {
-          domain: SMS,
-          secret: 's',
-          network: 'sms',
-          provider: 'telnyx',
-          extra: [
-            `numbers: { "${ALICE_NUMBER}": alice@localhost }`,
-            'retry: { initialDelayMs: 200, maxDelayMs: 2000 }',
-            'limits: { perNumberPerSecond: 100 }',
-            telnyx.configSection(),
-          ].join('\n'),
-        },
+        component(SMS, 'sms', 'telnyx', [
+          `numbers: { "${ALICE_NUMBER}": alice@localhost }`,
+          'retry: { initialDelayMs: 200, maxDelayMs: 2000 }',
+          'limits: { perNumberPerSecond: 100 }',
+          telnyx.configSection(),
+        ]),
       ],
     });
     gateway = stack.gateway;
@@ -53,7 +48,6 @@ describe('SMS via Telnyx (e2e)', () => {
 
   afterAll(async () => {
     await stack?.stop();
-    await telnyx?.close();
   });
 
   it('sends with the status webhook URL, and "delivered" becomes a receipt', async () => {

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TwilioDouble } from '../doubles/twilio.js';
-import { E2EStack, chat, errorFor, receiptRequest } from '../support/stack.js';
+import { E2EStack, chat, component, errorFor, receiptRequest } from '../support/stack.js';
 import { eventually, sleep } from '../support/waits.js';
 import { xml, type TestClient } from '../support/xmpp-client.js';
 import type { GatewayProcess } from '../support/gateway.js';
@@ -35,21 +35,16 @@ describe('SMS via Twilio (e2e)', () => {
     stack = await E2EStack.start({
       label: 'twilio',
       users: ['alice', 'bob'],
+      doubles: [twilio],
       components: [
-        {
-          domain: SMS,
-          secret: 'sms-secret',
-          network: 'sms',
-          provider: 'twilio',
-          extra: [
-            `numbers: { "${ALICE_NUMBER}": alice@localhost }`,
-            `numberPool: ["${POOL_NUMBER}"]`,
-            'defaultRegion: US',
-            'retry: { initialDelayMs: 200, maxDelayMs: 2000 }',
-            'limits: { maxSegments: 3, perNumberPerSecond: 100 }',
-            twilio.configSection(),
-          ].join('\n'),
-        },
+        component(SMS, 'sms', 'twilio', [
+          `numbers: { "${ALICE_NUMBER}": alice@localhost }`,
+          `numberPool: ["${POOL_NUMBER}"]`,
+          'defaultRegion: US',
+          'retry: { initialDelayMs: 200, maxDelayMs: 2000 }',
+          'limits: { maxSegments: 3, perNumberPerSecond: 100 }',
+          twilio.configSection(),
+        ]),
       ],
     });
     gateway = stack.gateway;
@@ -59,7 +54,6 @@ describe('SMS via Twilio (e2e)', () => {
 
   afterAll(async () => {
     await stack?.stop();
-    await twilio?.close();
   });
 
   it('sends from the user\'s number with a status callback, and a receipt follows "delivered"', async () => {

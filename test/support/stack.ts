@@ -39,6 +39,8 @@ export interface StackOptions {
   readyTimeoutMs?: number;
   /** Extra top-level YAML for the gateway config. */
   extraYaml?: string;
+  /** Provider doubles the components use; stop() closes them after the gateway. */
+  doubles?: Array<{ close(): Promise<void> }>;
 }
 
 /** Counts of one BullMQ queue, as GET /admin/queues reports them. */
@@ -169,7 +171,18 @@ export class E2EStack {
     if (this.gateway !== undefined) await (opts.kill ? this.gateway.kill() : this.gateway.stop());
     await this.prosody.stop();
     await this.privateRedis?.stop();
+    for (const double of this.opts.doubles ?? []) await double.close();
   }
+}
+
+/**
+ * One entry of the component list: its config keys as YAML lines (a
+ * provider's section among them), its secret `<domain>-secret`.
+ *
+ * @example component(SMS, 'sms', 'twilio', ['numbers: { "+15550001111": alice@localhost }', twilio.configSection()])
+ */
+export function component(domain: string, network: GatewayComponent['network'], provider: string, lines: string[] = []): GatewayComponent {
+  return { domain, secret: `${domain}-secret`, network, provider, extra: lines.join('\n') };
 }
 
 /** A chat message with a body (and any extra children), as a client sends it. */
