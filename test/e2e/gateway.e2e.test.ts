@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayProcess } from '../support/gateway.js';
 import { E2EStack, chat } from '../support/stack.js';
-import { eventually } from '../support/waits.js';
+import { eventually, sleep } from '../support/waits.js';
 import type { ProsodyInstance } from '../support/prosody.js';
 import { xml, type TestClient } from '../support/xmpp-client.js';
 
@@ -108,7 +108,7 @@ describe('gateway e2e (sandbox)', () => {
     expect((await gateway.api('POST', `/sandbox/${SMS}/inbound`, payload)).status).toBe(200);
     const msg = await alice.waitFor((el) => el.is('message') && el.getChildText('body') === 'hi from the phone');
     expect(msg.attrs).toMatchObject({ from: CONTACT, type: 'chat' });
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     expect(alice.received.filter((el) => el.getChildText('body') === 'hi from the phone')).toHaveLength(1);
   });
 

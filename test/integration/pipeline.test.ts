@@ -20,6 +20,7 @@ import { outboundWorker } from '../../src/queue/workers.js';
 import { MessageMap } from '../../src/store/message-map.js';
 import { adapterContext, componentConfig, outbound } from '../support/fixtures.js';
 import { ensureRedis, uniquePrefix } from '../support/redis.js';
+import { sleep } from '../support/waits.js';
 
 const DOMAIN = 'sms.pipeline.test';
 const logger = pino({ level: 'silent' });
@@ -89,7 +90,7 @@ async function until<T>(fn: () => Promise<T | undefined>, timeoutMs = 10_000): P
     const v = await fn();
     if (v !== undefined) return v;
     if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 25));
+    await sleep(25);
   }
 }
 
@@ -149,7 +150,7 @@ describe('delivery worker', () => {
       const b = await adapter.outbox();
       return b.length > 0 ? b : undefined;
     });
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     expect((await adapter.outbox()).map((e) => [e.body, e.attempt])).toEqual([['flaky', 4]]);
     expect(box).toHaveLength(1);
   });
