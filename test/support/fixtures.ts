@@ -37,14 +37,27 @@ export const NO_REDIS = new Proxy({} as Redis, {
 export interface RecordingContext extends AdapterContext {
   /** Inbound events the adapter emitted, oldest first. */
   emitted: InboundEvent[];
+  /**
+   * Whether an address is one of the gateway's own on this component. The
+   * Adapter contract gains this on main (ownership store); until then it is
+   * the fixture's own member, answered from the config's numbers and pool.
+   */
+  isGatewayAddress(address: string): Promise<boolean>;
+}
+
+/** The gateway's own addresses in a component config: `numbers` keys and `numberPool`. */
+function configuredAddresses(config: ComponentConfig): Set<string> {
+  const { numbers, numberPool } = config as { numbers?: Record<string, string>; numberPool?: string[] };
+  return new Set([...Object.keys(numbers ?? {}), ...(numberPool ?? [])]);
 }
 
 /**
  * A context for adapter.start(): a silent logger, no HTTP routes, Redis
- * unavailable, and emitInbound() recording each event and answering `queued`.
- * Any field can be replaced.
+ * unavailable, emitInbound() recording each event and answering `queued`,
+ * and the config's numbers as the gateway's addresses. Any field can be replaced.
  */
-export function adapterContext(config: ComponentConfig, overrides: Partial<AdapterContext> = {}): RecordingContext {
+export function adapterContext(config: ComponentConfig, overrides: Partial<RecordingContext> = {}): RecordingContext {
+  const own = configuredAddresses(config);
   const emitted: InboundEvent[] = [];
   return {
     logger: pino({ level: 'silent' }),
@@ -57,6 +70,7 @@ export function adapterContext(config: ComponentConfig, overrides: Partial<Adapt
     http: { webhooks: () => undefined, sandbox: () => undefined },
     redis: NO_REDIS,
     keyPrefix: 'test',
+    isGatewayAddress: async (address) => own.has(address),
     ...overrides,
     emitted,
   };
