@@ -20,7 +20,8 @@ export default defineConfig({
       { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'] } },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'] } },
       // Hostile input: malformed stanzas, floods, forged/oversized/slow HTTP against real Prosody and the built gateway.
-      { extends: true, test: { name: 'hostile', include: ['test/hostile/**/*.test.ts'] } },
+      // One file at a time: each measures a well-behaved user's latency while it abuses its own stack.
+      { extends: true, test: { name: 'hostile', include: ['test/hostile/**/*.test.ts'], fileParallelism: false } },
       // Chaos: faults (kill -9, restarts, provider outages) under real traffic; one
       // file at a time in a single fork, so the cases do not skew each other's timings.
       {

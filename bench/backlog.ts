@@ -14,7 +14,7 @@
  * gateway's keys.
  */
 import { Redis } from 'ioredis';
-import { startPrivateRedis, uniquePrefix } from '../test/helpers/redis.js';
+import { startPrivateRedis, uniquePrefix } from '../test/support/redis.js';
 import { onCleanup } from './lib/cleanup.js';
 import { startBenchGateway } from './lib/gateway.js';
 import { smsComponent, smsContact, SMS_DOMAIN, type Stack } from './lib/stack.js';

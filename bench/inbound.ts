@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { inboundParams, signedWebhook } from '../test/doubles/twilio.js';
-import { guardChild, stopChild } from '../test/helpers/child-guard.js';
+import { guardChild, stopChild } from '../test/support/child-guard.js';
 import { onCleanup } from './lib/cleanup.js';
 import type { BenchGateway } from './lib/gateway.js';
 import { runHttpLoad, type HttpLoadResult, type HttpRequestSpec } from './lib/http-load.js';

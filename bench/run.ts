@@ -10,7 +10,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { ensureRedis, uniquePrefix } from '../test/helpers/redis.js';
+import { ensureRedis, uniquePrefix } from '../test/support/redis.js';
 import { runBacklog } from './backlog.js';
 import { runInbound } from './inbound.js';
 import { cleanupAll, installSignalHandlers, onCleanup } from './lib/cleanup.js';

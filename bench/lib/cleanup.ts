@@ -1,7 +1,7 @@
 /**
  * Everything the benchmark starts registers how to stop it here; the steps
  * run last-in first-out on normal exit, on an error, and on Ctrl-C / SIGTERM.
- * (Children are also guarded by test/helpers/child-guard.ts, which kills them
+ * (Children are also guarded by test/support/child-guard.ts, which kills them
  * if this process dies without running these steps.)
  */
 type Step = { what: string; run: () => Promise<unknown> };

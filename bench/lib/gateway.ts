@@ -8,9 +8,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { guardChild, stopChild } from '../../test/helpers/child-guard.js';
-import { ADMIN_TOKEN, waitForReadyz, writeGatewayConfig, type GatewayComponent } from '../../test/helpers/gateway.js';
-import { freePort } from '../../test/helpers/ports.js';
+import { guardChild, stopChild } from '../../test/support/child-guard.js';
+import { ADMIN_TOKEN, waitForReadyz, writeGatewayConfig, type GatewayComponent } from '../../test/support/gateway.js';
+import { freePort } from '../../test/support/ports.js';
 import { memoryOf } from './procstat.js';
 
 /** The built gateway; XGW_BENCH_MAIN points the bench at another build (e.g. a candidate change) for an A/B comparison. */

@@ -5,8 +5,8 @@
  */
 import { TwilioDouble } from '../../test/doubles/twilio.js';
 import { execFile } from 'node:child_process';
-import { writeGatewayConfig, type GatewayComponent } from '../../test/helpers/gateway.js';
-import { startProsody, type ProsodyInstance } from '../../test/helpers/prosody.js';
+import { writeGatewayConfig, type GatewayComponent } from '../../test/support/gateway.js';
+import { startProsody, type ProsodyInstance } from '../../test/support/prosody.js';
 import { onCleanup } from './cleanup.js';
 import { ArrivalSink } from './message-loads.js';
 import { pidsWithArg } from './procstat.js';

@@ -1,7 +1,7 @@
 /**
  * XMPP load clients and the no-op baseline component.
  *
- * The clients log in like test/helpers/xmpp-client.ts does (plain TCP, SASL
+ * The clients log in like test/support/xmpp-client.ts does (plain TCP, SASL
  * PLAIN), but differ where a load generator must: they keep no stanza (the
  * helper records every one for waitFor()), hand each incoming stanza to a
  * callback the moment it is parsed, and write a batch of stanzas with one

@@ -10,51 +10,27 @@
  * goes out 60 s after the restart, sometimes 90 s. The case waits for that;
  * "drained" in the detail line shows it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep } from '../helpers/gateway.js';
-import { xml } from '../helpers/xmpp-client.js';
-import {
-  CONTACT,
-  ChaosStack,
-  Ledger,
-  assertChaos,
-  bodyFor,
-  chaosUsers,
-  paced,
-  report,
-  waitUntil,
-  type Session,
-} from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TwilioDouble } from '../doubles/twilio.js';
+import { sleep, waitUntil } from '../support/waits.js';
+import { Ledger } from './load.js';
+import { assertChaos, report } from './report.js';
+import { CONTACT, chaosUsers, useChaosStack, type ChaosStack, type Session } from './stack.js';
 
 const USERS = chaosUsers(3);
 const PER_USER = 100;
 
 describe('chaos: kill -9 of the gateway with a backlog', () => {
-  let stack: ChaosStack;
-  let sessions: Session[];
-
-  beforeAll(async () => {
-    stack = await ChaosStack.start({ label: 'kill', users: USERS });
-    sessions = await Promise.all(USERS.map((u) => stack.connect(u)));
-  });
-
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const chaos = useChaosStack({ label: 'kill', users: USERS, provider: () => TwilioDouble.start() });
+  let { stack, sessions } = {} as { stack: ChaosStack<TwilioDouble>; sessions: Session[] };
+  beforeAll(() => void ({ stack, sessions } = chaos));
 
   it('delivers the whole backlog after a restart', { timeout: 150_000 }, async () => {
-    const { twilio } = stack;
+    const { provider: twilio } = stack;
     const ledger = new Ledger('gateway-kill');
     twilio.failNext({ kind: 'server-error', httpStatus: 503 }, 1_000_000);
 
-    await Promise.all(
-      sessions.map((s, u) =>
-        paced(PER_USER, 2, 1, async () => {
-          const token = ledger.next(`u${u + 1}`);
-          await s.client.send(xml('message', { type: 'chat', to: CONTACT, id: token }, xml('body', {}, bodyFor(token))));
-        }),
-      ),
-    );
+    await ledger.burst(sessions, CONTACT, PER_USER, 2, 1);
     // Every message stored (or refused) before the kill.
     const stored = await waitUntil(async () => {
       ledger.collectErrors(stack.allSessions());
@@ -75,15 +51,7 @@ describe('chaos: kill -9 of the gateway with a backlog', () => {
     twilio.heal();
     const faultEndedAt = Date.now();
 
-    await waitUntil(() => {
-      ledger.collectProviderDeliveries(twilio);
-      ledger.collectErrors(stack.allSessions());
-      return ledger.allAnswered();
-    }, 100_000);
-    await waitUntil(() => stack.settled(), 15_000);
-    await sleep(500);
-    ledger.collectProviderDeliveries(twilio);
-    ledger.collectErrors(stack.allSessions());
+    await stack.collectOutbound(ledger, 100_000, 15_000);
 
     const summary = ledger.summarize(faultEndedAt);
     report(summary, {

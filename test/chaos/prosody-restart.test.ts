@@ -14,21 +14,12 @@
  * like a crash. What it had not read from its sockets is gone.
  */
 import { readFileSync, readdirSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep } from '../helpers/gateway.js';
-import {
-  ChaosStack,
-  Ledger,
-  PHONE,
-  SMS,
-  assertChaos,
-  bodyFor,
-  chaosUsers,
-  paced,
-  report,
-  waitUntil,
-  type ChaosSummary,
-} from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TwilioDouble } from '../doubles/twilio.js';
+import { sleep, waitUntil } from '../support/waits.js';
+import { Ledger, bodyFor, paced } from './load.js';
+import { assertChaos, report, type ChaosSummary } from './report.js';
+import { PHONE, SMS, chaosUsers, useChaosStack, type ChaosStack } from './stack.js';
 
 const USERS = chaosUsers(1);
 const ALICE = USERS[0]!;
@@ -52,23 +43,16 @@ function prosodyPid(configPath: string): number {
 }
 
 describe('chaos: Prosody goes away during inbound webhooks', () => {
-  let stack: ChaosStack;
-
-  beforeAll(async () => {
-    stack = await ChaosStack.start({ label: 'prosody', users: USERS });
-    await stack.connect(ALICE);
-  });
-
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const chaos = useChaosStack({ label: 'prosody', users: USERS, provider: () => TwilioDouble.start() });
+  let { stack } = {} as { stack: ChaosStack<TwilioDouble> };
+  beforeAll(() => void ({ stack } = chaos));
 
   /** Posts one signed inbound SMS carrying a fresh token; records the HTTP status. */
   async function webhook(ledger: Ledger): Promise<void> {
     const token = ledger.next('hook');
     const outcome = ledger.get(token)!;
     try {
-      const res = await stack.twilio.sendInbound(stack.gateway.httpUrl, stack.gateway.httpUrl, SMS, {
+      const res = await stack.provider.sendInbound(stack.gateway.httpUrl, stack.gateway.httpUrl, SMS, {
         from: PHONE,
         to: ALICE.number,
         body: bodyFor(token),

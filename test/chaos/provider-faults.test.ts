@@ -3,21 +3,12 @@
  * recovers. Every message goes out exactly once (within the duplicate bound)
  * and none is answered with an error: the maximum age (10 min) is far off.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep } from '../helpers/gateway.js';
-import { xml } from '../helpers/xmpp-client.js';
-import {
-  CONTACT,
-  ChaosStack,
-  Ledger,
-  assertChaos,
-  bodyFor,
-  chaosUsers,
-  paced,
-  report,
-  waitUntil,
-  type Session,
-} from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TwilioDouble } from '../doubles/twilio.js';
+import { sleep } from '../support/waits.js';
+import { Ledger } from './load.js';
+import { assertChaos, report } from './report.js';
+import { CONTACT, chaosUsers, useChaosStack, type ChaosStack, type Session } from './stack.js';
 
 const USERS = chaosUsers(2);
 const PER_USER = 100;
@@ -25,32 +16,17 @@ const SERVER_ERROR_MS = 6_000;
 const RATE_LIMIT_MS = 6_000;
 
 describe('chaos: provider 500s, then 429s, then healthy', () => {
-  let stack: ChaosStack;
-  let sessions: Session[];
-
-  beforeAll(async () => {
-    stack = await ChaosStack.start({ label: 'provider', users: USERS });
-    sessions = await Promise.all(USERS.map((u) => stack.connect(u)));
-  });
-
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const chaos = useChaosStack({ label: 'provider', users: USERS, provider: () => TwilioDouble.start() });
+  let { stack, sessions } = {} as { stack: ChaosStack<TwilioDouble>; sessions: Session[] };
+  beforeAll(() => void ({ stack, sessions } = chaos));
 
   it('delivers every message once after the provider recovers, with no error stanza', { timeout: 90_000 }, async () => {
-    const { twilio } = stack;
+    const { provider: twilio } = stack;
     const ledger = new Ledger('provider-500-429');
     twilio.failNext({ kind: 'server-error', httpStatus: 500 }, 1_000_000);
 
     // A burst from both users while the provider fails.
-    await Promise.all(
-      sessions.map((s, u) =>
-        paced(PER_USER, 5, 1, async () => {
-          const token = ledger.next(`u${u + 1}`);
-          await s.client.send(xml('message', { type: 'chat', to: CONTACT, id: token }, xml('body', {}, bodyFor(token))));
-        }),
-      ),
-    );
+    await ledger.burst(sessions, CONTACT, PER_USER, 5, 1);
     await sleep(SERVER_ERROR_MS);
     const requestsDuring500 = twilio.requests;
 
@@ -62,16 +38,7 @@ describe('chaos: provider 500s, then 429s, then healthy', () => {
 
     twilio.heal();
     const healedAt = Date.now();
-    await waitUntil(() => {
-      ledger.collectProviderDeliveries(twilio);
-      ledger.collectErrors(stack.allSessions());
-      return ledger.allAnswered();
-    }, 45_000);
-    // Let anything that would go out twice do so before counting.
-    await waitUntil(() => stack.settled(), 10_000);
-    await sleep(500);
-    ledger.collectProviderDeliveries(twilio);
-    ledger.collectErrors(stack.allSessions());
+    await stack.collectOutbound(ledger, 45_000, 10_000);
 
     const summary = ledger.summarize(healedAt);
     report(summary, { 'requests-500': requestsDuring500, 'requests-429': requestsDuring429 });

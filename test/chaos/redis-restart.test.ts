@@ -18,23 +18,13 @@
  * last case (a message sent again when Redis fails right after the provider
  * accepted it); their "duplicated" count shows it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep } from '../helpers/gateway.js';
-import { xml } from '../helpers/xmpp-client.js';
-import {
-  CONTACT,
-  ChaosStack,
-  Ledger,
-  assertChaos,
-  bodyFor,
-  chaosUsers,
-  paced,
-  refusal,
-  report,
-  waitUntil,
-  type ChaosSummary,
-  type Session,
-} from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TwilioDouble } from '../doubles/twilio.js';
+import { sleep, waitUntil } from '../support/waits.js';
+import { chat } from '../support/stack.js';
+import { Ledger, bodyFor, refusal } from './load.js';
+import { assertChaos, report, type ChaosSummary } from './report.js';
+import { CONTACT, chaosUsers, useChaosStack, type ChaosStack, type Session } from './stack.js';
 
 const USERS = chaosUsers(4);
 /** Each user sends one message every INTERVAL_MS for about BURST_MS. */
@@ -54,20 +44,13 @@ interface Burst {
   upAt: number;
 }
 
-async function burstWithOutage(stack: ChaosStack, sessions: Session[], name: string, fault: 'stop' | 'kill'): Promise<Burst> {
+async function burstWithOutage(stack: ChaosStack<TwilioDouble>, sessions: Session[], name: string, fault: 'stop' | 'kill'): Promise<Burst> {
   const ledger = new Ledger(name);
   const perUser = Math.round(BURST_MS / INTERVAL_MS);
   let downFrom = 0;
   let downUntil = 0;
   let upAt = 0;
-  const traffic = Promise.all(
-    sessions.map((s, u) =>
-      paced(perUser, INTERVAL_MS, 4, async () => {
-        const token = ledger.next(`u${u + 1}`);
-        await s.client.send(xml('message', { type: 'chat', to: CONTACT, id: token }, xml('body', {}, bodyFor(token))));
-      }),
-    ),
-  );
+  const traffic = ledger.burst(sessions, CONTACT, perUser, INTERVAL_MS, 4);
   const outage = (async () => {
     await sleep(OUTAGE_AT_MS);
     await (fault === 'stop' ? stack.redis.stop() : stack.redis.kill());
@@ -79,15 +62,7 @@ async function burstWithOutage(stack: ChaosStack, sessions: Session[], name: str
   })();
   await Promise.all([traffic, outage]);
 
-  await waitUntil(() => {
-    ledger.collectProviderDeliveries(stack.twilio);
-    ledger.collectErrors(stack.allSessions());
-    return ledger.allAnswered();
-  }, 40_000);
-  await waitUntil(() => stack.settled(), 15_000);
-  await sleep(500);
-  ledger.collectProviderDeliveries(stack.twilio);
-  ledger.collectErrors(stack.allSessions());
+  await stack.collectOutbound(ledger, 40_000, 15_000);
   return { ledger, summary: ledger.summarize(upAt), downFrom, downUntil, upAt };
 }
 
@@ -103,17 +78,9 @@ function sentWhileDown(b: Burst) {
 }
 
 describe('chaos: Redis restarts during an outbound burst', () => {
-  let stack: ChaosStack;
-  let sessions: Session[];
-
-  beforeAll(async () => {
-    stack = await ChaosStack.start({ label: 'redis', users: USERS, holdingProxy: true });
-    sessions = await Promise.all(USERS.map((u) => stack.connect(u)));
-  });
-
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const chaos = useChaosStack({ label: 'redis', users: USERS, provider: () => TwilioDouble.start(), holdingProxy: true });
+  let { stack, sessions } = {} as { stack: ChaosStack<TwilioDouble>; sessions: Session[] };
+  beforeAll(() => void ({ stack, sessions } = chaos));
 
   it('restart (SIGTERM): refuses at once while down, delivers everything accepted', { timeout: 90_000 }, async () => {
     const b = await burstWithOutage(stack, sessions, 'redis-restart', 'stop');
@@ -168,11 +135,11 @@ describe('chaos: Redis restarts during an outbound burst', () => {
       for (let i = 0; i < count; i++) {
         const s = sessions[i % sessions.length]!;
         const token = ledger.next(`u${(i % sessions.length) + 1}`);
-        await s.client.send(xml('message', { type: 'chat', to: CONTACT, id: token }, xml('body', {}, bodyFor(token))));
+        await s.client.send(chat(CONTACT, token, bodyFor(token)));
       }
       // The double has every message; the gateway has no answer yet.
       const reached = await waitUntil(() => {
-        ledger.collectProviderDeliveries(stack.twilio);
+        ledger.collectProviderDeliveries(stack.provider);
         return [...ledger.outcomes.values()].every((o) => o.deliveries.length === 1) && proxy.held === count;
       }, 10_000);
       expect(reached, 'every message at the provider, every answer held').toBe(true);
@@ -186,7 +153,7 @@ describe('chaos: Redis restarts during an outbound burst', () => {
 
     await waitUntil(() => stack.settled(), 20_000);
     await sleep(3_000); // retries back off 100-200 ms at first: a second send would have happened by now
-    ledger.collectProviderDeliveries(stack.twilio);
+    ledger.collectProviderDeliveries(stack.provider);
     ledger.collectErrors(stack.allSessions());
     const summary = ledger.summarize(upAt);
     report(summary);

@@ -6,12 +6,12 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Adapter, AdapterContext, InboundEvent, OutboundMessage } from '../../adapters/types.js';
+import type { Adapter, InboundEvent, OutboundMessage } from '../../adapters/types.js';
 import type { ComponentConfig } from '../../src/config/schema.js';
 import { GatewayError } from '../../src/errors/registry.js';
-import { ensureRedis, uniquePrefix } from '../helpers/redis.js';
+import { adapterContext, outbound } from '../support/fixtures.js';
+import { ensureRedis, uniquePrefix } from '../support/redis.js';
 
 export interface ContractHarness {
   /** Component config the adapter is built from. */
@@ -32,23 +32,8 @@ export interface ContractHarness {
   localAddress: string;
 }
 
-export function outbound(domain: string, to: string, body = 'hello'): OutboundMessage {
-  const id = `o-${crypto.randomUUID()}`;
-  return {
-    id,
-    componentDomain: domain,
-    senderJid: 'alice@localhost/phone',
-    contactJid: `${to}@${domain}`,
-    to,
-    // The core resolves the sender's number at acceptance; the contract's sender owns this one.
-    from: '+15550001111',
-    body,
-    mediaUrls: [],
-    stanzaId: `s-${id}`,
-    receiptRequested: true,
-    acceptedAt: Date.now(),
-  };
-}
+/** Re-exported for suites that still import it from here; the fixture lives in test/support. */
+export { outbound };
 
 export function adapterContract(name: string, harness: ContractHarness): void {
   describe(`adapter contract: ${name}`, () => {
@@ -68,24 +53,17 @@ export function adapterContract(name: string, harness: ContractHarness): void {
     });
 
     beforeEach(async () => {
-      emitted = [];
       app = Fastify();
       adapter = harness.create(harness.config);
-      const ctx: AdapterContext = {
-        logger: pino({ level: 'silent' }),
-        config: harness.config,
-        publicUrl: 'http://127.0.0.1:1',
-        emitInbound: async (event) => {
-          emitted.push(event);
-          return { outcome: 'queued', jobId: `j${emitted.length}` };
-        },
+      const ctx = adapterContext(harness.config, {
         http: {
           webhooks: (plugin) => void app.register(plugin, { prefix: `/webhooks/${harness.config.domain}` }),
           sandbox: (plugin) => void app.register(plugin, { prefix: `/sandbox/${harness.config.domain}` }),
         },
         redis,
         keyPrefix: `${prefix}:${crypto.randomUUID()}`,
-      };
+      });
+      emitted = ctx.emitted;
       await adapter.start(ctx);
       await app.ready();
     });

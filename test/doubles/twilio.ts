@@ -19,8 +19,8 @@
  * The signature code here is written independently of the adapter's, on purpose.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HttpDouble, type AcceptedMessage, type HttpFault, type RecordedRequest } from './base.js';
 
 /** A message the double accepted (201). */
 export interface TwilioRecordedMessage {
@@ -36,15 +36,11 @@ export interface TwilioRecordedMessage {
   createdAt: Date;
 }
 
-/** How the next request(s) fail. */
-export type TwilioFailure =
-  | { kind: 'error'; httpStatus?: number; code: number; message?: string }
-  | { kind: 'rate-limit'; retryAfterSeconds?: number }
-  | { kind: 'server-error'; httpStatus?: 500 | 502 | 503 | 504 }
-  /** Read the request, never answer (the client's timeout or abort ends it). */
-  | { kind: 'hang' }
-  /** Read the request, then drop the connection without an answer. */
-  | { kind: 'close' };
+/** A Twilio error answer with its code (https://www.twilio.com/docs/api/errors). */
+export type TwilioError = { kind: 'error'; httpStatus?: number; code: number; message?: string };
+
+/** How the next request(s) fail: a Twilio error, or any HTTP fault (429, 5xx, delay, hang, drop). */
+export type TwilioFailure = TwilioError | HttpFault;
 
 export interface InboundSms {
   from: string;
@@ -165,69 +161,31 @@ function rfc2822(d: Date): string {
   return d.toUTCString().replace('GMT', '+0000');
 }
 
-export class TwilioDouble {
+export class TwilioDouble extends HttpDouble<TwilioError, TwilioRecordedMessage> {
+  readonly provider = 'twilio';
   readonly accountSid: string;
   readonly authToken: string;
-  /** Accepted messages, oldest first. */
-  readonly messages: TwilioRecordedMessage[] = [];
-  /** Every request that reached the Messages endpoint, accepted or not. */
-  requests = 0;
-  private readonly failures: TwilioFailure[] = [];
-  private readonly sockets = new Set<Socket>();
 
-  private constructor(
-    private readonly server: Server,
-    opts: { accountSid: string; authToken: string },
-  ) {
+  private constructor(opts: { accountSid: string; authToken: string }) {
+    super();
     this.accountSid = opts.accountSid;
     this.authToken = opts.authToken;
-    server.on('connection', (socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
   }
 
   /** Starts on a free loopback port. */
   static async start(opts: { accountSid?: string; authToken?: string } = {}): Promise<TwilioDouble> {
-    const server = createServer();
-    const double = new TwilioDouble(server, {
+    return new TwilioDouble({
       accountSid: opts.accountSid ?? twilioSid('AC'),
       authToken: opts.authToken ?? randomBytes(16).toString('hex'),
-    });
-    server.on('request', (req, res) => void double.handle(req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host: '127.0.0.1', port: 0 }, () => resolve());
-    });
-    return double;
+    }).listen();
   }
 
-  /** `http://127.0.0.1:<port>`: the adapter's `twilio.apiBaseUrl`. */
-  get baseUrl(): string {
-    const { port } = this.server.address() as AddressInfo;
-    return `http://127.0.0.1:${port}`;
+  accepted(): AcceptedMessage[] {
+    return this.messages.map((m) => ({ to: m.to, from: m.from, body: m.body, at: m.createdAt }));
   }
 
-  /** The next `count` requests fail this way, in order after any already scripted. */
-  failNext(failure: TwilioFailure, count = 1): void {
-    for (let i = 0; i < count; i++) this.failures.push(failure);
-  }
-
-  /** Forgets scripted failures: requests succeed again. */
-  heal(): void {
-    this.failures.length = 0;
-  }
-
-  /** Empties the record of accepted messages. */
-  reset(): void {
-    this.messages.length = 0;
-    this.requests = 0;
-    this.heal();
-  }
-
-  async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  configSection(apiBaseUrl = this.baseUrl): string {
+    return `twilio: { accountSid: ${this.accountSid}, authToken: ${this.authToken}, apiBaseUrl: "${apiBaseUrl}" }`;
   }
 
   /** Posts an incoming SMS/MMS to the gateway as Twilio does. Returns the gateway's answer. */
@@ -266,25 +224,21 @@ export class TwilioDouble {
     return fetch(`${gatewayBaseUrl.replace(/\/+$/, '')}${hook.path}`, { method: 'POST', headers: hook.headers, body: hook.payload });
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
-    const url = new URL(req.url ?? '/', 'http://double');
-    const match = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/.exec(url.pathname);
+  protected async handle(req: IncomingMessage, res: ServerResponse, request: RecordedRequest): Promise<void> {
+    const raw = request.body;
+    const match = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/.exec(request.path);
     if (!match || req.method !== 'POST') {
-      return this.error(res, 404, 20404, `The requested resource ${url.pathname} was not found`);
+      return this.error(res, 404, 20404, `The requested resource ${request.path} was not found`);
     }
     if (!this.authorized(req.headers.authorization)) {
       res.setHeader('www-authenticate', 'Basic realm="Twilio API"');
       return this.error(res, 401, 20003, 'Authenticate', { detail: 'Your AccountSid or AuthToken was incorrect.' });
     }
     if (decodeURIComponent(match[1] ?? '') !== this.accountSid) {
-      return this.error(res, 404, 20404, `The requested resource ${url.pathname} was not found`);
+      return this.error(res, 404, 20404, `The requested resource ${request.path} was not found`);
     }
     this.requests++;
-    const failure = this.failures.shift();
-    if (failure !== undefined) return this.fail(req, res, failure);
+    if (await this.scriptedFault(req, res)) return;
 
     const form = [...new URLSearchParams(raw)];
     const one = (k: string): string | undefined => form.find(([name]) => name === k)?.[1];
@@ -348,30 +302,19 @@ export class TwilioDouble {
     return decoded === `${this.accountSid}:${this.authToken}`;
   }
 
-  private fail(req: IncomingMessage, res: ServerResponse, failure: TwilioFailure): void {
-    switch (failure.kind) {
-      case 'error':
-        return this.error(res, failure.httpStatus ?? 400, failure.code, failure.message ?? `Scripted Twilio error ${failure.code}`);
-      case 'rate-limit':
-        if (failure.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(failure.retryAfterSeconds));
-        return this.error(res, 429, 20429, 'Too Many Requests');
-      case 'server-error':
-        return this.error(res, failure.httpStatus ?? 500, 20500, 'An internal server error has occurred');
-      case 'hang':
-        return; // the socket stays open until the client gives up or close() runs
-      case 'close':
-        req.socket.destroy();
-        return;
-    }
+  protected answerFault(res: ServerResponse, fault: TwilioError): void {
+    this.error(res, fault.httpStatus ?? 400, fault.code, fault.message ?? `Scripted Twilio error ${fault.code}`);
+  }
+
+  protected faultBody(fault: { kind: 'rate-limit' | 'server-error' }, status: number): unknown {
+    return fault.kind === 'rate-limit' ? this.errorBody(status, 20429, 'Too Many Requests') : this.errorBody(status, 20500, 'An internal server error has occurred');
   }
 
   private error(res: ServerResponse, status: number, code: number, message: string, extra: Record<string, unknown> = {}): void {
-    this.json(res, status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status, ...extra });
+    this.json(res, status, this.errorBody(status, code, message, extra));
   }
 
-  private json(res: ServerResponse, status: number, body: unknown): void {
-    const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-    res.end(text);
+  private errorBody(status: number, code: number, message: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+    return { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status, ...extra };
   }
 }

@@ -4,10 +4,11 @@
  * and an admin would do, checked from the outside.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startGateway, type GatewayProcess } from '../helpers/gateway.js';
-import { startProsody, type ProsodyInstance } from '../helpers/prosody.js';
-import { ensureRedis, uniquePrefix } from '../helpers/redis.js';
-import { connectClient, xml, type Element, type TestClient } from '../helpers/xmpp-client.js';
+import type { GatewayProcess } from '../support/gateway.js';
+import { E2EStack, chat } from '../support/stack.js';
+import { eventually, sleep } from '../support/waits.js';
+import type { ProsodyInstance } from '../support/prosody.js';
+import { xml, type TestClient } from '../support/xmpp-client.js';
 
 const SMS = 'sms.localhost';
 const MAIL = 'mail.localhost';
@@ -22,42 +23,31 @@ interface OutboxEntry {
 }
 
 describe('gateway e2e (sandbox)', () => {
+  let stack: E2EStack;
   let prosody: ProsodyInstance;
   let gateway: GatewayProcess;
   let alice: TestClient;
 
-  const login = () => connectClient({ port: prosody.c2sPort, domain: 'localhost', username: 'alice', password: 'alice-pw' });
+  const login = () => stack.login('alice');
   const outbox = async (domain = SMS) => (await gateway.api<OutboxEntry[]>('GET', `/sandbox/${domain}/outbox`)).body;
   const waitOutbox = (pred: (e: OutboxEntry) => boolean, domain = SMS) =>
     eventually(async () => (await outbox(domain)).find(pred), 15_000, 'an outbox entry');
-  const chat = (to: string, id: string, body: string, extra: Element[] = []) =>
-    xml('message', { type: 'chat', to, id }, xml('body', {}, body), ...extra);
 
   beforeAll(async () => {
-    prosody = await startProsody({
-      components: [
-        { domain: SMS, secret: 'sms-secret' },
-        { domain: MAIL, secret: 'mail-secret' },
-      ],
-      users: [{ username: 'alice', password: 'alice-pw' }],
-    });
-    gateway = await startGateway({
-      componentPort: prosody.componentPort,
-      redisUrl: await ensureRedis(),
-      redisPrefix: uniquePrefix('e2e'),
+    stack = await E2EStack.start({
+      label: 'e2e',
+      users: ['alice'],
       components: [
         { domain: SMS, secret: 'sms-secret', network: 'sms' },
         { domain: MAIL, secret: 'mail-secret', network: 'email' },
       ],
     });
-    await gateway.waitReady();
+    ({ prosody, gateway } = stack);
     alice = await login();
   });
 
   afterAll(async () => {
-    await alice?.stop();
-    await gateway?.stop();
-    await prosody?.stop();
+    await stack?.stop();
   });
 
   it('answers disco#info on the component and on a contact, and ping', async () => {
@@ -118,7 +108,7 @@ describe('gateway e2e (sandbox)', () => {
     expect((await gateway.api('POST', `/sandbox/${SMS}/inbound`, payload)).status).toBe(200);
     const msg = await alice.waitFor((el) => el.is('message') && el.getChildText('body') === 'hi from the phone');
     expect(msg.attrs).toMatchObject({ from: CONTACT, type: 'chat' });
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     expect(alice.received.filter((el) => el.getChildText('body') === 'hi from the phone')).toHaveLength(1);
   });
 

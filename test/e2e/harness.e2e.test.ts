@@ -2,8 +2,8 @@
 // c2s clients, and a Prosody restart on the same ports.
 import { component, xml as componentXml, type Component } from '@xmpp/component';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startProsody, type ProsodyInstance } from '../helpers/prosody.js';
-import { connectClient, xml, type Element, type TestClient } from '../helpers/xmpp-client.js';
+import { startProsody, type ProsodyInstance } from '../support/prosody.js';
+import { connectClient, xml, type Element, type TestClient } from '../support/xmpp-client.js';
 
 const ECHO_DOMAIN = 'echo.localhost';
 const ECHO_SECRET = 'echo-secret';

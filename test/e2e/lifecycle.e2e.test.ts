@@ -8,10 +8,11 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startGateway, type GatewayProcess } from '../helpers/gateway.js';
-import { startProsody, type ProsodyInstance } from '../helpers/prosody.js';
-import { ensureRedis, startPrivateRedis, uniquePrefix, type PrivateRedis } from '../helpers/redis.js';
-import { connectClient, xml, type TestClient } from '../helpers/xmpp-client.js';
+import type { GatewayProcess } from '../support/gateway.js';
+import { eventually } from '../support/waits.js';
+import { ensureRedis, uniquePrefix, type PrivateRedis } from '../support/redis.js';
+import { E2EStack } from '../support/stack.js';
+import { xml, type TestClient } from '../support/xmpp-client.js';
 
 const SMS = 'sms.localhost';
 const CONTACT = `+15551234567@${SMS}`;
@@ -61,29 +62,30 @@ components:
 });
 
 describe('process lifecycle', () => {
-  let prosody: ProsodyInstance;
+  let stack: E2EStack;
   let redis: PrivateRedis;
   let gateway: GatewayProcess | undefined;
   let alice: TestClient | undefined;
 
   beforeAll(async () => {
-    prosody = await startProsody({
-      components: [{ domain: SMS, secret: 'right-secret' }],
-      users: [{ username: 'alice', password: 'pw' }],
+    // The gateway is started by the cases themselves: one with the wrong secret, then the right one.
+    stack = await E2EStack.start({
+      label: 'redis-down',
+      users: ['alice'],
+      redis: 'private',
+      gateway: false,
+      components: [{ domain: SMS, secret: 'right-secret', network: 'sms' }],
     });
-    redis = await startPrivateRedis({ appendonly: true });
+    redis = stack.redis;
   });
 
   afterAll(async () => {
-    await alice?.stop();
     await gateway?.kill();
-    await prosody?.stop();
-    await redis?.stop();
+    await stack?.stop();
   });
 
   it('names the domain and the config key when the server rejects the secret, and keeps retrying', async () => {
-    const wrong = await startGateway({
-      componentPort: prosody.componentPort,
+    const wrong = await stack.launchGateway({
       redisUrl: await ensureRedis(),
       redisPrefix: uniquePrefix('secret'),
       components: [{ domain: SMS, secret: 'wrong-secret', network: 'sms' }],
@@ -99,14 +101,8 @@ describe('process lifecycle', () => {
   });
 
   it('tells senders to wait while Redis is down, and recovers when it is back', async () => {
-    gateway = await startGateway({
-      componentPort: prosody.componentPort,
-      redisUrl: redis.url,
-      redisPrefix: uniquePrefix('redis-down'),
-      components: [{ domain: SMS, secret: 'right-secret', network: 'sms' }],
-    });
-    await gateway.waitReady();
-    alice = await connectClient({ port: prosody.c2sPort, domain: 'localhost', username: 'alice', password: 'pw' });
+    gateway = await stack.startGateway();
+    alice = await stack.login('alice');
 
     await redis.kill();
     await eventually(async () => {

@@ -5,10 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SmscDouble } from '../doubles/smsc.js';
-import { eventually, sleep, startGateway, type GatewayProcess } from '../helpers/gateway.js';
-import { startProsody, type ProsodyInstance } from '../helpers/prosody.js';
-import { ensureRedis, uniquePrefix } from '../helpers/redis.js';
-import { connectClient, xml, type Element, type TestClient } from '../helpers/xmpp-client.js';
+import { E2EStack, chat, component, errorFor, receiptRequest } from '../support/stack.js';
+import { eventually, sleep } from '../support/waits.js';
+import type { TestClient } from '../support/xmpp-client.js';
+import type { GatewayProcess } from '../support/gateway.js';
 
 const SMS = 'sms.localhost';
 const PHONE = '+15551234567';
@@ -21,57 +21,40 @@ const OUTAGE_MS = Number(process.env.XGW_OUTAGE_MS ?? 60_000);
 const ESME_RINVDSTADR = 0x0b;
 
 describe('SMS via SMPP (e2e)', () => {
-  let prosody: ProsodyInstance;
+  let stack: E2EStack;
   let smsc: SmscDouble;
   let gateway: GatewayProcess;
   let alice: TestClient;
 
-  const chat = (id: string, body: string, extra: Element[] = []) =>
-    xml('message', { type: 'chat', to: CONTACT, id }, xml('body', {}, body), ...extra);
   const sentWith = (body: string) => eventually(async () => smsc.messages.find((m) => m.body === body), 20_000, `the SMSC to receive "${body}"`);
-  const errorFor = (id: string) => alice.waitFor((el) => el.attrs.type === 'error' && el.attrs.id === id, 15_000);
-  const settled = () =>
-    eventually(async () => {
-      const out = (await gateway.api<Record<string, Record<string, number>>>('GET', '/admin/queues')).body[`out/${SMS}`];
-      return out && (out.waiting ?? 0) + (out.active ?? 0) + (out.delayed ?? 0) === 0 ? true : undefined;
-    }, 20_000, 'the outbound queue to drain');
+  const settled = () => stack.waitSettled(SMS);
 
   beforeAll(async () => {
-    prosody = await startProsody({ components: [{ domain: SMS, secret: 's' }], users: [{ username: 'alice', password: 'a' }] });
     smsc = await SmscDouble.start({ systemId: 'gateway', password: 'secret12' });
-    gateway = await startGateway({
-      componentPort: prosody.componentPort,
-      redisUrl: await ensureRedis(),
-      redisPrefix: uniquePrefix('smpp'),
+    stack = await E2EStack.start({
+      label: 'smpp',
+      users: ['alice'],
+      doubles: [smsc],
       components: [
-        {
-          domain: SMS,
-          secret: 's',
-          network: 'sms',
-          provider: 'smpp',
-          extra: [
-            `numbers: { "${ALICE_NUMBER}": alice@localhost }`,
-            'retry: { initialDelayMs: 200, maxDelayMs: 2000 }',
-            'limits: { perNumberPerSecond: 100 }',
-            `smpp: { host: 127.0.0.1, port: ${smsc.port}, systemId: gateway, password: secret12, submitTimeoutMs: 2000, reconnectInitialMs: 200, reconnectMaxMs: 1000 }`,
-          ].join('\n'),
-        },
+        component(SMS, 'sms', 'smpp', [
+          `numbers: { "${ALICE_NUMBER}": alice@localhost }`,
+          'retry: { initialDelayMs: 200, maxDelayMs: 2000 }',
+          'limits: { perNumberPerSecond: 100 }',
+          `smpp: { host: 127.0.0.1, port: ${smsc.port}, systemId: gateway, password: secret12, submitTimeoutMs: 2000, reconnectInitialMs: 200, reconnectMaxMs: 1000 }`,
+        ]),
       ],
     });
-    await gateway.waitReady();
-    alice = await connectClient({ port: prosody.c2sPort, domain: 'localhost', username: 'alice', password: 'a' });
+    gateway = stack.gateway;
+    alice = await stack.login('alice');
   });
 
   afterAll(async () => {
-    await alice?.stop();
-    await gateway?.stop();
-    await smsc?.close();
-    await prosody?.stop();
+    await stack?.stop();
   });
 
   it('submits a long UCS-2 text in concatenated parts, and a DELIVRD receipt becomes an XEP-0184 receipt', async () => {
     const body = `Zażółć gęślą jaźń ${'ł'.repeat(120)}`;
-    await alice.send(chat('sm-1', body, [xml('request', { xmlns: 'urn:xmpp:receipts' })]));
+    await alice.send(chat(CONTACT, 'sm-1', body, [receiptRequest()]));
     const sent = await sentWith(body);
     expect(sent).toMatchObject({ from: ALICE_NUMBER, to: PHONE });
     expect(sent.dataCoding).toBe(0x08);
@@ -83,15 +66,15 @@ describe('SMS via SMPP (e2e)', () => {
   });
 
   it('turns an UNDELIV receipt into an error stanza, and an invalid destination into an immediate one', async () => {
-    await alice.send(chat('sm-2', 'nobody home'));
+    await alice.send(chat(CONTACT, 'sm-2', 'nobody home'));
     const sent = await sentWith('nobody home');
     await settled();
     await smsc.deliverReceipt(sent.id, 'UNDELIV', { err: '001' });
-    expect((await errorFor('sm-2')).getChild('error')?.getChildText('text')).toMatch(/not delivered/);
+    expect((await errorFor(alice, 'sm-2')).getChild('error')?.getChildText('text')).toMatch(/not delivered/);
 
     smsc.failNext({ kind: 'status', status: ESME_RINVDSTADR });
-    await alice.send(chat('sm-3', 'bad destination'));
-    expect((await errorFor('sm-3')).getChild('error')?.getChild('recipient-unavailable')).toBeDefined();
+    await alice.send(chat(CONTACT, 'sm-3', 'bad destination'));
+    expect((await errorFor(alice, 'sm-3')).getChild('error')?.getChild('recipient-unavailable')).toBeDefined();
   });
 
   it('delivers inbound deliver_sm, reassembling concatenated parts, to the number\'s owner', async () => {
@@ -103,11 +86,11 @@ describe('SMS via SMPP (e2e)', () => {
 
   it('slows down on ESME_RTHROTTLED and re-binds after the link drops, delivering each text once', async () => {
     smsc.failNext({ kind: 'status', status: ESME_RTHROTTLED }, 3);
-    await alice.send(chat('sm-4', 'throttled'));
+    await alice.send(chat(CONTACT, 'sm-4', 'throttled'));
     await sentWith('throttled');
     const binds = smsc.binds;
     smsc.dropConnections();
-    await alice.send(chat('sm-5', 'after the drop'));
+    await alice.send(chat(CONTACT, 'sm-5', 'after the drop'));
     await sentWith('after the drop');
     await smsc.waitForBinds(binds + 1, 15_000);
     await settled();
@@ -120,7 +103,7 @@ describe('SMS via SMPP (e2e)', () => {
     smsc.dropConnections();
     await eventually(async () => ((await fetch(`${gateway.httpUrl}/readyz`)).status === 503 ? true : undefined), 10_000, 'readyz 503');
     const bodies = Array.from({ length: 5 }, (_, i) => `outage ${i}`);
-    for (const [i, body] of bodies.entries()) await alice.send(chat(`sm-out-${i}`, body));
+    for (const [i, body] of bodies.entries()) await alice.send(chat(CONTACT, `sm-out-${i}`, body));
     await sleep(OUTAGE_MS);
     expect(smsc.messages.filter((m) => m.body.startsWith('outage '))).toHaveLength(0);
     smsc.refuseBinds = undefined;

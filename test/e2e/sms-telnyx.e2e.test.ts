@@ -6,10 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TelnyxDouble } from '../doubles/telnyx.js';
-import { eventually, sleep, startGateway, type GatewayProcess } from '../helpers/gateway.js';
-import { startProsody, type ProsodyInstance } from '../helpers/prosody.js';
-import { ensureRedis, uniquePrefix } from '../helpers/redis.js';
-import { connectClient, xml, type Element, type TestClient } from '../helpers/xmpp-client.js';
+import { E2EStack, chat, component, errorFor, receiptRequest } from '../support/stack.js';
+import { eventually, sleep } from '../support/waits.js';
+import type { TestClient } from '../support/xmpp-client.js';
+import type { GatewayProcess } from '../support/gateway.js';
 
 const SMS = 'sms.localhost';
 const PHONE = '+15551234567';
@@ -19,56 +19,39 @@ const ALICE_NUMBER = '+15550001111';
 const OUTAGE_MS = Number(process.env.XGW_OUTAGE_MS ?? 60_000);
 
 describe('SMS via Telnyx (e2e)', () => {
-  let prosody: ProsodyInstance;
+  let stack: E2EStack;
   let telnyx: TelnyxDouble;
   let gateway: GatewayProcess;
   let alice: TestClient;
 
-  const chat = (id: string, body: string, extra: Element[] = []) =>
-    xml('message', { type: 'chat', to: CONTACT, id }, xml('body', {}, body), ...extra);
   const sentWith = (text: string) => eventually(async () => telnyx.messages.find((m) => m.text === text), 20_000, `Telnyx to receive "${text}"`);
-  const errorFor = (id: string) => alice.waitFor((el) => el.attrs.type === 'error' && el.attrs.id === id, 15_000);
-  const settled = () =>
-    eventually(async () => {
-      const out = (await gateway.api<Record<string, Record<string, number>>>('GET', '/admin/queues')).body[`out/${SMS}`];
-      return out && (out.waiting ?? 0) + (out.active ?? 0) + (out.delayed ?? 0) === 0 ? true : undefined;
-    }, 20_000, 'the outbound queue to drain');
+  const settled = () => stack.waitSettled(SMS);
 
   beforeAll(async () => {
-    prosody = await startProsody({ components: [{ domain: SMS, secret: 's' }], users: [{ username: 'alice', password: 'a' }] });
     telnyx = await TelnyxDouble.start({ numbers: [ALICE_NUMBER] });
-    gateway = await startGateway({
-      componentPort: prosody.componentPort,
-      redisUrl: await ensureRedis(),
-      redisPrefix: uniquePrefix('telnyx'),
+    stack = await E2EStack.start({
+      label: 'telnyx',
+      users: ['alice'],
+      doubles: [telnyx],
       components: [
-        {
-          domain: SMS,
-          secret: 's',
-          network: 'sms',
-          provider: 'telnyx',
-          extra: [
-            `numbers: { "${ALICE_NUMBER}": alice@localhost }`,
-            'retry: { initialDelayMs: 200, maxDelayMs: 2000 }',
-            'limits: { perNumberPerSecond: 100 }',
-            `telnyx: { apiKey: "${telnyx.apiKey}", publicKey: "${telnyx.publicKey}", apiBaseUrl: "${telnyx.baseUrl}" }`,
-          ].join('\n'),
-        },
+        component(SMS, 'sms', 'telnyx', [
+          `numbers: { "${ALICE_NUMBER}": alice@localhost }`,
+          'retry: { initialDelayMs: 200, maxDelayMs: 2000 }',
+          'limits: { perNumberPerSecond: 100 }',
+          telnyx.configSection(),
+        ]),
       ],
     });
-    await gateway.waitReady();
-    alice = await connectClient({ port: prosody.c2sPort, domain: 'localhost', username: 'alice', password: 'a' });
+    gateway = stack.gateway;
+    alice = await stack.login('alice');
   });
 
   afterAll(async () => {
-    await alice?.stop();
-    await gateway?.stop();
-    await telnyx?.close();
-    await prosody?.stop();
+    await stack?.stop();
   });
 
   it('sends with the status webhook URL, and "delivered" becomes a receipt', async () => {
-    await alice.send(chat('tx-1', 'hello telnyx', [xml('request', { xmlns: 'urn:xmpp:receipts' })]));
+    await alice.send(chat(CONTACT, 'tx-1', 'hello telnyx', [receiptRequest()]));
     const sent = await sentWith('hello telnyx');
     expect(sent).toMatchObject({ from: ALICE_NUMBER, to: PHONE, webhookUrl: `${gateway.httpUrl}/webhooks/${SMS}/status` });
     await settled();
@@ -78,18 +61,18 @@ describe('SMS via Telnyx (e2e)', () => {
   });
 
   it('turns delivery_failed into an error stanza with the explained code', async () => {
-    await alice.send(chat('tx-2', 'to a landline'));
+    await alice.send(chat(CONTACT, 'tx-2', 'to a landline'));
     const sent = await sentWith('to a landline');
     await settled();
     await telnyx.deliver(sent.id, 'delivery_failed');
-    const error = await errorFor('tx-2');
+    const error = await errorFor(alice, 'tx-2');
     expect(error.getChild('error')?.getChildText('text')).toMatch(/40001/);
   });
 
   it('answers STOP (40300) with a permanent error stanza', async () => {
     telnyx.failNext({ kind: 'error', httpStatus: 400, code: '40300', title: 'Blocked due to STOP message' });
-    await alice.send(chat('tx-stop', 'still there?'));
-    expect((await errorFor('tx-stop')).getChild('error')?.getChildText('text')).toMatch(/opted out|STOP/);
+    await alice.send(chat(CONTACT, 'tx-stop', 'still there?'));
+    expect((await errorFor(alice, 'tx-stop')).getChild('error')?.getChildText('text')).toMatch(/opted out|STOP/);
   });
 
   it('delivers inbound SMS and MMS to the owner, media as OOB', async () => {
@@ -116,7 +99,7 @@ describe('SMS via Telnyx (e2e)', () => {
     telnyx.failNext({ kind: 'server-error', httpStatus: 503 }, 3);
     telnyx.failNext({ kind: 'close' }, 2);
     const bodies = ['storm 1', 'storm 2', 'storm 3'];
-    for (const [i, body] of bodies.entries()) await alice.send(chat(`storm-${i}`, body));
+    for (const [i, body] of bodies.entries()) await alice.send(chat(CONTACT, `storm-${i}`, body));
     for (const body of bodies) await sentWith(body);
     await settled();
     expect(telnyx.messages.filter((m) => m.text?.startsWith('storm')).map((m) => m.text).sort()).toEqual(bodies);
@@ -126,7 +109,7 @@ describe('SMS via Telnyx (e2e)', () => {
   it(`survives a ${OUTAGE_MS / 1000} s API outage: every message sent exactly once afterwards`, { timeout: OUTAGE_MS + 60_000 }, async () => {
     telnyx.failNext({ kind: 'server-error', httpStatus: 503 }, 1_000_000);
     const bodies = Array.from({ length: 5 }, (_, i) => `outage ${i}`);
-    for (const [i, body] of bodies.entries()) await alice.send(chat(`tx-out-${i}`, body));
+    for (const [i, body] of bodies.entries()) await alice.send(chat(CONTACT, `tx-out-${i}`, body));
     await sleep(OUTAGE_MS);
     expect(telnyx.messages.filter((m) => m.text?.startsWith('outage '))).toHaveLength(0);
     telnyx.heal();

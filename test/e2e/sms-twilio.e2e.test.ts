@@ -6,10 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TwilioDouble } from '../doubles/twilio.js';
-import { eventually, sleep, startGateway, type GatewayProcess } from '../helpers/gateway.js';
-import { startProsody, type ProsodyInstance } from '../helpers/prosody.js';
-import { ensureRedis, uniquePrefix } from '../helpers/redis.js';
-import { connectClient, xml, type Element, type TestClient } from '../helpers/xmpp-client.js';
+import { E2EStack, chat, component, errorFor, receiptRequest } from '../support/stack.js';
+import { eventually, sleep } from '../support/waits.js';
+import { xml, type TestClient } from '../support/xmpp-client.js';
+import type { GatewayProcess } from '../support/gateway.js';
 
 const SMS = 'sms.localhost';
 const PHONE = '+15551234567';
@@ -20,68 +20,40 @@ const POOL_NUMBER = '+15550002222';
 const OUTAGE_MS = Number(process.env.XGW_OUTAGE_MS ?? 60_000);
 
 describe('SMS via Twilio (e2e)', () => {
-  let prosody: ProsodyInstance;
+  let stack: E2EStack;
   let twilio: TwilioDouble;
   let gateway: GatewayProcess;
   let alice: TestClient;
   let bob: TestClient;
 
-  const chat = (to: string, id: string, body: string, extra: Element[] = []) =>
-    xml('message', { type: 'chat', to, id }, xml('body', {}, body), ...extra);
-  const receiptRequest = () => xml('request', { xmlns: 'urn:xmpp:receipts' });
   const sentWith = (body: string) => eventually(async () => twilio.messages.find((m) => m.body === body), 20_000, `Twilio to receive "${body}"`);
-  const errorFor = (client: TestClient, id: string, timeoutMs = 15_000) =>
-    client.waitFor((el) => el.is('message') && el.attrs.type === 'error' && el.attrs.id === id, timeoutMs);
   /** Waits until the worker has recorded the provider id (a status callback may otherwise overtake it). */
-  const settled = async () => {
-    await eventually(async () => {
-      const res = await gateway.api<Record<string, Record<string, number>>>('GET', '/admin/queues');
-      const out = res.body[`out/${SMS}`];
-      return out && out.waiting === 0 && out.active === 0 && out.delayed === 0 ? true : undefined;
-    }, 20_000, 'the outbound queue to drain');
-  };
+  const settled = () => stack.waitSettled(SMS);
 
   beforeAll(async () => {
-    prosody = await startProsody({
-      components: [{ domain: SMS, secret: 'sms-secret' }],
-      users: [
-        { username: 'alice', password: 'a' },
-        { username: 'bob', password: 'b' },
-      ],
-    });
     twilio = await TwilioDouble.start();
-    gateway = await startGateway({
-      componentPort: prosody.componentPort,
-      redisUrl: await ensureRedis(),
-      redisPrefix: uniquePrefix('twilio'),
+    stack = await E2EStack.start({
+      label: 'twilio',
+      users: ['alice', 'bob'],
+      doubles: [twilio],
       components: [
-        {
-          domain: SMS,
-          secret: 'sms-secret',
-          network: 'sms',
-          provider: 'twilio',
-          extra: [
-            `numbers: { "${ALICE_NUMBER}": alice@localhost }`,
-            `numberPool: ["${POOL_NUMBER}"]`,
-            'defaultRegion: US',
-            'retry: { initialDelayMs: 200, maxDelayMs: 2000 }',
-            'limits: { maxSegments: 3, perNumberPerSecond: 100 }',
-            `twilio: { accountSid: ${twilio.accountSid}, authToken: ${twilio.authToken}, apiBaseUrl: "${twilio.baseUrl}" }`,
-          ].join('\n'),
-        },
+        component(SMS, 'sms', 'twilio', [
+          `numbers: { "${ALICE_NUMBER}": alice@localhost }`,
+          `numberPool: ["${POOL_NUMBER}"]`,
+          'defaultRegion: US',
+          'retry: { initialDelayMs: 200, maxDelayMs: 2000 }',
+          'limits: { maxSegments: 3, perNumberPerSecond: 100 }',
+          twilio.configSection(),
+        ]),
       ],
     });
-    await gateway.waitReady();
-    alice = await connectClient({ port: prosody.c2sPort, domain: 'localhost', username: 'alice', password: 'a' });
-    bob = await connectClient({ port: prosody.c2sPort, domain: 'localhost', username: 'bob', password: 'b' });
+    gateway = stack.gateway;
+    alice = await stack.login('alice');
+    bob = await stack.login('bob');
   });
 
   afterAll(async () => {
-    await alice?.stop();
-    await bob?.stop();
-    await gateway?.stop();
-    await twilio?.close();
-    await prosody?.stop();
+    await stack?.stop();
   });
 
   it('sends from the user\'s number with a status callback, and a receipt follows "delivered"', async () => {

@@ -7,15 +7,11 @@
  */
 import { Buffer } from 'node:buffer';
 import { connect, type Socket } from 'node:net';
-import type { GatewayProcess } from '../helpers/gateway.js';
-import type { Element, TestClient } from '../helpers/xmpp-client.js';
+import type { GatewayProcess } from '../support/gateway.js';
+import { errorText } from '../support/stanza-errors.js';
+import { sleep } from '../support/waits.js';
+import type { Element, TestClient } from '../support/xmpp-client.js';
 
-export const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
-export const NS_RECEIPTS = 'urn:xmpp:receipts';
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** True while the child process runs and answers GET /healthz with 200 within 2 s. */
 export async function gatewayAlive(gw: GatewayProcess): Promise<boolean> {
@@ -29,15 +25,6 @@ export async function gatewayAlive(gw: GatewayProcess): Promise<boolean> {
   }
 }
 
-/** The defined condition of a stanza error (`jid-malformed`, ...), or undefined. */
-export function errorCondition(el: Element): string | undefined {
-  const error = el.getChild('error');
-  return error?.getChildElements().find((c: Element) => c.attrs.xmlns === NS_STANZAS && c.name !== 'text')?.name;
-}
-
-export function errorText(el: Element): string {
-  return el.getChild('error')?.getChildText('text', NS_STANZAS) ?? el.getChild('error')?.getChildText('text') ?? '';
-}
 
 /** Prosody's own refusals (core/stanza_router.lua) carry its wording; the gateway's carry its own. */
 export function answeredBy(el: Element): 'prosody' | 'gateway' {
@@ -262,7 +249,15 @@ export function rawHttp(port: number, request: string | Buffer, timeoutMs = 5000
       socket.destroy();
       reject(new Error(`no HTTP answer within ${timeoutMs} ms; got: ${data.slice(0, 300)}`));
     }, timeoutMs);
-    socket.on('error', (err) => {
+    let writeError: NodeJS.ErrnoException | undefined;
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      // A server that answers early (413 before the whole body) and closes makes the
+      // rest of our write fail with EPIPE or ECONNRESET: expected, the answer decides.
+      // 'close' follows and resolves with the answer, or rejects if there was none.
+      if (err.code === 'EPIPE' || err.code === 'ECONNRESET') {
+        writeError = err;
+        return;
+      }
       clearTimeout(timer);
       reject(err);
     });
@@ -282,10 +277,21 @@ export function rawHttp(port: number, request: string | Buffer, timeoutMs = 5000
     socket.on('close', () => {
       clearTimeout(timer);
       const end = data.indexOf('\r\n\r\n');
-      if (end === -1) return reject(new Error(`connection closed without an HTTP answer; got: ${data.slice(0, 300)}`));
+      if (end === -1) return reject(new Error(`connection closed without an HTTP answer${writeError ? ` (${writeError.message})` : ''}; got: ${data.slice(0, 300)}`));
       resolve({ status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(data)?.[1] ?? 0), headers: data.slice(0, end), body: data.slice(end + 4) });
     });
-    socket.write(request);
+    // Written piece by piece, and no further once the server has answered: a server that
+    // answers early (413) and closes would otherwise meet the rest of our writes with a
+    // reset, and Node drops an answer still unread when a write fails.
+    const bytes = typeof request === 'string' ? Buffer.from(request, 'utf8') : request;
+    const PIECE = 16 * 1024;
+    const writeFrom = (offset: number): void => {
+      if (offset >= bytes.length || data !== '' || socket.destroyed) return;
+      socket.write(bytes.subarray(offset, offset + PIECE), (err) => {
+        if (err === undefined || err === null) setImmediate(() => writeFrom(offset + PIECE));
+      });
+    };
+    socket.once('connect', () => writeFrom(0));
   });
 }
 

@@ -9,6 +9,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ComponentConnection } from '../../src/component/connection.js';
+import { sleep } from '../support/waits.js';
 
 interface FakeServer {
   port: number;
@@ -84,7 +85,7 @@ async function until(check: () => boolean, timeoutMs = 8000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
+    await sleep(10);
   }
 }
 

@@ -7,7 +7,8 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGateway, type Gateway } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
-import { ensureRedis, uniquePrefix } from '../helpers/redis.js';
+import { ensureRedis, uniquePrefix } from '../support/redis.js';
+import { sleep } from '../support/waits.js';
 
 const TOKEN = 'test-admin-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -32,7 +33,7 @@ describe('HTTP with Redis up', () => {
   let gw: Gateway;
   beforeAll(async () => {
     gw = await gatewayWith(await ensureRedis());
-    for (let i = 0; i < 50 && (await gw.readiness()).checks.redis !== 'ok'; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 50 && (await gw.readiness()).checks.redis !== 'ok'; i++) await sleep(20);
   });
   afterAll(async () => gw.stop());
 

@@ -10,14 +10,16 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { addressCodec } from '../../src/networks/index.js';
 import { smsProfile } from '../../src/networks/sms/index.js';
 import { OutboundBridge } from '../../src/bridge/outbound.js';
-import { ComponentConnection } from '../../src/component/connection.js';
+import type { ComponentConnection } from '../../src/component/connection.js';
 import { registerRoutes } from '../../src/component/router.js';
-import { componentSchema } from '../../src/config/schema.js';
 import { GatewayMetrics } from '../../src/metrics.js';
 import { producerConnection, waitReady } from '../../src/queue/redis.js';
 import { DailyCap, NumberPacer, SenderBucket } from '../../src/store/limits.js';
 import { OwnershipStore } from '../../src/store/ownership.js';
-import { ensureRedis, uniquePrefix } from '../helpers/redis.js';
+import { fakeConnection, type FakeConnection } from '../support/fake-connection.js';
+import { componentConfig } from '../support/fixtures.js';
+import { ensureRedis, uniquePrefix } from '../support/redis.js';
+import { errorCondition } from '../support/stanza-errors.js';
 
 const DOMAIN = 'sms.localhost';
 const POOL = ['+15550002222', '+15550003333'];
@@ -113,26 +115,15 @@ describe('limits', () => {
 });
 
 describe('registration and admin commands over XMPP', () => {
+  let fake: FakeConnection;
   let sent: Element[];
   let connection: ComponentConnection;
 
   beforeEach(() => {
-    sent = [];
     const logger = pino({ level: 'silent' });
-    const config = componentSchema.parse({ domain: DOMAIN, secret: 's', network: 'sms', provider: 'sandbox', numberPool: POOL });
-    connection = new ComponentConnection({
-      host: '127.0.0.1',
-      port: 1,
-      domain: DOMAIN,
-      secret: 's',
-      secretPath: 'components[0].secret',
-      keepaliveSeconds: 0,
-      backoff: { initialDelayMs: 1000, maxDelayMs: 1000 },
-      logger,
-    });
-    connection.entity.send = async (el: Element) => {
-      sent.push(el);
-    };
+    const config = componentConfig({ domain: DOMAIN, numberPool: POOL });
+    fake = fakeConnection(DOMAIN, logger);
+    ({ connection, sent } = fake);
     const codec = addressCodec('sms');
     registerRoutes({
       domain: DOMAIN,
@@ -152,16 +143,9 @@ describe('registration and admin commands over XMPP', () => {
 
   async function iq(from: string, type: 'get' | 'set', child: Element): Promise<Element> {
     const id = `iq-${sent.length}-${Math.random()}`;
-    connection.entity.emit('element', xml('iq', { type, to: DOMAIN, from: `${from}/res`, id }, child));
-    for (let i = 0; i < 200; i++) {
-      const reply = sent.find((el) => el.attrs.id === id);
-      if (reply) return reply;
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    throw new Error('no reply');
+    return fake.reply(xml('iq', { type, to: DOMAIN, from: `${from}/res`, id }, child));
   }
-  const condition = (el: Element) =>
-    (el.getChild('error')?.children.find((c) => typeof c !== 'string' && c.name !== 'text') as Element | undefined)?.name;
+  const condition = errorCondition;
 
   it('advertises registration and commands on an sms component', async () => {
     const info = await iq('bob@localhost', 'get', xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }));

@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SandboxAdapter } from '../../adapters/sandbox/index.js';
 import type { OutboundMessage } from '../../adapters/types.js';
-import { componentSchema, type ComponentConfig } from '../../src/config/schema.js';
+import type { ComponentConfig } from '../../src/config/schema.js';
 import { GatewayError } from '../../src/errors/registry.js';
 import { GatewayMetrics } from '../../src/metrics.js';
 import type { InboundJob } from '../../src/queue/jobs.js';
@@ -18,8 +18,9 @@ import { QueueProducer } from '../../src/queue/producer.js';
 import { producerConnection, waitReady } from '../../src/queue/redis.js';
 import { deliveryWorker } from '../../src/bridge/delivery.js';
 import { MessageMap } from '../../src/store/message-map.js';
-import { outbound } from '../contract/adapter-contract.js';
-import { ensureRedis, uniquePrefix } from '../helpers/redis.js';
+import { adapterContext, componentConfig, outbound } from '../support/fixtures.js';
+import { ensureRedis, uniquePrefix } from '../support/redis.js';
+import { sleep } from '../support/waits.js';
 
 const DOMAIN = 'sms.pipeline.test';
 const logger = pino({ level: 'silent' });
@@ -43,11 +44,8 @@ beforeEach(async () => {
   await waitReady(redis, 5000);
   producer = new QueueProducer(redis, prefix, [DOMAIN]);
   metrics = new GatewayMetrics();
-  config = componentSchema.parse({
+  config = componentConfig({
     domain: DOMAIN,
-    secret: 's',
-    network: 'sms',
-    provider: 'sandbox',
     retry: { initialDelayMs: 20, maxDelayMs: 50, maxAgeSeconds: 30 },
   });
   adapter = await startedSandbox(config, `${prefix}:adapter:${DOMAIN}`);
@@ -56,15 +54,7 @@ beforeEach(async () => {
 /** A sandbox adapter started without HTTP routes (faults are set in Redis directly). */
 async function startedSandbox(c: ComponentConfig, keyPrefix: string): Promise<SandboxAdapter> {
   const sandbox = new SandboxAdapter(c);
-  await sandbox.start({
-    logger,
-    config: c,
-    publicUrl: 'http://127.0.0.1:1',
-    emitInbound: async () => ({ outcome: 'dropped', reason: 'not used here' }),
-    http: { webhooks: () => undefined, sandbox: () => undefined },
-    redis,
-    keyPrefix,
-  });
+  await sandbox.start(adapterContext(c, { logger, emitInbound: async () => ({ outcome: 'dropped', reason: 'not used here' }), redis, keyPrefix }));
   return sandbox;
 }
 
@@ -100,7 +90,7 @@ async function until<T>(fn: () => Promise<T | undefined>, timeoutMs = 10_000): P
     const v = await fn();
     if (v !== undefined) return v;
     if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 25));
+    await sleep(25);
   }
 }
 
@@ -160,7 +150,7 @@ describe('delivery worker', () => {
       const b = await adapter.outbox();
       return b.length > 0 ? b : undefined;
     });
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     expect((await adapter.outbox()).map((e) => [e.body, e.attempt])).toEqual([['flaky', 4]]);
     expect(box).toHaveLength(1);
   });

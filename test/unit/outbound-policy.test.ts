@@ -3,11 +3,11 @@ import { describe, expect, it } from 'vitest';
 import type { OutboundMessage } from '../../adapters/types.js';
 import { addressCodec } from '../../src/networks/index.js';
 import { OutboundBridge, type OutboundPolicy } from '../../src/bridge/outbound.js';
-import { componentSchema } from '../../src/config/schema.js';
 import { GatewayError } from '../../src/errors/registry.js';
 import type { DailyCap } from '../../src/store/limits.js';
+import { componentConfig } from '../support/fixtures.js';
 
-const config = componentSchema.parse({ domain: 'sms.localhost', secret: 's', network: 'sms', provider: 'sandbox' });
+const config = componentConfig();
 const req = (over: Partial<Parameters<OutboundBridge['accept']>[0]> = {}) => ({
   senderJid: 'alice@localhost/phone',
   contactLocalpart: '+15551234567',

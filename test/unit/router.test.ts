@@ -10,41 +10,31 @@ import type { OutboundMessage } from '../../adapters/types.js';
 import { addressCodec } from '../../src/networks/index.js';
 import { smsProfile } from '../../src/networks/sms/index.js';
 import { OutboundBridge } from '../../src/bridge/outbound.js';
-import { ComponentConnection } from '../../src/component/connection.js';
+import type { ComponentConnection } from '../../src/component/connection.js';
 import { registerRoutes } from '../../src/component/router.js';
-import { componentSchema } from '../../src/config/schema.js';
 import { GatewayError } from '../../src/errors/registry.js';
 import { GatewayMetrics } from '../../src/metrics.js';
+import { fakeConnection, type FakeConnection } from '../support/fake-connection.js';
+import { componentConfig } from '../support/fixtures.js';
+import { errorCondition } from '../support/stanza-errors.js';
 
 const DOMAIN = 'sms.localhost';
 const USER = 'alice@localhost/phone';
 
-let sent: Element[];
+let fake: FakeConnection;
 let queued: OutboundMessage[];
 let connection: ComponentConnection;
 let enqueueFails: boolean;
 let draining: boolean;
 
 beforeEach(() => {
-  sent = [];
   queued = [];
   enqueueFails = false;
   draining = false;
   const logger = pino({ level: 'silent' });
-  const config = componentSchema.parse({ domain: DOMAIN, secret: 's', network: 'sms', provider: 'sandbox', maxBodyLength: 20 });
-  connection = new ComponentConnection({
-    host: '127.0.0.1',
-    port: 1,
-    domain: DOMAIN,
-    secret: 's',
-    secretPath: 'components[0].secret',
-    keepaliveSeconds: 0,
-    backoff: { initialDelayMs: 1000, maxDelayMs: 1000 },
-    logger,
-  });
-  connection.entity.send = async (el: Element) => {
-    sent.push(el);
-  };
+  const config = componentConfig({ domain: DOMAIN, maxBodyLength: 20 });
+  fake = fakeConnection(DOMAIN, logger);
+  connection = fake.connection;
   const codec = addressCodec('sms');
   const outbound = new OutboundBridge(config, codec, async (m) => {
     if (enqueueFails) throw new GatewayError('QUEUE_UNAVAILABLE', 'the gateway cannot store messages right now, try again shortly');
@@ -68,16 +58,9 @@ beforeEach(() => {
 });
 
 /** Feeds a stanza in and waits until the router has answered (or decided not to). */
-async function receive(el: Element, replies = 1): Promise<Element[]> {
-  const before = sent.length;
-  connection.entity.emit('element', el);
-  for (let i = 0; i < 50 && sent.length < before + replies; i++) await new Promise((r) => setTimeout(r, 2));
-  await new Promise((r) => setTimeout(r, 5));
-  return sent.slice(before);
-}
+const receive = (el: Element, replies = 1): Promise<Element[]> => fake.receive(el, replies);
 
 const iq = (type: string, to: string, child: Element, id = 'iq1') => xml('iq', { type, to, from: USER, id }, child);
-const condition = (el: Element | undefined) => el?.getChild('error')?.children.find((c) => typeof c !== 'string' && c.name !== 'text') as Element | undefined;
 
 describe('iq', () => {
   it('disco#info on the component names the gateway type and only served features', async () => {
@@ -103,7 +86,7 @@ describe('iq', () => {
     expect(ok?.getChild('query')?.getChild('identity')?.attrs).toMatchObject({ category: 'client', name: '+15551234567' });
     const [bad] = await receive(iq('get', `not-a-number@${DOMAIN}`, xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }), 'iq2'));
     expect(bad?.attrs).toMatchObject({ type: 'error', id: 'iq2' });
-    expect(condition(bad)?.name).toBe('item-not-found');
+    expect(errorCondition(bad)).toBe('item-not-found');
   });
 
   it('answers ping and version', async () => {
@@ -117,12 +100,12 @@ describe('iq', () => {
     const replies = await receive(iq('get', DOMAIN, xml('query', { xmlns: 'urn:example:unknown' })), 2);
     expect(replies).toHaveLength(1);
     expect(replies[0]?.attrs).toMatchObject({ type: 'error', id: 'iq1' });
-    expect(condition(replies[0])?.name).toBe('service-unavailable');
+    expect(errorCondition(replies[0])).toBe('service-unavailable');
   });
 
   it('answers an iq set it does not serve with service-unavailable too', async () => {
     const [reply] = await receive(iq('set', DOMAIN, xml('query', { xmlns: 'jabber:iq:version' })));
-    expect(condition(reply)?.name).toBe('service-unavailable');
+    expect(errorCondition(reply)).toBe('service-unavailable');
   });
 
   it('XEP-0100: prompt, and what the user typed turned into a JID', async () => {
@@ -132,7 +115,7 @@ describe('iq', () => {
     expect(jid?.getChild('query')?.getChildText('jid')).toBe(`+15551234567@${DOMAIN}`);
     const [bad] = await receive(iq('set', DOMAIN, xml('query', { xmlns: 'jabber:iq:gateway' }, xml('prompt', {}, 'hello'))));
     expect(bad?.attrs.type).toBe('error');
-    expect(condition(bad)?.name).toBe('jid-malformed');
+    expect(errorCondition(bad)).toBe('jid-malformed');
   });
 
   it('ignores iq results and errors (no reply to a reply)', async () => {
@@ -167,14 +150,14 @@ describe('message', () => {
     const [reply] = await receive(msg(to, body, 'orig-7'));
     expect(reply?.attrs).toMatchObject({ type: 'error', id: 'orig-7', to: USER, from: to });
     expect(reply?.getChild('error')?.attrs.type).toBe(type);
-    expect(condition(reply)?.name).toBe(cond);
+    expect(errorCondition(reply)).toBe(cond);
     expect(reply?.getChild('error')?.getChildText('text')).toBeTruthy();
     expect(queued).toHaveLength(0);
   });
 
   it('refuses senders outside the access rule', async () => {
     const [reply] = await receive(xml('message', { type: 'chat', to: `+15551234567@${DOMAIN}`, from: 'eve@evil.example/x', id: 'e1' }, xml('body', {}, 'hi')));
-    expect(condition(reply)?.name).toBe('forbidden');
+    expect(errorCondition(reply)).toBe('forbidden');
   });
 
   it('tells the sender to wait when Redis cannot take the message', async () => {
@@ -182,13 +165,13 @@ describe('message', () => {
     const [reply] = await receive(msg(`+15551234567@${DOMAIN}`, 'hi', 'r1'));
     expect(reply?.attrs).toMatchObject({ type: 'error', id: 'r1' });
     expect(reply?.getChild('error')?.attrs.type).toBe('wait');
-    expect(condition(reply)?.name).toBe('resource-constraint');
+    expect(errorCondition(reply)).toBe('resource-constraint');
   });
 
   it('refuses new messages while draining for shutdown', async () => {
     draining = true;
     const [reply] = await receive(msg(`+15551234567@${DOMAIN}`, 'hi', 'd1'));
-    expect(condition(reply)?.name).toBe('service-unavailable');
+    expect(errorCondition(reply)).toBe('service-unavailable');
     expect(reply?.getChild('error')?.attrs.type).toBe('wait');
   });
 

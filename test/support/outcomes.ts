@@ -3,9 +3,12 @@
  * a receipt for it (accepted and, with sandbox autoDeliver, sent), an iq
  * result, or nothing yet.
  */
-import type { Element, TestClient } from '../helpers/xmpp-client.js';
-import { NS_RECEIPTS, sleep } from './support.js';
+import { waitUntil } from './waits.js';
+import type { Element, TestClient } from './xmpp-client.js';
 
+export const NS_RECEIPTS = 'urn:xmpp:receipts';
+
+/** What became of one stanza a test client sent, by the first answer carrying its id. */
 export type Outcome = { kind: 'error'; stanza: Element } | { kind: 'accepted'; stanza: Element } | { kind: 'result'; stanza: Element };
 
 /** One pass over everything the client received: id -> outcome (first one wins). */
@@ -35,15 +38,13 @@ export function repliesWithId(client: TestClient, id: string): Element[] {
  * the outcomes found (ids without one are missing from the map).
  */
 export async function awaitOutcomes(client: TestClient, ids: readonly string[], timeoutMs: number): Promise<Map<string, Outcome>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  const found = (): Map<string, Outcome> => {
     const all = outcomesById(client);
-    const found = new Map<string, Outcome>();
-    for (const id of ids) {
+    return new Map(ids.flatMap((id) => {
       const o = all.get(id);
-      if (o !== undefined) found.set(id, o);
-    }
-    if (found.size === ids.length || Date.now() > deadline) return found;
-    await sleep(50);
-  }
+      return o === undefined ? [] : [[id, o] as const];
+    }));
+  };
+  await waitUntil(() => found().size === ids.length, timeoutMs, 50);
+  return found();
 }

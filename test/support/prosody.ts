@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { guardChild, isRunning, removeOnExit, stopChild } from './child-guard.js';
 import { canConnect, freePort } from './ports.js';
+import { sleep } from './waits.js';
 
 /** What a test needs from its own Prosody. */
 export interface ProsodyOptions {
@@ -216,7 +217,7 @@ class Instance implements ProsodyInstance {
 function renderConfig(instance: Instance, components: ProsodyOptions['components'], logLevel: string): string {
   const q = luaString;
   const lines = [
-    '-- Written by test/helpers/prosody.ts for one test run. Not for production:',
+    '-- Written by test/support/prosody.ts for one test run. Not for production:',
     '-- plain-text c2s logins are allowed so test clients need no TLS.',
     `pidfile = ${q(join(instance.baseDir, 'prosody.pid'))}`,
     `data_path = ${q(instance.dataDir)}`,
@@ -269,8 +270,4 @@ function encodePathSegment(value: string): string {
       return /[A-Za-z0-9]/.test(c) ? c : `%${byte.toString(16).padStart(2, '0')}`;
     })
     .join('');
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { guardChild, isRunning, removeOnExit, stopChild } from './child-guard.js';
 import { freePort } from './ports.js';
+import { sleep } from './waits.js';
 
 export const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
 const MAIN = join(process.cwd(), 'dist', 'src', 'main.js');
@@ -152,20 +153,5 @@ export async function waitForReadyz(httpUrl: string, child: ChildProcess, output
     }
     if (Date.now() > deadline) throw new Error(`gateway not ready within ${timeoutMs} ms: ${last}\n${output().slice(-4000)}`);
     await sleep(100);
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** Polls `fn` until it returns a value other than undefined. */
-export async function eventually<T>(fn: () => Promise<T | undefined>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
   }
 }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { guardChild, isRunning, removeOnExit, stopChild } from './child-guard.js';
 import { freePort } from './ports.js';
+import { sleep } from './waits.js';
 
 const REDIS_BIN = process.env.REDIS_SERVER_BIN ?? 'redis-server';
 const SHARED_PORT = 6379;
@@ -96,7 +97,7 @@ export async function startPrivateRedis(opts: { appendonly?: boolean } = {}): Pr
         await stopChild(proc, 'SIGKILL');
         throw new Error(`redis-server on port ${port} did not answer PING within ${START_TIMEOUT_MS} ms:\n${output}`);
       }
-      await new Promise((resolve) => setTimeout(resolve, 25));
+      await sleep(25);
     }
   };
 

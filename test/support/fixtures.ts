@@ -1,0 +1,108 @@
+/**
+ * Fixtures for unit, contract and integration tests: component configs made
+ * the way the gateway makes them (through the config schema, so they follow
+ * it when its shape changes), an AdapterContext that records what the adapter
+ * emits, and outbound messages.
+ */
+import type { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { parse as parseYaml } from 'yaml';
+import type { AdapterContext, InboundEvent, OutboundMessage } from '../../adapters/types.js';
+import { componentSchema, type ComponentConfig } from '../../src/config/schema.js';
+
+/** What every fixture component has unless told otherwise: an SMS sandbox on `sms.localhost`. */
+export const COMPONENT_DEFAULTS = { domain: 'sms.localhost', secret: 's', network: 'sms', provider: 'sandbox' } as const;
+
+/**
+ * A component section parsed by the config schema, from the keys given (over
+ * COMPONENT_DEFAULTS) or from YAML as it would stand in a config file under
+ * `components:`.
+ *
+ * @example componentConfig({ provider: 'twilio', twilio: { accountSid, authToken } })
+ * @example componentConfig('domain: sms.test\nsecret: s\nnetwork: sms\nprovider: smpp\nsmpp: { host: 127.0.0.1, port: 2775 }')
+ */
+export function componentConfig(section: Record<string, unknown> | string = {}): ComponentConfig {
+  if (typeof section === 'string') return componentSchema.parse(parseYaml(section));
+  return componentSchema.parse({ ...COMPONENT_DEFAULTS, ...section });
+}
+
+/** A Redis for adapters that keep no state in it: any use fails the test with a clear message. */
+export const NO_REDIS = new Proxy({} as Redis, {
+  get(_target, key) {
+    throw new Error(`this test gave the adapter no Redis (it used redis.${String(key)}); pass one to adapterContext()`);
+  },
+});
+
+/** An AdapterContext plus what the adapter emitted through it. */
+export interface RecordingContext extends AdapterContext {
+  /** Inbound events the adapter emitted, oldest first. */
+  emitted: InboundEvent[];
+  /**
+   * Whether an address is one of the gateway's own on this component. The
+   * Adapter contract gains this on main (ownership store); until then it is
+   * the fixture's own member, answered from the config's numbers and pool.
+   */
+  isGatewayAddress(address: string): Promise<boolean>;
+}
+
+/** The gateway's own addresses in a component config: `numbers` keys and `numberPool`. */
+function configuredAddresses(config: ComponentConfig): Set<string> {
+  const { numbers, numberPool } = config as { numbers?: Record<string, string>; numberPool?: string[] };
+  return new Set([...Object.keys(numbers ?? {}), ...(numberPool ?? [])]);
+}
+
+/**
+ * A context for adapter.start(): a silent logger, no HTTP routes, Redis
+ * unavailable, emitInbound() recording each event and answering `queued`,
+ * and the config's numbers as the gateway's addresses. Any field can be replaced.
+ */
+export function adapterContext(config: ComponentConfig, overrides: Partial<RecordingContext> = {}): RecordingContext {
+  const own = configuredAddresses(config);
+  const emitted: InboundEvent[] = [];
+  return {
+    logger: pino({ level: 'silent' }),
+    config,
+    publicUrl: 'http://127.0.0.1:1',
+    emitInbound: async (event) => {
+      emitted.push(event);
+      return { outcome: 'queued', jobId: `j${emitted.length}` };
+    },
+    http: { webhooks: () => undefined, sandbox: () => undefined },
+    redis: NO_REDIS,
+    keyPrefix: 'test',
+    isGatewayAddress: async (address) => own.has(address),
+    ...overrides,
+    emitted,
+  };
+}
+
+/**
+ * An outbound message as the core hands it to adapter.send(): from
+ * alice@localhost/phone (gateway number +15550001111) to +15551234567 on
+ * `sms.localhost`, with fresh ids.
+ */
+export function outboundMessage(overrides: Partial<OutboundMessage> = {}): OutboundMessage {
+  const id = `o-${crypto.randomUUID()}`;
+  const domain = overrides.componentDomain ?? COMPONENT_DEFAULTS.domain;
+  const to = overrides.to ?? '+15551234567';
+  return {
+    id,
+    componentDomain: domain,
+    senderJid: 'alice@localhost/phone',
+    contactJid: `${to}@${domain}`,
+    to,
+    // The core resolves the sender's number at acceptance.
+    from: '+15550001111',
+    body: 'hello',
+    mediaUrls: [],
+    stanzaId: `s-${id}`,
+    receiptRequested: false,
+    acceptedAt: Date.now(),
+    ...overrides,
+  };
+}
+
+/** A message to `to` on `domain` whose sender asked for a receipt (what the contract suite sends). */
+export function outbound(domain: string, to: string, body = 'hello'): OutboundMessage {
+  return outboundMessage({ componentDomain: domain, to, body, receiptRequested: true });
+}

@@ -1,0 +1,206 @@
+/**
+ * The one end-to-end stack every e2e, hostile and chaos file stands on: its
+ * own Prosody (components registered, users created), Redis (the machine's,
+ * under a unique key prefix, or a private redis-server the test may stop and
+ * kill), the built gateway as a child process with any list of components
+ * (any network: each is one entry), and logged-in XMPP test clients. Plus the
+ * few stanza and queue helpers every such test needs.
+ *
+ * Provider doubles are not part of it: a test starts the doubles it needs and
+ * names them in its components (see HttpDouble.configSection()).
+ */
+import { startGateway, type GatewayComponent, type GatewayOptions, type GatewayProcess } from './gateway.js';
+import { NS_RECEIPTS } from './outcomes.js';
+import { startProsody, type ProsodyInstance } from './prosody.js';
+import { ensureRedis, startPrivateRedis, uniquePrefix, type PrivateRedis } from './redis.js';
+import { eventually, sleep } from './waits.js';
+import { connectClient, xml, type Element, type TestClient } from './xmpp-client.js';
+
+export type { GatewayComponent };
+
+/** An account on the stack's Prosody; a bare name gets the password `<name>-pw`. */
+export type StackUser = string | { username: string; password: string };
+
+export interface StackOptions {
+  /** Names the Redis prefix (`t-<label>-...`), for finding a run's keys. */
+  label: string;
+  /** The gateway's components, in config order; each is registered with Prosody under its domain and secret. */
+  components: GatewayComponent[];
+  users?: StackUser[];
+  /**
+   * `shared` (default): the machine's Redis, a unique prefix. `private`: a
+   * redis-server of this stack's own with the AOF on, which the test may
+   * stop, kill and start again (stack.redis).
+   */
+  redis?: 'shared' | 'private';
+  /** Start the gateway and wait for /readyz (default true). */
+  gateway?: boolean;
+  /** How long the first /readyz may take. Default 20 s. */
+  readyTimeoutMs?: number;
+  /** Extra top-level YAML for the gateway config. */
+  extraYaml?: string;
+  /** Provider doubles the components use; stop() closes them after the gateway. */
+  doubles?: Array<{ close(): Promise<void> }>;
+}
+
+/** Counts of one BullMQ queue, as GET /admin/queues reports them. */
+export type QueueCounts = Record<string, number>;
+
+function account(user: StackUser): { username: string; password: string } {
+  return typeof user === 'string' ? { username: user, password: `${user}-pw` } : user;
+}
+
+export class E2EStack {
+  /** The running gateway; replaced by startGateway(). */
+  gateway!: GatewayProcess;
+  private readonly clients: TestClient[] = [];
+
+  private constructor(
+    readonly prosody: ProsodyInstance,
+    private readonly sharedRedisUrl: string | undefined,
+    /** The stack's own Redis when started with `redis: 'private'`. */
+    private readonly privateRedis: PrivateRedis | undefined,
+    /** The gateway's Redis prefix; the same for every gateway this stack starts, so a new one takes over the old one's queues. */
+    readonly prefix: string,
+    private readonly opts: StackOptions,
+  ) {}
+
+  static async start(opts: StackOptions): Promise<E2EStack> {
+    const prosody = await startProsody({
+      components: opts.components.map(({ domain, secret }) => ({ domain, secret })),
+      users: (opts.users ?? []).map(account),
+    });
+    const privateRedis = opts.redis === 'private' ? await startPrivateRedis({ appendonly: true }) : undefined;
+    const sharedRedisUrl = privateRedis === undefined ? await ensureRedis() : undefined;
+    const stack = new E2EStack(prosody, sharedRedisUrl, privateRedis, uniquePrefix(opts.label), opts);
+    if (opts.gateway ?? true) await stack.startGateway(opts.readyTimeoutMs);
+    return stack;
+  }
+
+  /** The private Redis; throws for a stack on the shared one. */
+  get redis(): PrivateRedis {
+    if (this.privateRedis === undefined) throw new Error(`stack ${this.opts.label} runs on the shared Redis; start it with redis: 'private'`);
+    return this.privateRedis;
+  }
+
+  get redisUrl(): string {
+    return this.privateRedis?.url ?? this.sharedRedisUrl ?? '';
+  }
+
+  /** The options a gateway of this stack runs with; `overrides` replace any of them. */
+  gatewayOptions(overrides: Partial<GatewayOptions> = {}): GatewayOptions {
+    return {
+      componentPort: this.prosody.componentPort,
+      redisUrl: this.redisUrl,
+      redisPrefix: this.prefix,
+      components: this.opts.components,
+      ...(this.opts.extraYaml === undefined ? {} : { extraYaml: this.opts.extraYaml }),
+      ...overrides,
+    };
+  }
+
+  /** Starts a gateway with the stack's config and prefix as `stack.gateway`, and waits until /readyz is 200. */
+  async startGateway(readyTimeoutMs = 20_000): Promise<GatewayProcess> {
+    this.gateway = await startGateway(this.gatewayOptions());
+    await this.gateway.waitReady(readyTimeoutMs);
+    return this.gateway;
+  }
+
+  /** Starts another gateway process against this stack's Prosody (not waited for, not stopped by stop()). */
+  launchGateway(overrides: Partial<GatewayOptions>): Promise<GatewayProcess> {
+    return startGateway(this.gatewayOptions(overrides));
+  }
+
+  /**
+   * Logs a stack user in (stopped by stop()). With `retryForMs`, keeps trying
+   * that long while Prosody comes back after a restart.
+   */
+  async login(user: StackUser, opts: { timeoutMs?: number; retryForMs?: number } = {}): Promise<TestClient> {
+    const { username, password } = account(
+      typeof user === 'string' ? ((this.opts.users ?? []).find((u) => account(u).username === user) ?? user) : user,
+    );
+    const deadline = Date.now() + (opts.retryForMs ?? 0);
+    for (;;) {
+      try {
+        const client = await connectClient({
+          port: this.prosody.c2sPort,
+          domain: this.prosody.domain,
+          username,
+          password,
+          ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
+        });
+        this.clients.push(client);
+        return client;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await sleep(100);
+      }
+    }
+  }
+
+  /** Counts per queue (`out/<domain>`, `in/<domain>`, ...) from the admin API, or undefined when it does not answer. */
+  async queues(): Promise<Record<string, QueueCounts> | undefined> {
+    try {
+      const res = await this.gateway.api<Record<string, QueueCounts>>('GET', '/admin/queues');
+      return res.status === 200 ? res.body : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Nothing waiting, active, delayed or prioritized in `out/<domain>`, or in every queue when no domain is given. */
+  async settled(domain?: string): Promise<boolean> {
+    const queues = await this.queues();
+    if (queues === undefined) return false;
+    const idle = (c: QueueCounts | undefined) =>
+      c !== undefined && (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0) === 0;
+    return domain === undefined ? Object.values(queues).every(idle) : idle(queues[`out/${domain}`]);
+  }
+
+  /**
+   * Waits until `out/<domain>` (or every queue) has drained; after it, the
+   * worker has recorded each provider id, so a status callback finds it.
+   */
+  async waitSettled(domain?: string, timeoutMs = 20_000): Promise<void> {
+    await eventually(async () => ((await this.settled(domain)) ? true : undefined), timeoutMs, `${domain === undefined ? 'every queue' : `out/${domain}`} to drain`);
+  }
+
+  /** Stops clients, the gateway (SIGTERM, or SIGKILL with `kill`), Prosody and a private Redis. */
+  async stop(opts: { kill?: boolean } = {}): Promise<void> {
+    await Promise.all(this.clients.splice(0).map((c) => c.stop().catch(() => undefined)));
+    if (this.gateway !== undefined) await (opts.kill ? this.gateway.kill() : this.gateway.stop());
+    await this.prosody.stop();
+    await this.privateRedis?.stop();
+    for (const double of this.opts.doubles ?? []) await double.close();
+  }
+}
+
+/**
+ * One entry of the component list: its config keys as YAML lines (a
+ * provider's section among them), its secret `<domain>-secret`.
+ *
+ * @example component(SMS, 'sms', 'twilio', ['numbers: { "+15550001111": alice@localhost }', twilio.configSection()])
+ */
+export function component(domain: string, network: GatewayComponent['network'], provider: string, lines: string[] = []): GatewayComponent {
+  return { domain, secret: `${domain}-secret`, network, provider, extra: lines.join('\n') };
+}
+
+/** A chat message with a body (and any extra children), as a client sends it. */
+export function chat(to: string, id: string, body: string, extra: Element[] = []): Element {
+  return xml('message', { type: 'chat', to, id }, xml('body', {}, body), ...extra);
+}
+
+/** XEP-0184 receipt request, to put in a message. */
+export function receiptRequest(): Element {
+  return xml('request', { xmlns: NS_RECEIPTS });
+}
+
+/** Resolves with the XEP-0184 receipt for message `id`. */
+export function receiptFor(client: TestClient, id: string, timeoutMs?: number): Promise<Element> {
+  return client.waitFor((el) => el.getChild('received', NS_RECEIPTS)?.attrs.id === id, timeoutMs);
+}
+
+/** Resolves with the error stanza answering message `id`. */
+export function errorFor(client: TestClient, id: string, timeoutMs = 15_000): Promise<Element> {
+  return client.waitFor((el) => el.is('message') && el.attrs.type === 'error' && el.attrs.id === id, timeoutMs);
+}
