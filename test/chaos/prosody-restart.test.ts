@@ -126,7 +126,7 @@ describe('chaos: Prosody goes away during inbound webhooks', () => {
 
   /*
    * Regression test for a bug found by this suite and fixed in session 1:
-   * src/bridge/to-xmpp.ts processToXmpp completes an inbound job as soon as
+   * src/component/to-xmpp.ts processToXmpp completes an inbound job as soon as
    * ComponentConnection.send() resolves, i.e. once the stanza is in the
    * kernel's socket buffer. XEP-0114 has no acknowledgement, so stanzas the
    * server had not read when it died are lost although Redis held them and

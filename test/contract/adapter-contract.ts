@@ -32,9 +32,6 @@ export interface ContractHarness {
   localAddress: string;
 }
 
-/** Re-exported for suites that still import it from here; the fixture lives in test/support. */
-export { outbound };
-
 export function adapterContract(name: string, harness: ContractHarness): void {
   describe(`adapter contract: ${name}`, () => {
     let redis: Redis;

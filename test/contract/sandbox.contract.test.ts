@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
 import { sandboxAdapter } from '../../adapters/sandbox/index.js';
-import { componentSchema } from '../../src/config/schema.js';
+import { providerConfig } from '../support/fixtures.js';
 import { adapterContract } from './adapter-contract.js';
 
 const TOKENLESS = {}; // the contract mounts sandbox routes without the admin guard; the HTTP tests cover the token
@@ -20,7 +20,7 @@ for (const [network, foreign] of [
 ] as const) {
   const domain = `${network}.contract.test`;
   adapterContract(`sandbox (${network})`, {
-    config: componentSchema.parse({ domain, secret: 's', network, provider: 'sandbox' }),
+    config: providerConfig('sandbox', { domain, network }),
     create: sandboxAdapter,
     foreignAddress: foreign,
     localAddress: 'alice@localhost',

@@ -8,19 +8,16 @@
 import { afterAll } from 'vitest';
 import { smppAdapter } from '../../adapters/sms/smpp/index.js';
 import { ESME_RINVDSTADR, ESME_RSYSERR, ESME_RTHROTTLED } from '../../adapters/sms/smpp/status.js';
-import { componentSchema } from '../../src/config/schema.js';
 import { SmscDouble } from '../doubles/smsc.js';
+import { providerConfig } from '../support/fixtures.js';
 import { adapterContract } from './adapter-contract.js';
 
 const double = await SmscDouble.start();
 afterAll(() => double.close());
 
 adapterContract('smpp (sms)', {
-  config: componentSchema.parse({
+  config: providerConfig('smpp', {
     domain: 'sms.smpp.contract.test',
-    secret: 's',
-    network: 'sms',
-    provider: 'smpp',
     numbers: { '+15550001111': 'alice@localhost' },
     smpp: {
       host: double.host,

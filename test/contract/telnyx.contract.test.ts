@@ -8,8 +8,8 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, expect } from 'vitest';
 import { telnyxAdapter } from '../../adapters/sms/telnyx/index.js';
-import { componentSchema } from '../../src/config/schema.js';
 import { TelnyxDouble, type SignedWebhook } from '../doubles/telnyx.js';
+import { providerConfig } from '../support/fixtures.js';
 import { adapterContract } from './adapter-contract.js';
 
 const domain = 'sms.telnyx.contract.test';
@@ -22,11 +22,8 @@ async function post(app: FastifyInstance, path: string, hook: SignedWebhook): Pr
 }
 
 adapterContract('telnyx (sms)', {
-  config: componentSchema.parse({
+  config: providerConfig('telnyx', {
     domain,
-    secret: 's',
-    network: 'sms',
-    provider: 'telnyx',
     numbers: { '+15550001111': 'alice@localhost' },
     telnyx: { apiKey: double.apiKey, publicKey: double.publicKey, apiBaseUrl: double.baseUrl },
   }),

@@ -7,8 +7,8 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, expect } from 'vitest';
 import { twilioAdapter } from '../../adapters/sms/twilio/index.js';
-import { componentSchema } from '../../src/config/schema.js';
 import { inboundParams, signedWebhook, statusParams, TwilioDouble } from '../doubles/twilio.js';
+import { providerConfig } from '../support/fixtures.js';
 import { adapterContract } from './adapter-contract.js';
 
 /** The publicUrl the contract gives every adapter; Twilio signs webhooks for it. */
@@ -24,11 +24,8 @@ async function post(app: FastifyInstance, path: string, params: Array<[string, s
 }
 
 adapterContract('twilio (sms)', {
-  config: componentSchema.parse({
+  config: providerConfig('twilio', {
     domain,
-    secret: 's',
-    network: 'sms',
-    provider: 'twilio',
     numbers: { '+15550001111': 'alice@localhost' },
     twilio: { accountSid: double.accountSid, authToken: double.authToken, apiBaseUrl: double.baseUrl },
   }),

@@ -102,7 +102,7 @@ describe('hostile HTTP (real Prosody + built gateway + provider doubles)', () =>
     expect(await gatewayAlive(gateway)).toBe(true);
   });
 
-  // Regression test for a bug fixed in session 1: adapters/sms/*/webhooks.ts and src/bridge/to-xmpp.ts pass provider text
+  // Regression test for a bug fixed in session 1: adapters/sms/*/webhooks.ts and src/component/to-xmpp.ts pass provider text
   // into stanzas unfiltered. A character XML 1.0 forbids (U+0001-U+0008, U+000B, U+000C,
   // U+000E-U+001F, U+FFFE/U+FFFF) makes Prosody end the component stream (not-well-formed): the
   // message is lost (its job already completed, the provider got 200), the component reconnects,

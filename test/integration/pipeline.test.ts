@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SandboxAdapter } from '../../adapters/sandbox/index.js';
 import type { OutboundMessage } from '../../adapters/types.js';
-import type { ComponentConfig } from '../../src/config/schema.js';
+import type { ProviderConfig } from '../../src/config/schema.js';
 import { GatewayError } from '../../src/errors/registry.js';
 import { GatewayMetrics } from '../../src/metrics.js';
 import type { InboundJob } from '../../src/queue/jobs.js';
@@ -18,7 +18,7 @@ import { QueueProducer } from '../../src/queue/producer.js';
 import { producerConnection, waitReady } from '../../src/queue/redis.js';
 import { deliveryWorker } from '../../src/bridge/delivery.js';
 import { MessageMap } from '../../src/store/message-map.js';
-import { adapterContext, componentConfig, outbound } from '../support/fixtures.js';
+import { adapterContext, outbound, providerConfig } from '../support/fixtures.js';
 import { ensureRedis, uniquePrefix } from '../support/redis.js';
 import { sleep } from '../support/waits.js';
 
@@ -31,7 +31,7 @@ let prefix: string;
 let producer: QueueProducer;
 let adapter: SandboxAdapter;
 let worker: Worker | undefined;
-let config: ComponentConfig;
+let config: ProviderConfig<'sandbox'>;
 let metrics: GatewayMetrics;
 
 beforeAll(async () => {
@@ -44,7 +44,7 @@ beforeEach(async () => {
   await waitReady(redis, 5000);
   producer = new QueueProducer(redis, prefix, [DOMAIN]);
   metrics = new GatewayMetrics();
-  config = componentConfig({
+  config = providerConfig('sandbox', {
     domain: DOMAIN,
     retry: { initialDelayMs: 20, maxDelayMs: 50, maxAgeSeconds: 30 },
   });
@@ -52,7 +52,7 @@ beforeEach(async () => {
 });
 
 /** A sandbox adapter started without HTTP routes (faults are set in Redis directly). */
-async function startedSandbox(c: ComponentConfig, keyPrefix: string): Promise<SandboxAdapter> {
+async function startedSandbox(c: ProviderConfig<'sandbox'>, keyPrefix: string): Promise<SandboxAdapter> {
   const sandbox = new SandboxAdapter(c);
   await sandbox.start(adapterContext(c, { logger, emitInbound: async () => ({ outcome: 'dropped', reason: 'not used here' }), redis, keyPrefix }));
   return sandbox;

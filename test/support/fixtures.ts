@@ -5,10 +5,12 @@
  * emits, and outbound messages.
  */
 import type { Redis } from 'ioredis';
-import { pino } from 'pino';
+import { pino, type Level, type Logger } from 'pino';
 import { parse as parseYaml } from 'yaml';
 import type { AdapterContext, InboundEvent, OutboundMessage } from '../../adapters/types.js';
-import { componentSchema, type ComponentConfig } from '../../src/config/schema.js';
+import { componentSchema, type ComponentConfig, type ProviderConfig } from '../../src/config/schema.js';
+import { buildServer, type GatewayServer } from '../../src/http/server.js';
+import { GatewayMetrics } from '../../src/metrics.js';
 
 /** What every fixture component has unless told otherwise: an SMS sandbox on `sms.localhost`. */
 export const COMPONENT_DEFAULTS = { domain: 'sms.localhost', secret: 's', network: 'sms', provider: 'sandbox' } as const;
@@ -26,6 +28,24 @@ export function componentConfig(section: Record<string, unknown> | string = {}):
   return componentSchema.parse({ ...COMPONENT_DEFAULTS, ...section });
 }
 
+/**
+ * A component config for one provider, typed as that provider's settings
+ * (what its adapter's constructor takes): the keys given over
+ * COMPONENT_DEFAULTS, parsed by the config schema, and checked to be
+ * `provider` at runtime.
+ *
+ * @example new TwilioAdapter(providerConfig('twilio', { twilio: { accountSid, authToken } }))
+ */
+export function providerConfig<P extends ComponentConfig['provider']>(provider: P, keys: Record<string, unknown> = {}): ProviderConfig<P> {
+  const config = componentConfig({ ...keys, provider });
+  if (!isProvider(config, provider)) throw new Error(`the config schema made a ${config.provider} component, not ${provider}`);
+  return config;
+}
+
+function isProvider<P extends ComponentConfig['provider']>(config: ComponentConfig, provider: P): config is ProviderConfig<P> {
+  return config.provider === provider;
+}
+
 /** A Redis for adapters that keep no state in it: any use fails the test with a clear message. */
 export const NO_REDIS = new Proxy({} as Redis, {
   get(_target, key) {
@@ -33,22 +53,45 @@ export const NO_REDIS = new Proxy({} as Redis, {
   },
 });
 
-/** An AdapterContext plus what the adapter emitted through it. */
+/**
+ * An AdapterContext plus what the adapter emitted through it. Its
+ * isGatewayAddress() (required by the contract) is answered by
+ * adapterContext() from the config's numbers and pool.
+ */
 export interface RecordingContext extends AdapterContext {
   /** Inbound events the adapter emitted, oldest first. */
   emitted: InboundEvent[];
-  /**
-   * Whether an address is one of the gateway's own on this component. The
-   * Adapter contract gains this on main (ownership store); until then it is
-   * the fixture's own member, answered from the config's numbers and pool.
-   */
-  isGatewayAddress(address: string): Promise<boolean>;
 }
 
 /** The gateway's own addresses in a component config: `numbers` keys and `numberPool`. */
 function configuredAddresses(config: ComponentConfig): Set<string> {
   const { numbers, numberPool } = config as { numbers?: Record<string, string>; numberPool?: string[] };
   return new Set([...Object.keys(numbers ?? {}), ...(numberPool ?? [])]);
+}
+
+/** A logger (for `logger` of adapterContext()) that appends each line it writes, parsed, to `lines`. */
+export function recordingLogger(lines: Array<Record<string, unknown>>, level: Level = 'info'): Logger {
+  return pino({ level }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+}
+
+/** The gateway's HTTP server (its routes and one error handler) for adapter routes: no admin token, always ready. */
+export function gatewayServer(logger: Logger, bodyLimitBytes = 1024 * 1024): GatewayServer {
+  return buildServer({
+    logger,
+    metrics: new GatewayMetrics(),
+    adminToken: undefined,
+    bodyLimitBytes,
+    readiness: async () => ({ ok: true, checks: {} }),
+    admin: { queues: () => new Map() },
+  });
+}
+
+/** The `http` of an AdapterContext that mounts the adapter's routes on the gateway's server for `domain`. */
+export function serverRoutes(app: GatewayServer, domain: string): AdapterContext['http'] {
+  return {
+    webhooks: (plugin) => app.registerAdapterRoutes({ domain, scope: 'webhooks', plugin }),
+    sandbox: (plugin) => app.registerAdapterRoutes({ domain, scope: 'sandbox', plugin }),
+  };
 }
 
 /**

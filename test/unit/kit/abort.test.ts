@@ -5,8 +5,7 @@ import { AccountWatch } from '../../../adapters/kit/account.js';
 import { sandboxAdapter } from '../../../adapters/sandbox/index.js';
 import { SmppAdapter } from '../../../adapters/sms/smpp/index.js';
 import { TransientDeliveryError } from '../../../src/errors/registry.js';
-import { componentSchema } from '../../../src/config/schema.js';
-import { outbound } from '../../contract/adapter-contract.js';
+import { outbound, providerConfig } from '../../support/fixtures.js';
 
 function aborted(reason = 'the gateway is shutting down'): AbortSignal {
   const ac = new AbortController();
@@ -50,11 +49,8 @@ describe('every adapter refuses an aborted attempt the same way, before any I/O'
   });
 
   it('SMPP, not started (the abort is checked before the link)', async () => {
-    const config = componentSchema.parse({
+    const config = providerConfig('smpp', {
       domain: 'sms.example.org',
-      secret: 's',
-      network: 'sms',
-      provider: 'smpp',
       numbers: { '+15550001111': 'alice@localhost' },
       smpp: { host: '127.0.0.1', port: 1, systemId: 'gw', password: 'pw' },
     });
@@ -64,7 +60,7 @@ describe('every adapter refuses an aborted attempt the same way, before any I/O'
   });
 
   it('the sandbox, not started (nothing reaches its outbox)', async () => {
-    const config = componentSchema.parse({ domain: 'sandbox.example.org', secret: 's', network: 'sms', provider: 'sandbox' });
+    const config = providerConfig('sandbox', { domain: 'sandbox.example.org' });
     const err = await sandboxAdapter(config).send(outbound('sandbox.example.org', '+15551234567'), { attempt: 1, signal: aborted() }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AttemptAbortedError);
     expect(err).toMatchObject({ message: 'sandbox: attempt aborted before sending (the gateway is shutting down)' });

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ProviderHttpClient } from '../../../adapters/kit/http-client.js';
 import { GatewayError, RateLimitedError } from '../../../src/errors/registry.js';
-import { freePort } from '../../helpers/ports.js';
+import { freePort } from '../../support/ports.js';
 
 const ACME = { id: 'acme', name: 'Acme' };
 let server: Server;

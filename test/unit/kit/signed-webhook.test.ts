@@ -5,19 +5,16 @@
  * callback, and with the Twilio and Telnyx adapters for the 503 rule.
  */
 import { createHmac, generateKeyPairSync } from 'node:crypto';
-import type { Redis } from 'ioredis';
-import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signedWebhookRoutes, type StoreInbound } from '../../../adapters/kit/signed-webhook.js';
 import { telnyxAdapter } from '../../../adapters/sms/telnyx/index.js';
 import { twilioAdapter } from '../../../adapters/sms/twilio/index.js';
 import type { AdapterContext, InboundAcceptance, InboundEvent } from '../../../adapters/types.js';
-import { componentSchema } from '../../../src/config/schema.js';
 import { GatewayError } from '../../../src/errors/registry.js';
-import { buildServer, type GatewayServer } from '../../../src/http/server.js';
-import { GatewayMetrics } from '../../../src/metrics.js';
+import type { GatewayServer } from '../../../src/http/server.js';
 import { inboundPayload, rawPublicKeyBase64, signTelnyxWebhook, telnyxEvent } from '../../doubles/telnyx.js';
 import { inboundParams, signedWebhook } from '../../doubles/twilio.js';
+import { adapterContext, gatewayServer, providerConfig, recordingLogger, serverRoutes } from '../../support/fixtures.js';
 
 const DOMAIN = 'hooks.example.org';
 const SECRET = 'kit-test-secret';
@@ -27,17 +24,10 @@ let app: GatewayServer;
 let logLines: Array<Record<string, unknown>>;
 let stored: InboundEvent[];
 let emit: (event: InboundEvent) => Promise<InboundAcceptance>;
-const logger = () => pino({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) });
+const logger = () => recordingLogger(logLines);
 
 function server(): GatewayServer {
-  return buildServer({
-    logger: logger(),
-    metrics: new GatewayMetrics(),
-    adminToken: undefined,
-    bodyLimitBytes: 64 * 1024,
-    readiness: async () => ({ ok: true, checks: {} }),
-    admin: { queues: () => new Map() },
-  });
+  return gatewayServer(logger(), 64 * 1024);
 }
 
 const emitInbound = async (event: InboundEvent) => {
@@ -157,18 +147,7 @@ describe('Twilio and Telnyx both answer 503 when the event cannot be stored', ()
   const PUBLIC_URL = 'https://gw.example.org';
 
   function ctxFor(config: AdapterContext['config']): AdapterContext {
-    return {
-      logger: logger(),
-      config,
-      publicUrl: PUBLIC_URL,
-      emitInbound,
-      http: {
-        webhooks: (plugin) => app.registerAdapterRoutes({ domain: SMS, scope: 'webhooks', plugin }),
-        sandbox: (plugin) => app.registerAdapterRoutes({ domain: SMS, scope: 'sandbox', plugin }),
-      },
-      redis: {} as Redis, // neither adapter keeps webhook state in Redis
-      keyPrefix: 'test',
-    };
+    return adapterContext(config, { logger: logger(), publicUrl: PUBLIC_URL, emitInbound, http: serverRoutes(app, SMS) });
   }
 
   const failures: Array<[string, () => Error, string]> = [
@@ -179,11 +158,8 @@ describe('Twilio and Telnyx both answer 503 when the event cannot be stored', ()
   it.each(failures)('Twilio, when %s', async (_what, failure, code) => {
     app = server();
     const token = 'twilio-token-0123456789';
-    const config = componentSchema.parse({
+    const config = providerConfig('twilio', {
       domain: SMS,
-      secret: 's',
-      network: 'sms',
-      provider: 'twilio',
       numbers: { '+15550001111': 'alice@localhost' },
       twilio: { accountSid: `AC${'0'.repeat(32)}`, authToken: token },
     });
@@ -203,11 +179,8 @@ describe('Twilio and Telnyx both answer 503 when the event cannot be stored', ()
   it.each(failures)('Telnyx, when %s', async (_what, failure, code) => {
     app = server();
     const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-    const config = componentSchema.parse({
+    const config = providerConfig('telnyx', {
       domain: SMS,
-      secret: 's',
-      network: 'sms',
-      provider: 'telnyx',
       numbers: { '+15550001111': 'alice@localhost' },
       telnyx: { apiKey: 'KEY0123', publicKey: rawPublicKeyBase64(publicKey) },
     });

@@ -4,14 +4,12 @@
  * delivery receipts, and the deliver_sm_resp that waits for emitInbound.
  */
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SmppAdapter } from '../../../../adapters/sms/smpp/index.js';
 import type { InboundAcceptance, InboundEvent } from '../../../../adapters/types.js';
-import { componentSchema } from '../../../../src/config/schema.js';
 import { GatewayError } from '../../../../src/errors/registry.js';
-import { outbound } from '../../../contract/adapter-contract.js';
 import { SmscDouble } from '../../../doubles/smsc.js';
+import { adapterContext, outbound, providerConfig } from '../../../support/fixtures.js';
 
 const ESME_ROK = 0x00;
 const ESME_RSYSERR = 0x08;
@@ -47,24 +45,13 @@ const redisDown = async (): Promise<InboundAcceptance> => {
 async function started(smpp: Record<string, unknown> = {}): Promise<SmppAdapter> {
   emitted = [];
   emit = queued;
-  const config = componentSchema.parse({
+  const config = providerConfig('smpp', {
     domain: 'sms.test',
-    secret: 's',
-    network: 'sms',
-    provider: 'smpp',
     numbers: { '+15550001111': 'alice@localhost' },
     smpp: { host: double.host, port: double.port, systemId: double.systemId, password: double.password, ...smpp },
   });
   adapter = new SmppAdapter(config);
-  await adapter.start({
-    logger: pino({ level: 'silent' }),
-    config,
-    publicUrl: 'http://127.0.0.1:1',
-    emitInbound: (event) => emit(event),
-    http: { webhooks: () => undefined, sandbox: () => undefined },
-    redis,
-    keyPrefix: 'test',
-  });
+  await adapter.start(adapterContext(config, { emitInbound: (event) => emit(event), redis }));
   return adapter;
 }
 

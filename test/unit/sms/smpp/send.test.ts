@@ -4,14 +4,12 @@
  * refusals, silence and a dead link become typed errors.
  */
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SmppAdapter } from '../../../../adapters/sms/smpp/index.js';
 import type { OutboundMessage } from '../../../../adapters/types.js';
-import { componentSchema } from '../../../../src/config/schema.js';
 import { GatewayError, PermanentDeliveryError, RateLimitedError, TransientDeliveryError } from '../../../../src/errors/registry.js';
 import { SmscDouble } from '../../../doubles/smsc.js';
-import { outbound } from '../../../contract/adapter-contract.js';
+import { adapterContext, outbound, providerConfig } from '../../../support/fixtures.js';
 
 const redis = new Redis({ lazyConnect: true });
 let double: SmscDouble;
@@ -31,24 +29,13 @@ afterEach(async () => {
 });
 
 async function started(smpp: Record<string, unknown> = {}): Promise<SmppAdapter> {
-  const config = componentSchema.parse({
+  const config = providerConfig('smpp', {
     domain: 'sms.test',
-    secret: 's',
-    network: 'sms',
-    provider: 'smpp',
     numbers: { '+15550001111': 'alice@localhost' },
     smpp: { host: double.host, port: double.port, systemId: double.systemId, password: double.password, submitTimeoutMs: 300, ...smpp },
   });
   adapter = new SmppAdapter(config);
-  await adapter.start({
-    logger: pino({ level: 'silent' }),
-    config,
-    publicUrl: 'http://127.0.0.1:1',
-    emitInbound: async () => ({ outcome: 'queued', jobId: 'j' }),
-    http: { webhooks: () => undefined, sandbox: () => undefined },
-    redis,
-    keyPrefix: 'test',
-  });
+  await adapter.start(adapterContext(config, { redis }));
   return adapter;
 }
 

@@ -2,6 +2,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../../../src/config/load.js';
+import type { ProviderConfig } from '../../../../src/config/schema.js';
 import { rawPublicKeyBase64 } from '../../../doubles/telnyx.js';
 
 const KEY = rawPublicKeyBase64(generateKeyPairSync('ed25519').publicKey);
@@ -18,7 +19,7 @@ function problems(component: string): string[] {
 
 describe('config: telnyx section', () => {
   it('fills the default API base URL', () => {
-    const c = parseConfig(
+    const c: { components: Array<{ domain: string; telnyx?: ProviderConfig<'telnyx'>['telnyx'] }> } = parseConfig(
       `components:\n  - { domain: sms.localhost, secret: x, network: sms, provider: telnyx, telnyx: { apiKey: KEY123, publicKey: "${KEY}" } }`,
       {},
     );

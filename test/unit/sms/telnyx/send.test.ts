@@ -2,16 +2,15 @@
  * The Telnyx adapter's send path against the local Telnyx double: the
  * Messaging API request it makes (fields, auth) and how each failure surfaces.
  */
-import type { Redis } from 'ioredis';
-import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AccountError as TelnyxAccountError } from '../../../../adapters/kit/account.js';
 import { TelnyxAdapter } from '../../../../adapters/sms/telnyx/index.js';
-import type { AdapterContext, OutboundMessage } from '../../../../adapters/types.js';
-import { componentSchema } from '../../../../src/config/schema.js';
+import type { OutboundMessage } from '../../../../adapters/types.js';
+import type { ProviderConfig } from '../../../../src/config/schema.js';
 import { GatewayError } from '../../../../src/errors/registry.js';
 import { TelnyxDouble } from '../../../doubles/telnyx.js';
-import { freePort } from '../../../helpers/ports.js';
+import { adapterContext, componentConfig, outboundMessage, providerConfig, recordingLogger } from '../../../support/fixtures.js';
+import { freePort } from '../../../support/ports.js';
 
 const DOMAIN = 'sms.example.org';
 const PUBLIC_URL = 'https://gw.example.org/';
@@ -25,44 +24,17 @@ afterAll(() => double.close());
 beforeEach(() => double.reset());
 
 function adapterWith(telnyx: Record<string, unknown> = {}, logLines: Array<Record<string, unknown>> = [], numbers?: Record<string, string>) {
-  const config = componentSchema.parse({
+  const config = providerConfig('telnyx', {
     domain: DOMAIN,
-    secret: 's',
-    network: 'sms',
-    provider: 'telnyx',
     numbers: numbers ?? { '+15550001111': 'alice@localhost', '+15550002222': 'Bob@Localhost', '+15550003333': 'bob@localhost' },
     telnyx: { apiKey: double.apiKey, publicKey: double.publicKey, apiBaseUrl: `${double.baseUrl}/`, ...telnyx },
   });
   const adapter = new TelnyxAdapter(config);
-  const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) });
-  const ctx: AdapterContext = {
-    logger,
-    config,
-    publicUrl: PUBLIC_URL,
-    emitInbound: async () => ({ outcome: 'queued', jobId: 'j' }),
-    http: { webhooks: () => undefined, sandbox: () => undefined },
-    redis: {} as Redis, // the Telnyx adapter keeps no state in Redis
-    keyPrefix: 'test',
-  };
+  const ctx = adapterContext(config, { logger: recordingLogger(logLines), publicUrl: PUBLIC_URL });
   return { adapter, start: () => adapter.start(ctx) };
 }
 
-function message(overrides: Partial<OutboundMessage> = {}): OutboundMessage {
-  return {
-    id: 'o-1',
-    componentDomain: DOMAIN,
-    senderJid: 'alice@localhost/phone',
-    from: '+15550001111',
-    contactJid: `+15551234567@${DOMAIN}`,
-    to: '+15551234567',
-    body: 'hello there',
-    mediaUrls: [],
-    stanzaId: 's-1',
-    receiptRequested: false,
-    acceptedAt: Date.now(),
-    ...overrides,
-  };
-}
+const message = (overrides: Partial<OutboundMessage> = {}) => outboundMessage({ componentDomain: DOMAIN, body: 'hello there', ...overrides });
 
 const opts = (signal = new AbortController().signal) => ({ attempt: 1, signal });
 
@@ -207,7 +179,7 @@ describe('TelnyxAdapter lifecycle', () => {
   it('names itself and refuses a config it cannot serve', () => {
     const { adapter } = adapterWith();
     expect([adapter.network, adapter.provider, adapter.componentDomain]).toEqual(['sms', 'telnyx', DOMAIN]);
-    const sandbox = componentSchema.parse({ domain: DOMAIN, secret: 's', network: 'sms', provider: 'sandbox' });
+    const sandbox = componentConfig({ domain: DOMAIN }) as ProviderConfig<'telnyx'>; // the wrong provider, on purpose
     expect(() => new TelnyxAdapter(sandbox)).toThrow(/telnyx is required/);
   });
 });

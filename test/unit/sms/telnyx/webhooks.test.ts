@@ -4,15 +4,12 @@
  * them: signature checks, inbound mapping, status mapping, 503 while events
  * cannot be stored.
  */
-import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TelnyxAdapter } from '../../../../adapters/sms/telnyx/index.js';
-import type { AdapterContext, InboundAcceptance, InboundEvent, OutboundMessage } from '../../../../adapters/types.js';
-import { componentSchema } from '../../../../src/config/schema.js';
+import type { InboundAcceptance, InboundEvent } from '../../../../adapters/types.js';
 import { GatewayError } from '../../../../src/errors/registry.js';
-import { buildServer, type GatewayServer } from '../../../../src/http/server.js';
-import { GatewayMetrics } from '../../../../src/metrics.js';
+import type { GatewayServer } from '../../../../src/http/server.js';
 import {
   inboundPayload,
   outboundPayload,
@@ -22,7 +19,8 @@ import {
   type SigningOptions,
   type TelnyxDeliveryStatus,
 } from '../../../doubles/telnyx.js';
-import { freePort } from '../../../helpers/ports.js';
+import { adapterContext, gatewayServer, outboundMessage, providerConfig, recordingLogger, serverRoutes } from '../../../support/fixtures.js';
+import { freePort } from '../../../support/ports.js';
 
 const DOMAIN = 'sms.example.org';
 const MSG_ID = '7ee4241c-f127-47e5-9c34-3aac291f8058';
@@ -44,39 +42,23 @@ beforeEach(async () => {
   emitted = [];
   logLines = [];
   emit = async () => ({ outcome: 'queued', jobId: `j${emitted.length}` });
-  const logger = pino({ level: 'debug' }, { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) });
-  app = buildServer({
-    logger,
-    metrics: new GatewayMetrics(),
-    adminToken: undefined,
-    bodyLimitBytes: 1024 * 1024,
-    readiness: async () => ({ ok: true, checks: {} }),
-    admin: { queues: () => new Map() },
-  });
-  const config = componentSchema.parse({
+  const logger = recordingLogger(logLines, 'debug');
+  app = gatewayServer(logger);
+  const config = providerConfig('telnyx', {
     domain: DOMAIN,
-    secret: 's',
-    network: 'sms',
-    provider: 'telnyx',
     numbers: { '+15550001111': 'alice@localhost', '+15550002222': 'bob@localhost' },
     telnyx: { apiKey: double.apiKey, publicKey: double.publicKey, apiBaseUrl: double.baseUrl },
   });
-  const ctx: AdapterContext = {
+  const ctx = adapterContext(config, {
     logger: logger.child({ domain: DOMAIN }),
-    config,
     publicUrl: 'https://gw.example.org',
     emitInbound: async (event) => {
       const result = await emit(event);
       emitted.push(event);
       return result;
     },
-    http: {
-      webhooks: (plugin) => app.registerAdapterRoutes({ domain: DOMAIN, scope: 'webhooks', plugin }),
-      sandbox: (plugin) => app.registerAdapterRoutes({ domain: DOMAIN, scope: 'sandbox', plugin }),
-    },
-    redis: {} as Redis, // the Telnyx adapter keeps no state in Redis
-    keyPrefix: 'test',
-  };
+    http: serverRoutes(app, DOMAIN),
+  });
   await new TelnyxAdapter(config).start(ctx);
   app.post('/elsewhere', async (req) => ({ echoed: req.body }));
   await app.ready();
@@ -266,56 +248,21 @@ describe('over real HTTP, as in the end-to-end tests', () => {
   it('the double posts an inbound text, and delivers a status to the webhook_url the adapter sent', async () => {
     const port = await freePort();
     const baseUrl = `http://127.0.0.1:${port}`;
-    const live = buildServer({
-      logger: pino({ level: 'silent' }),
-      metrics: new GatewayMetrics(),
-      adminToken: undefined,
-      bodyLimitBytes: 1024 * 1024,
-      readiness: async () => ({ ok: true, checks: {} }),
-      admin: { queues: () => new Map() },
-    });
-    const config = componentSchema.parse({
+    const live = gatewayServer(pino({ level: 'silent' }));
+    const config = providerConfig('telnyx', {
       domain: DOMAIN,
-      secret: 's',
-      network: 'sms',
-      provider: 'telnyx',
       numbers: { '+15550001111': 'alice@localhost' },
       telnyx: { apiKey: double.apiKey, publicKey: double.publicKey, apiBaseUrl: double.baseUrl },
     });
-    const got: InboundEvent[] = [];
     const adapter = new TelnyxAdapter(config);
-    await adapter.start({
-      logger: pino({ level: 'silent' }),
-      config,
-      publicUrl: baseUrl,
-      emitInbound: async (event) => {
-        got.push(event);
-        return { outcome: 'queued', jobId: `j${got.length}` };
-      },
-      http: {
-        webhooks: (plugin) => live.registerAdapterRoutes({ domain: DOMAIN, scope: 'webhooks', plugin }),
-        sandbox: (plugin) => live.registerAdapterRoutes({ domain: DOMAIN, scope: 'sandbox', plugin }),
-      },
-      redis: {} as Redis, // the Telnyx adapter keeps no state in Redis
-      keyPrefix: 'test',
-    });
+    const ctx = adapterContext(config, { publicUrl: baseUrl, http: serverRoutes(live, DOMAIN) });
+    const got = ctx.emitted;
+    await adapter.start(ctx);
     await live.listen({ host: '127.0.0.1', port });
     try {
       const res = await double.sendInbound(baseUrl, DOMAIN, { from: '+15551234567', to: '+15550001111', body: 'over the wire' });
       expect(res.status).toBe(200);
-      const outbound: OutboundMessage = {
-        id: 'o-1',
-        componentDomain: DOMAIN,
-        senderJid: 'alice@localhost/x',
-        from: '+15550001111',
-        contactJid: `+15551234567@${DOMAIN}`,
-        to: '+15551234567',
-        body: 'hi',
-        mediaUrls: [],
-        stanzaId: 's-1',
-        receiptRequested: true,
-        acceptedAt: Date.now(),
-      };
+      const outbound = outboundMessage({ componentDomain: DOMAIN, senderJid: 'alice@localhost/x', body: 'hi', receiptRequested: true });
       const { providerMessageId } = await adapter.send(outbound, { attempt: 1, signal: new AbortController().signal });
       expect((await double.deliver(providerMessageId, 'delivered')).status).toBe(200);
       expect(got).toEqual([

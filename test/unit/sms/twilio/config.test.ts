@@ -1,6 +1,7 @@
 /** The `twilio` section of a component (src/config/schema.ts). */
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../../../src/config/load.js';
+import type { ProviderConfig } from '../../../../src/config/schema.js';
 
 const SID = 'AC' + '0123456789abcdef'.repeat(2);
 
@@ -18,7 +19,7 @@ const component = (extra: string) => `components:\n  - { domain: sms.localhost, 
 
 describe('config: twilio section', () => {
   it('is accepted with provider twilio, defaulting the API base URL', () => {
-    const c = parseConfig(component(`provider: twilio, twilio: { accountSid: ${SID}, authToken: tok }`), {});
+    const c: { components: Array<{ domain: string; twilio?: ProviderConfig<'twilio'>['twilio'] }> } = parseConfig(component(`provider: twilio, twilio: { accountSid: ${SID}, authToken: tok }`), {});
     expect(c.components[0]?.twilio).toEqual({ accountSid: SID, authToken: 'tok', apiBaseUrl: 'https://api.twilio.com' });
   });
 

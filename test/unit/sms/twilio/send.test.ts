@@ -2,16 +2,14 @@
  * The Twilio adapter's send path against the local Twilio double: the
  * Messages API request it makes (fields, auth) and how each failure surfaces.
  */
-import type { Redis } from 'ioredis';
-import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AccountError as TwilioAccountError } from '../../../../adapters/kit/account.js';
 import { TwilioAdapter } from '../../../../adapters/sms/twilio/index.js';
-import type { AdapterContext, OutboundMessage } from '../../../../adapters/types.js';
-import { componentSchema } from '../../../../src/config/schema.js';
+import type { OutboundMessage } from '../../../../adapters/types.js';
 import { GatewayError } from '../../../../src/errors/registry.js';
 import { TwilioDouble } from '../../../doubles/twilio.js';
-import { freePort } from '../../../helpers/ports.js';
+import { adapterContext, outboundMessage, providerConfig, recordingLogger } from '../../../support/fixtures.js';
+import { freePort } from '../../../support/ports.js';
 
 const DOMAIN = 'sms.example.org';
 const PUBLIC_URL = 'https://gw.example.org/';
@@ -24,44 +22,17 @@ afterAll(() => double.close());
 beforeEach(() => double.reset());
 
 function adapterWith(twilio: Record<string, unknown> = {}, logLines: Array<Record<string, unknown>> = []) {
-  const config = componentSchema.parse({
+  const config = providerConfig('twilio', {
     domain: DOMAIN,
-    secret: 's',
-    network: 'sms',
-    provider: 'twilio',
     numbers: { '+15550001111': 'alice@localhost', '+15550002222': 'Bob@Localhost', '+15550003333': 'bob@localhost' },
     twilio: { accountSid: double.accountSid, authToken: double.authToken, apiBaseUrl: `${double.baseUrl}/`, ...twilio },
   });
   const adapter = new TwilioAdapter(config);
-  const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) });
-  const ctx: AdapterContext = {
-    logger,
-    config,
-    publicUrl: PUBLIC_URL,
-    emitInbound: async () => ({ outcome: 'queued', jobId: 'j' }),
-    http: { webhooks: () => undefined, sandbox: () => undefined },
-    redis: {} as Redis, // the Twilio adapter keeps no state in Redis
-    keyPrefix: 'test',
-  };
+  const ctx = adapterContext(config, { logger: recordingLogger(logLines), publicUrl: PUBLIC_URL });
   return { adapter, start: () => adapter.start(ctx) };
 }
 
-function message(overrides: Partial<OutboundMessage> = {}): OutboundMessage {
-  return {
-    id: 'o-1',
-    componentDomain: DOMAIN,
-    senderJid: 'alice@localhost/phone',
-    from: '+15550001111',
-    contactJid: `+15551234567@${DOMAIN}`,
-    to: '+15551234567',
-    body: 'hello there',
-    mediaUrls: [],
-    stanzaId: 's-1',
-    receiptRequested: false,
-    acceptedAt: Date.now(),
-    ...overrides,
-  };
-}
+const message = (overrides: Partial<OutboundMessage> = {}) => outboundMessage({ componentDomain: DOMAIN, body: 'hello there', ...overrides });
 
 const send = (adapter: TwilioAdapter, m: OutboundMessage, signal = new AbortController().signal) => adapter.send(m, { attempt: 1, signal });
 const failure = (p: Promise<unknown>) => p.then(() => expect.fail('send succeeded'), (e: unknown) => e as GatewayError);

@@ -3,17 +3,14 @@
  * its one error handler), fed signed form posts as the Twilio double makes
  * them: signature checks, TwiML answers, status mapping.
  */
-import type { Redis } from 'ioredis';
-import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TwilioAdapter } from '../../../../adapters/sms/twilio/index.js';
 import { EMPTY_TWIML } from '../../../../adapters/sms/twilio/webhooks.js';
-import type { AdapterContext, InboundAcceptance, InboundEvent } from '../../../../adapters/types.js';
-import { componentSchema } from '../../../../src/config/schema.js';
+import type { InboundAcceptance, InboundEvent } from '../../../../adapters/types.js';
 import { GatewayError } from '../../../../src/errors/registry.js';
-import { buildServer, type GatewayServer } from '../../../../src/http/server.js';
-import { GatewayMetrics } from '../../../../src/metrics.js';
+import type { GatewayServer } from '../../../../src/http/server.js';
 import { inboundParams, signedWebhook, statusParams, TwilioDouble, type SigningOptions } from '../../../doubles/twilio.js';
+import { adapterContext, gatewayServer, providerConfig, recordingLogger, serverRoutes } from '../../../support/fixtures.js';
 
 const DOMAIN = 'sms.example.org';
 const PUBLIC_URL = 'https://gw.example.org';
@@ -30,39 +27,23 @@ beforeEach(async () => {
   emitted = [];
   logLines = [];
   emit = async () => ({ outcome: 'queued', jobId: `j${emitted.length}` });
-  const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) });
-  app = buildServer({
-    logger,
-    metrics: new GatewayMetrics(),
-    adminToken: undefined,
-    bodyLimitBytes: 1024 * 1024,
-    readiness: async () => ({ ok: true, checks: {} }),
-    admin: { queues: () => new Map() },
-  });
-  const config = componentSchema.parse({
+  const logger = recordingLogger(logLines);
+  app = gatewayServer(logger);
+  const config = providerConfig('twilio', {
     domain: DOMAIN,
-    secret: 's',
-    network: 'sms',
-    provider: 'twilio',
     numbers: { '+15550001111': 'alice@localhost' },
     twilio: { accountSid: ACCOUNT, authToken: TOKEN },
   });
-  const ctx: AdapterContext = {
+  const ctx = adapterContext(config, {
     logger: logger.child({ domain: DOMAIN }),
-    config,
     publicUrl: PUBLIC_URL,
     emitInbound: async (event) => {
       const result = await emit(event);
       emitted.push(event);
       return result;
     },
-    http: {
-      webhooks: (plugin) => app.registerAdapterRoutes({ domain: DOMAIN, scope: 'webhooks', plugin }),
-      sandbox: (plugin) => app.registerAdapterRoutes({ domain: DOMAIN, scope: 'sandbox', plugin }),
-    },
-    redis: {} as Redis, // the Twilio adapter keeps no state in Redis
-    keyPrefix: 'test',
-  };
+    http: serverRoutes(app, DOMAIN),
+  });
   await new TwilioAdapter(config).start(ctx);
   app.post('/elsewhere', async () => ({ ok: true }));
   await app.ready();
