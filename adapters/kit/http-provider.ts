@@ -6,7 +6,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { GatewayError } from '../../src/errors/registry.js';
-import type { AdapterContext, AdapterHealth } from '../types.js';
+import type { Adapter, AdapterContext, AdapterHealth, OutboundMessage, SendOptions, SendResult } from '../types.js';
 import { AccountWatch } from './account.js';
 import { ProviderHttpClient } from './http-client.js';
 import type { ProviderName } from './provider.js';
@@ -49,5 +49,35 @@ export class HttpProviderRuntime {
     const http = this.http;
     if (!ctx || !http) return Promise.reject(new GatewayError('SERVICE_UNAVAILABLE', `${this.provider.id} adapter not started`));
     return this.account.send(signal, ctx.logger, messageId, () => call(http, ctx));
+  }
+}
+
+/**
+ * The base of an HTTP-API SMS adapter: its identity, its runtime, stop and
+ * health. A provider adds its settings, `start` (its webhook routes) and
+ * `send` (its wire format).
+ */
+export abstract class HttpProviderAdapter implements Adapter {
+  readonly network = 'sms' as const;
+  readonly provider: string;
+  readonly componentDomain: string;
+  protected readonly runtime: HttpProviderRuntime;
+
+  protected constructor(componentDomain: string, provider: ProviderName, apiBaseUrl: string) {
+    this.provider = provider.id;
+    this.componentDomain = componentDomain;
+    this.runtime = new HttpProviderRuntime(provider, apiBaseUrl);
+  }
+
+  abstract start(ctx: AdapterContext): Promise<void>;
+  abstract send(message: OutboundMessage, opts: SendOptions): Promise<SendResult>;
+
+  stop(): Promise<void> {
+    return this.runtime.stop();
+  }
+
+  /** Does not call the provider: /readyz runs often and the providers have no free ping. Reports a refused account as a detail. */
+  async health(): Promise<AdapterHealth> {
+    return this.runtime.health();
   }
 }

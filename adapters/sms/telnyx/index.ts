@@ -11,8 +11,8 @@ import type { KeyObject } from 'node:crypto';
 import type { ProviderConfig } from '../../../src/config/schema.js';
 import { providerSettings } from '../../settings.js';
 import { GatewayError } from '../../../src/errors/registry.js';
-import type { Adapter, AdapterContext, AdapterHealth, OutboundMessage, SendOptions, SendResult } from '../../types.js';
-import { HttpProviderRuntime } from '../../kit/http-provider.js';
+import type { Adapter, AdapterContext, OutboundMessage, SendOptions, SendResult } from '../../types.js';
+import { HttpProviderAdapter } from '../../kit/http-provider.js';
 import { sendMessage, type SendMessageBody } from './client.js';
 import { TELNYX } from './errors.js';
 import { telnyxPublicKey } from './signature.js';
@@ -21,21 +21,16 @@ import { senderNumber } from '../sender.js';
 
 type TelnyxSettings = ProviderConfig<'telnyx'>['telnyx'];
 
-export class TelnyxAdapter implements Adapter {
-  readonly network = 'sms' as const;
-  readonly provider = 'telnyx';
-  readonly componentDomain: string;
+export class TelnyxAdapter extends HttpProviderAdapter {
   private readonly settings: TelnyxSettings;
   private readonly credentials: { apiKey: string; apiBaseUrl: string };
   private readonly publicKey: KeyObject;
-  private readonly runtime: HttpProviderRuntime;
 
   constructor(config: ProviderConfig<'telnyx'>) {
     const settings = providerSettings(config, 'telnyx');
-    this.componentDomain = config.domain;
+    super(config.domain, TELNYX, settings.apiBaseUrl);
     this.settings = settings;
     this.credentials = { apiKey: settings.apiKey, apiBaseUrl: settings.apiBaseUrl };
-    this.runtime = new HttpProviderRuntime(TELNYX, this.credentials.apiBaseUrl);
     try {
       this.publicKey = telnyxPublicKey(settings.publicKey);
     } catch (err) {
@@ -52,15 +47,6 @@ export class TelnyxAdapter implements Adapter {
         emitInbound: (event) => emitInbound(event),
       }),
     );
-  }
-
-  stop(): Promise<void> {
-    return this.runtime.stop();
-  }
-
-  /** Does not call Telnyx: /readyz runs often. Reports a refused account as a detail. */
-  async health(): Promise<AdapterHealth> {
-    return this.runtime.health();
   }
 
   /** The send request for a message, from the number the gateway resolved for the sender. */

@@ -10,8 +10,8 @@
 import type { ProviderConfig } from '../../../src/config/schema.js';
 import { providerSettings } from '../../settings.js';
 import { GatewayError } from '../../../src/errors/registry.js';
-import type { Adapter, AdapterContext, AdapterHealth, OutboundMessage, SendOptions, SendResult } from '../../types.js';
-import { HttpProviderRuntime } from '../../kit/http-provider.js';
+import type { Adapter, AdapterContext, OutboundMessage, SendOptions, SendResult } from '../../types.js';
+import { HttpProviderAdapter } from '../../kit/http-provider.js';
 import { createMessage, type CreateMessageRequest, type TwilioCredentials } from './client.js';
 import { TWILIO } from './errors.js';
 import { twilioWebhooks } from './webhooks.js';
@@ -19,39 +19,21 @@ import { senderNumber } from '../sender.js';
 
 type TwilioSettings = ProviderConfig<'twilio'>['twilio'];
 
-export class TwilioAdapter implements Adapter {
-  readonly network = 'sms' as const;
-  readonly provider = 'twilio';
-  readonly componentDomain: string;
+export class TwilioAdapter extends HttpProviderAdapter {
   private readonly settings: TwilioSettings;
   private readonly credentials: TwilioCredentials & { apiBaseUrl: string };
-  private readonly runtime: HttpProviderRuntime;
 
   constructor(config: ProviderConfig<'twilio'>) {
     const settings = providerSettings(config, 'twilio');
-    this.componentDomain = config.domain;
+    super(config.domain, TWILIO, settings.apiBaseUrl);
     this.settings = settings;
-    this.credentials = {
-      accountSid: settings.accountSid,
-      authToken: settings.authToken,
-      apiBaseUrl: settings.apiBaseUrl,
-    };
-    this.runtime = new HttpProviderRuntime(TWILIO, this.credentials.apiBaseUrl);
+    this.credentials = { accountSid: settings.accountSid, authToken: settings.authToken, apiBaseUrl: settings.apiBaseUrl };
   }
 
   async start(ctx: AdapterContext): Promise<void> {
     this.runtime.start(ctx, ({ publicUrl, logger, emitInbound }) =>
       twilioWebhooks({ authToken: this.settings.authToken, publicUrl, logger, emitInbound: (event) => emitInbound(event) }),
     );
-  }
-
-  stop(): Promise<void> {
-    return this.runtime.stop();
-  }
-
-  /** Does not call Twilio: /readyz runs often and Twilio has no free ping. Reports a refused account as a detail. */
-  async health(): Promise<AdapterHealth> {
-    return this.runtime.health();
   }
 
   /** The Messages API request for a message, From being the number the gateway resolved for the sender. */
