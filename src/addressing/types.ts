@@ -1,7 +1,7 @@
 import type { Network } from '../config/providers.js';
 import type { PhoneParseOptions } from './phone.js';
 
-/** The foreign network a component domain bridges: 'sms' | 'email' | 'webhook' (one definition, in src/config/providers.ts). */
+/** The foreign network a component domain bridges (one definition: NETWORKS in src/config/providers.ts). */
 export type { Network };
 
 /**
