@@ -3,35 +3,25 @@
  * coding, concatenated messages (8-bit and 16-bit UDH, sar_* TLVs),
  * delivery receipts, and the deliver_sm_resp that waits for emitInbound.
  */
-import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SmppAdapter } from '../../../../adapters/sms/smpp/index.js';
+import type { SmppAdapter } from '../../../../adapters/sms/smpp/index.js';
 import type { InboundAcceptance, InboundEvent } from '../../../../adapters/types.js';
 import { GatewayError } from '../../../../src/errors/registry.js';
-import { SmscDouble } from '../../../doubles/smsc.js';
-import { adapterContext, outbound, providerConfig } from '../../../support/fixtures.js';
+import type { SmscDouble } from '../../../doubles/smsc.js';
+import { outbound } from '../../../support/fixtures.js';
+import { smscSuite } from './smsc-suite.js';
 
 const ESME_ROK = 0x00;
 const ESME_RSYSERR = 0x08;
 const ESME_RX_T_APPN = 0x64;
 
-const redis = new Redis({ lazyConnect: true });
+const smsc = smscSuite();
 let double: SmscDouble;
-let adapter: SmppAdapter | undefined;
 let emitted: InboundEvent[];
 /** Replaced per test to make emitInbound fail or drop. */
 let emit: (event: InboundEvent) => Promise<InboundAcceptance>;
-
-beforeAll(async () => {
-  double = await SmscDouble.start();
-});
-afterAll(async () => {
-  await double.close();
-  redis.disconnect();
-});
-afterEach(async () => {
-  await adapter?.stop();
-  adapter = undefined;
+beforeAll(() => {
+  double = smsc.double;
 });
 
 const queued = async (event: InboundEvent): Promise<InboundAcceptance> => {
@@ -42,17 +32,10 @@ const redisDown = async (): Promise<InboundAcceptance> => {
   throw new GatewayError('QUEUE_UNAVAILABLE', 'Redis is down');
 };
 
-async function started(smpp: Record<string, unknown> = {}): Promise<SmppAdapter> {
+function started(smpp: Record<string, unknown> = {}): Promise<SmppAdapter> {
   emitted = [];
   emit = queued;
-  const config = providerConfig('smpp', {
-    domain: 'sms.test',
-    numbers: { '+15550001111': 'alice@localhost' },
-    smpp: { host: double.host, port: double.port, systemId: double.systemId, password: double.password, ...smpp },
-  });
-  adapter = new SmppAdapter(config);
-  await adapter.start(adapterContext(config, { emitInbound: (event) => emit(event), redis }));
-  return adapter;
+  return smsc.start(smpp, { emitInbound: (event) => emit(event) });
 }
 
 const alice = { from: '+15551234567', to: '+15550001111' };

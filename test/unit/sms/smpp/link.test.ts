@@ -2,41 +2,26 @@
  * The SMPP link against the SMSC double: bind, keepalive both ways,
  * reconnect with backoff after a drop or a refused bind, unbind on stop.
  */
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SmppAdapter } from '../../../../adapters/sms/smpp/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { SmppAdapter } from '../../../../adapters/sms/smpp/index.js';
 import type { LinkState } from '../../../../adapters/sms/smpp/link.js';
 import { SmscDouble } from '../../../doubles/smsc.js';
-import { adapterContext, outbound, providerConfig } from '../../../support/fixtures.js';
+import { outbound } from '../../../support/fixtures.js';
+import { smscSuite } from './smsc-suite.js';
 
-const redis = new Redis({ lazyConnect: true });
+const smsc = smscSuite({
+  afterEachTest: (d) => {
+    d.heal();
+    d.answerEnquireLinks = true;
+  },
+});
 let double: SmscDouble;
-let adapter: SmppAdapter | undefined;
-
-beforeAll(async () => {
-  double = await SmscDouble.start();
-});
-afterAll(async () => {
-  await double.close();
-  redis.disconnect();
-});
-afterEach(async () => {
-  await adapter?.stop();
-  adapter = undefined;
-  double.heal();
-  double.answerEnquireLinks = true;
+beforeAll(() => {
+  double = smsc.double;
 });
 
-async function started(smpp: Record<string, unknown> = {}): Promise<SmppAdapter> {
-  const config = providerConfig('smpp', {
-    domain: 'sms.test',
-    numbers: { '+15550001111': 'alice@localhost' },
-    smpp: { host: double.host, port: double.port, systemId: double.systemId, password: double.password, submitTimeoutMs: 300, reconnectInitialMs: 100, reconnectMaxMs: 200, ...smpp },
-  });
-  adapter = new SmppAdapter(config);
-  await adapter.start(adapterContext(config, { redis }));
-  return adapter;
-}
+const started = (smpp: Record<string, unknown> = {}): Promise<SmppAdapter> =>
+  smsc.start({ submitTimeoutMs: 300, reconnectInitialMs: 100, reconnectMaxMs: 200, ...smpp });
 
 function states(a: SmppAdapter): LinkState[] {
   const seen: LinkState[] = [];
@@ -58,7 +43,7 @@ describe('SMPP link', () => {
     const a = await started();
     const unbinds = double.unbinds;
     await a.stop();
-    adapter = undefined;
+    smsc.forget();
     expect(double.unbinds).toBe(unbinds + 1);
   });
 

@@ -3,41 +3,21 @@
  * (data_coding, esm_class, UDH, registered_delivery), the window, and how
  * refusals, silence and a dead link become typed errors.
  */
-import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SmppAdapter } from '../../../../adapters/sms/smpp/index.js';
+import type { SmppAdapter } from '../../../../adapters/sms/smpp/index.js';
 import type { OutboundMessage } from '../../../../adapters/types.js';
 import { GatewayError, PermanentDeliveryError, RateLimitedError, TransientDeliveryError } from '../../../../src/errors/registry.js';
-import { SmscDouble } from '../../../doubles/smsc.js';
-import { adapterContext, outbound, providerConfig } from '../../../support/fixtures.js';
+import type { SmscDouble } from '../../../doubles/smsc.js';
+import { outbound } from '../../../support/fixtures.js';
+import { smscSuite } from './smsc-suite.js';
 
-const redis = new Redis({ lazyConnect: true });
+const smsc = smscSuite({ afterEachTest: (d) => d.heal() });
 let double: SmscDouble;
-let adapter: SmppAdapter | undefined;
-
-beforeAll(async () => {
-  double = await SmscDouble.start();
-});
-afterAll(async () => {
-  await double.close();
-  redis.disconnect();
-});
-afterEach(async () => {
-  await adapter?.stop();
-  adapter = undefined;
-  double.heal();
+beforeAll(() => {
+  double = smsc.double;
 });
 
-async function started(smpp: Record<string, unknown> = {}): Promise<SmppAdapter> {
-  const config = providerConfig('smpp', {
-    domain: 'sms.test',
-    numbers: { '+15550001111': 'alice@localhost' },
-    smpp: { host: double.host, port: double.port, systemId: double.systemId, password: double.password, submitTimeoutMs: 300, ...smpp },
-  });
-  adapter = new SmppAdapter(config);
-  await adapter.start(adapterContext(config, { redis }));
-  return adapter;
-}
+const started = (smpp: Record<string, unknown> = {}): Promise<SmppAdapter> => smsc.start({ submitTimeoutMs: 300, ...smpp });
 
 const send = (a: SmppAdapter, m: OutboundMessage) => a.send(m, { attempt: 1, signal: new AbortController().signal });
 const msg = (body: string) => outbound('sms.test', '+15551234567', body);
