@@ -12,40 +12,15 @@ export interface JobCountSource {
 export class GatewayMetrics {
   readonly registry = new Registry();
 
-  readonly stanzasIn = new Counter({
-    name: 'xgw_stanzas_in_total',
-    help: 'Stanzas received from the XMPP server, by component domain and stanza name.',
-    labelNames: ['domain', 'stanza'] as const,
-    registers: [this.registry],
-  });
+  readonly stanzasIn = this.counter('xgw_stanzas_in_total', 'Stanzas received from the XMPP server, by component domain and stanza name.', ['domain', 'stanza']);
 
-  readonly stanzasOut = new Counter({
-    name: 'xgw_stanzas_out_total',
-    help: 'Stanzas sent to the XMPP server, by component domain and kind (message, receipt, error, iq, presence).',
-    labelNames: ['domain', 'kind'] as const,
-    registers: [this.registry],
-  });
+  readonly stanzasOut = this.counter('xgw_stanzas_out_total', 'Stanzas sent to the XMPP server, by component domain and kind (message, receipt, error, iq, presence).', ['domain', 'kind']);
 
-  readonly outboundAccepted = new Counter({
-    name: 'xgw_outbound_accepted_total',
-    help: 'Outbound messages stored in Redis, by domain and result (queued, duplicate).',
-    labelNames: ['domain', 'result'] as const,
-    registers: [this.registry],
-  });
+  readonly outboundAccepted = this.counter('xgw_outbound_accepted_total', 'Outbound messages stored in Redis, by domain and result (queued, duplicate).', ['domain', 'result']);
 
-  readonly outboundRejected = new Counter({
-    name: 'xgw_outbound_rejected_total',
-    help: 'Outbound messages refused before queueing, by domain and error code.',
-    labelNames: ['domain', 'code'] as const,
-    registers: [this.registry],
-  });
+  readonly outboundRejected = this.counter('xgw_outbound_rejected_total', 'Outbound messages refused before queueing, by domain and error code.', ['domain', 'code']);
 
-  readonly deliveries = new Counter({
-    name: 'xgw_deliveries_total',
-    help: 'Delivery attempts by domain and result (sent, retry, rate_limited, failed).',
-    labelNames: ['domain', 'result'] as const,
-    registers: [this.registry],
-  });
+  readonly deliveries = this.counter('xgw_deliveries_total', 'Delivery attempts by domain and result (sent, retry, rate_limited, failed).', ['domain', 'result']);
 
   readonly deliveryLatency = new Histogram({
     name: 'xgw_delivery_latency_seconds',
@@ -55,26 +30,16 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  readonly smsSegments = new Counter({
-    name: 'xgw_sms_segments_total',
-    help: 'SMS segments accepted for sending, by domain and encoding (gsm7, ucs2).',
-    labelNames: ['domain', 'encoding'] as const,
-    registers: [this.registry],
-  });
+  readonly smsSegments = this.counter('xgw_sms_segments_total', 'SMS segments accepted for sending, by domain and encoding (gsm7, ucs2).', ['domain', 'encoding']);
 
-  readonly inbound = new Counter({
-    name: 'xgw_inbound_events_total',
-    help: 'Events from the foreign network, by domain, kind and outcome (queued, duplicate, dropped).',
-    labelNames: ['domain', 'kind', 'outcome'] as const,
-    registers: [this.registry],
-  });
+  readonly inbound = this.counter('xgw_inbound_events_total', 'Events from the foreign network, by domain, kind and outcome (queued, duplicate, dropped).', ['domain', 'kind', 'outcome']);
 
-  readonly xmppConnected = new Gauge({
-    name: 'xgw_xmpp_connected',
-    help: '1 while the component connection for the domain is online.',
-    labelNames: ['domain'] as const,
-    registers: [this.registry],
-  });
+  readonly xmppConnected = new Gauge({ name: 'xgw_xmpp_connected', help: '1 while the component connection for the domain is online.', labelNames: ['domain'] as const, registers: [this.registry] });
+
+  /** A counter on this registry. */
+  private counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> {
+    return new Counter<L>({ name, help, labelNames, registers: [this.registry] });
+  }
 
   constructor(jobs?: JobCountSource) {
     collectDefaultMetrics({ register: this.registry, prefix: 'xgw_' });
