@@ -32,6 +32,19 @@ export interface ContractHarness {
   localAddress: string;
 }
 
+/** The two numbers an SMS provider's harness uses: a phone, and a gateway number alice owns (`numbers` for the config). */
+export const SMS_PARTIES = {
+  foreignAddress: '+15551234567',
+  localAddress: '+15550001111',
+  numbers: { '+15550001111': 'alice@localhost' },
+} as const;
+
+/** Posts a provider webhook to the adapter's routes and expects it taken (2xx). */
+export async function postAccepted(app: FastifyInstance, path: string, payload: string | Buffer, headers: Record<string, string>): Promise<void> {
+  const res = await app.inject({ method: 'POST', url: path, payload, headers });
+  expect(res.statusCode, res.body).toBeLessThan(300);
+}
+
 export function adapterContract(name: string, harness: ContractHarness): void {
   describe(`adapter contract: ${name}`, () => {
     let redis: Redis;
