@@ -6,21 +6,13 @@ declare module '@xmpp/client' {
 
   export type { Element };
 
-  /** Attribute values xml() accepts; undefined and null attributes are left out. */
-  export type XmlAttrs = Record<string, string | number | boolean | null | undefined>;
-  export type XmlChild = Element | string | number | null | undefined | false;
+  export type XmlAttrs = XmppJs.XmlAttrs;
+  export type XmlChild = XmppJs.XmlChild;
 
   /** The ltx element builder @xmpp/xml re-exports. */
   export function xml(name: string, attrs?: XmlAttrs | null, ...children: (XmlChild | XmlChild[])[]): Element;
 
-  export interface JID {
-    local: string;
-    domain: string;
-    resource: string;
-    bare(): JID;
-    toString(): string;
-    equals(other: JID): boolean;
-  }
+  export type JID = XmppJs.JID;
   export function jid(address: string): JID;
   export function jid(local: string | null, domain: string, resource?: string | null): JID;
 
@@ -31,23 +23,9 @@ declare module '@xmpp/client' {
     set(child: Element, to?: string, timeoutMs?: number): Promise<Element>;
   }
 
-  export interface Reconnect extends EventEmitter {
-    delay: number;
-    start(): void;
-    stop(): void;
-  }
+  export type Reconnect = XmppJs.Reconnect;
 
-  export type ClientStatus =
-    | 'offline'
-    | 'connecting'
-    | 'connect'
-    | 'opening'
-    | 'open'
-    | 'online'
-    | 'closing'
-    | 'close'
-    | 'disconnecting'
-    | 'disconnect';
+  export type ClientStatus = XmppJs.Status;
 
   export interface Client extends EventEmitter {
     jid: JID | null;

@@ -7,8 +7,8 @@ declare module '@xmpp/component' {
 
   export type { Element };
 
-  export type XmlAttrs = Record<string, string | number | boolean | null | undefined>;
-  export type XmlChild = Element | string | number | null | undefined | false;
+  export type XmlAttrs = XmppJs.XmlAttrs;
+  export type XmlChild = XmppJs.XmlChild;
 
   /** The ltx element builder, as @xmpp/xml re-exports it. Build stanzas with this one: the iq callee checks `instanceof xml.Element`. */
   export const xml: {
@@ -16,14 +16,7 @@ declare module '@xmpp/component' {
     Element: new (name: string, attrs?: XmlAttrs) => Element;
   };
 
-  export interface JID {
-    local: string;
-    domain: string;
-    resource: string;
-    bare(): JID;
-    toString(): string;
-    equals(other: JID): boolean;
-  }
+  export type JID = XmppJs.JID;
   export function jid(address: string): JID;
 
   /** Middleware context for incoming stanzas (@xmpp/middleware IncomingContext). */
@@ -54,23 +47,9 @@ declare module '@xmpp/component' {
     request(stanza: Element, timeoutMs?: number): Promise<Element>;
   }
 
-  export type ComponentStatus =
-    | 'offline'
-    | 'connecting'
-    | 'connect'
-    | 'opening'
-    | 'open'
-    | 'online'
-    | 'closing'
-    | 'close'
-    | 'disconnecting'
-    | 'disconnect';
+  export type ComponentStatus = XmppJs.Status;
 
-  export interface Reconnect extends EventEmitter {
-    delay: number;
-    start(): void;
-    stop(): void;
-  }
+  export type Reconnect = XmppJs.Reconnect;
 
   export interface Component extends EventEmitter {
     status: ComponentStatus;
