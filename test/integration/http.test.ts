@@ -13,6 +13,10 @@ import { sleep } from '../support/waits.js';
 const TOKEN = 'test-admin-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };
 
+/** POST /sandbox/sms.localhost/inbound as an admin. */
+const injectInbound = (gw: Gateway, payload: Record<string, unknown>) =>
+  gw.http.inject({ method: 'POST', url: '/sandbox/sms.localhost/inbound', headers: auth, payload });
+
 async function gatewayWith(redisUrl: string): Promise<Gateway> {
   const config = parseConfig(
     `
@@ -62,32 +66,22 @@ describe('HTTP with Redis up', () => {
 
   it('injects inbound messages: queued once, duplicates acknowledged, unroutable refused with a reason', async () => {
     const payload = { id: 'sbx-1', from: '+15551234567', to: '+15550001111', body: 'hi' };
-    const first = await gw.http.inject({ method: 'POST', url: '/sandbox/sms.localhost/inbound', headers: auth, payload });
+    const first = await injectInbound(gw, payload);
     expect(first.statusCode).toBe(202);
     expect(first.json()).toMatchObject({ outcome: 'queued' });
-    const again = await gw.http.inject({ method: 'POST', url: '/sandbox/sms.localhost/inbound', headers: auth, payload });
+    const again = await injectInbound(gw, payload);
     expect(again.statusCode).toBe(200);
     expect(again.json()).toMatchObject({ outcome: 'duplicate', jobId: first.json<{ jobId: string }>().jobId });
-    const lost = await gw.http.inject({
-      method: 'POST',
-      url: '/sandbox/sms.localhost/inbound',
-      headers: auth,
-      payload: { from: '+15551234567', to: '+15559999999', body: 'hi' },
-    });
+    const lost = await injectInbound(gw, { from: '+15551234567', to: '+15559999999', body: 'hi' });
     expect(lost.statusCode).toBe(422);
     expect(lost.json()).toMatchObject({ error: 'UNROUTABLE', message: expect.stringContaining('+15559999999') });
   });
 
   it('validates bodies with a 400 that says what is wrong', async () => {
-    const res = await gw.http.inject({ method: 'POST', url: '/sandbox/sms.localhost/inbound', headers: auth, payload: { from: 'x' } });
+    const res = await injectInbound(gw, { from: 'x' });
     expect(res.statusCode).toBe(400);
     expect(res.json<{ message: string }>().message).toMatch(/must have required property/);
-    const status = await gw.http.inject({
-      method: 'POST',
-      url: '/sandbox/sms.localhost/inbound',
-      headers: auth,
-      payload: { status: 'delivered', id: '1-0' },
-    });
+    const status = await injectInbound(gw, { status: 'delivered', id: '1-0' });
     expect(status.statusCode).toBe(404);
   });
 
@@ -113,12 +107,7 @@ describe('HTTP with Redis down', () => {
   });
 
   it('answers inbound traffic with 503 and Retry-After, so the sender retries', async () => {
-    const res = await gw.http.inject({
-      method: 'POST',
-      url: '/sandbox/sms.localhost/inbound',
-      headers: auth,
-      payload: { from: '+15551234567', to: 'alice@localhost', body: 'hi' },
-    });
+    const res = await injectInbound(gw, { from: '+15551234567', to: 'alice@localhost', body: 'hi' });
     expect(res.statusCode).toBe(503);
     expect(res.headers['retry-after']).toBe('5');
     expect(res.json()).toMatchObject({ error: 'QUEUE_UNAVAILABLE' });
