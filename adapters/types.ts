@@ -11,6 +11,17 @@ import type { Network } from '../src/config/providers.js';
 
 export type { Network };
 
+/** A file that travels with a message: an MMS picture, a mail attachment, an XEP-0066 OOB link. */
+export interface Attachment {
+  url: string;
+  /** File name, where known. */
+  name?: string;
+  /** MIME type, where known. */
+  type?: string;
+  /** Size in bytes, where known. */
+  size?: number;
+}
+
 /** A message on its way from an XMPP user to the foreign network. Stored as the outbound job's data. */
 export interface OutboundMessage {
   /** Gateway-wide unique id (also the BullMQ job id). */
@@ -29,8 +40,12 @@ export interface OutboundMessage {
    */
   from?: string;
   body: string;
-  /** XEP-0066 out-of-band URLs (MMS media, attachments). */
-  mediaUrls: string[];
+  /** The stanza's `<subject>` (a mail subject), if any. */
+  subject?: string;
+  /** The stanza's `<thread>`: the conversation it belongs to (mail In-Reply-To, a webhook reply's thread). */
+  thread?: string;
+  /** Files the user sent as XEP-0066 out-of-band links (MMS media, mail attachments). */
+  attachments: Attachment[];
   /** The stanza id the user gave, echoed in receipts and error stanzas ('' if none). */
   stanzaId: string;
   /** XEP-0184: the sender asked for a delivery receipt. */
@@ -56,17 +71,6 @@ export interface SendResult {
   providerMessageId: string;
   /** The network confirmed delivery synchronously (SMTP 250, HTTP 2xx): a receipt can go at once. */
   delivered?: boolean;
-}
-
-/** A file that travels with a message: an MMS picture, a mail attachment, an XEP-0066 OOB link. */
-export interface Attachment {
-  url: string;
-  /** File name, where known. */
-  name?: string;
-  /** MIME type, where known. */
-  type?: string;
-  /** Size in bytes, where known. */
-  size?: number;
 }
 
 /** A local recipient an adapter names itself (a webhook hook lists its users and rooms in config). */

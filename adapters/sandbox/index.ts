@@ -26,7 +26,10 @@ export interface OutboxEntry {
   from: string;
   to: string;
   body: string;
+  /** The attachments' URLs (the outbox's shape since 0.1). */
   mediaUrls: string[];
+  subject?: string;
+  thread?: string;
   senderJid: string;
   attempt: number;
   sentAt: string;
@@ -117,7 +120,9 @@ export class SandboxAdapter implements Adapter {
       from: message.from ?? senderBare,
       to: message.to,
       body: message.body,
-      mediaUrls: message.mediaUrls,
+      mediaUrls: message.attachments.map((a) => a.url),
+      ...(message.subject === undefined ? {} : { subject: message.subject }),
+      ...(message.thread === undefined ? {} : { thread: message.thread }),
       senderJid: message.senderJid,
       attempt: opts.attempt,
       sentAt: new Date().toISOString(),

@@ -53,6 +53,13 @@ const STALE_BOOKING_MS = 5000;
 
 export type DeliveryResult = { sent: string } | { failed: string };
 
+/** A job as stored: jobs accepted by 0.1 carry bare `mediaUrls` instead of `attachments`. */
+export function storedMessage(data: OutboundMessage & { mediaUrls?: string[] }): OutboundMessage {
+  if (data.attachments !== undefined) return data;
+  const { mediaUrls, ...rest } = data;
+  return { ...rest, attachments: (mediaUrls ?? []).map((url) => ({ url })) };
+}
+
 export function refOf(m: OutboundMessage): MessageRef {
   return {
     outboundId: m.id,
@@ -104,7 +111,7 @@ export function deliveryProcessor(deps: DeliveryDeps, worker: () => Worker<Outbo
   }
 
   return async function processDelivery(job: Job<OutboundMessage>, token?: string): Promise<DeliveryResult> {
-    const m = job.data;
+    const m = storedMessage(job.data);
     const attempt = job.attemptsMade + 1;
     // A booking is honoured once, for its attempt, and only if it is not stale (a backlog after an outage is paced anew).
     const booked = m.paced !== undefined && m.paced.attempt === attempt && Date.now() - m.paced.slot <= STALE_BOOKING_MS;

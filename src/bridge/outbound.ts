@@ -3,7 +3,7 @@
  * the message in Redis, and only then is the message accepted. Never calls a
  * provider (DESIGN.md: a stanza handler validates, enqueues and returns).
  */
-import type { Network, OutboundMessage } from '../../adapters/types.js';
+import type { Attachment, Network, OutboundMessage } from '../../adapters/types.js';
 import { bare, contactJid as joinJid, type AddressCodec } from '../addressing/index.js';
 import type { ComponentConfig } from '../config/schema.js';
 import { GatewayError } from '../errors/registry.js';
@@ -18,7 +18,9 @@ export interface OutboundRequest {
   contactLocalpart: string;
   stanzaId: string;
   body: string;
-  mediaUrls: string[];
+  subject?: string;
+  thread?: string;
+  attachments: Attachment[];
   receiptRequested: boolean;
 }
 
@@ -53,7 +55,7 @@ export class OutboundBridge {
     }
     const address = this.codec.fromLocalpart(req.contactLocalpart);
     if (!address.ok) throw new GatewayError('ADDRESS_INVALID', address.reason);
-    if (req.body.trim() === '' && req.mediaUrls.length === 0) {
+    if (req.body.trim() === '' && req.attachments.length === 0) {
       throw new GatewayError('BODY_INVALID', 'the message is empty');
     }
     const length = [...req.body].length;
@@ -96,7 +98,9 @@ export class OutboundBridge {
       to: address.address,
       ...(from === undefined ? {} : { from }),
       body: req.body,
-      mediaUrls: req.mediaUrls,
+      ...(req.subject === undefined ? {} : { subject: req.subject }),
+      ...(req.thread === undefined ? {} : { thread: req.thread }),
+      attachments: req.attachments,
       stanzaId: req.stanzaId,
       receiptRequested: req.receiptRequested && req.stanzaId !== '',
       acceptedAt: now,

@@ -4,6 +4,7 @@
  * messages that cannot be accepted; receipts come later from the network.
  */
 import type { Element, IncomingContext, Next } from '@xmpp/component';
+import type { Attachment } from '../../adapters/types.js';
 import { GatewayError, asGatewayError } from '../errors/registry.js';
 import { toLocal, type ComponentContext } from './context.js';
 import { NS, messageError } from './stanzas.js';
@@ -11,11 +12,24 @@ import { NS, messageError } from './stanzas.js';
 /** Message types that must not be answered (RFC 6121 §5.2.2: no error to an error; headlines expect no reply). */
 const IGNORED_TYPES = new Set(['error', 'headline']);
 
-function oobUrls(stanza: Element): string[] {
-  return stanza
-    .getChildren('x', NS.OOB)
-    .map((x) => x.getChildText('url')?.trim() ?? '')
-    .filter((u) => u !== '');
+/** XEP-0066 `<x xmlns="jabber:x:oob"><url/><desc/></x>`: the files a client attached (XEP-0363 uploads). */
+function oobAttachments(stanza: Element): Attachment[] {
+  return stanza.getChildren('x', NS.OOB).flatMap((x) => {
+    const url = x.getChildText('url')?.trim() ?? '';
+    const desc = x.getChildText('desc')?.trim() ?? '';
+    return url === '' ? [] : [{ url, ...(desc === '' ? {} : { name: desc }) }];
+  });
+}
+
+/** `{ [key]: value }`, or nothing when the value is absent. */
+function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, string>);
+}
+
+/** The text of a child element, or undefined when it is absent or blank. */
+function childText(stanza: Element, name: string): string | undefined {
+  const text = stanza.getChildText(name)?.trim();
+  return text === undefined || text === '' ? undefined : text;
 }
 
 export function messageHandler(c: ComponentContext) {
@@ -26,9 +40,9 @@ export function messageHandler(c: ComponentContext) {
     const { stanza } = ctx;
     if (IGNORED_TYPES.has(ctx.type)) return undefined;
     const body = stanza.getChildText('body');
-    const mediaUrls = oobUrls(stanza);
+    const attachments = oobAttachments(stanza);
     // Chat states, receipts for our messages, markers: nothing to deliver.
-    if (body === null && mediaUrls.length === 0) return undefined;
+    if (body === null && attachments.length === 0) return undefined;
 
     const senderJid = String(stanza.attrs.from ?? '');
     const contactJid = String(stanza.attrs.to ?? '');
@@ -50,7 +64,9 @@ export function messageHandler(c: ComponentContext) {
         contactLocalpart: local,
         stanzaId: ctx.id,
         body: body ?? '',
-        mediaUrls,
+        attachments,
+        ...optional('subject', childText(stanza, 'subject')),
+        ...optional('thread', childText(stanza, 'thread')),
         receiptRequested: stanza.getChild('request', NS.RECEIPTS) !== undefined,
       });
       c.metrics.outboundAccepted.inc({ domain: c.domain, result: outcome });

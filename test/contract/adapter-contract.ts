@@ -106,6 +106,19 @@ export function adapterContract(name: string, harness: ContractHarness): void {
       ]);
     });
 
+    it('sends a message that carries a subject, a thread and an attachment (each network uses what it can)', async () => {
+      const m = {
+        ...outbound(harness.config.domain, harness.foreignAddress, 'with extras'),
+        subject: 'Report',
+        thread: 'th-1',
+        attachments: [{ url: 'https://files.example.org/report.pdf', name: 'report.pdf', type: 'application/pdf', size: 1024 }],
+      };
+      const result = await send(m);
+      expect(result.providerMessageId).not.toBe('');
+      const sent = await harness.sent(app);
+      expect(sent.at(-1)).toMatchObject({ id: result.providerMessageId, to: harness.foreignAddress, body: 'with extras' });
+    });
+
     it('refuses to send once the attempt is aborted', async () => {
       const ac = new AbortController();
       ac.abort(new Error('shutting down'));

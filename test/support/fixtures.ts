@@ -137,7 +137,7 @@ export function outboundMessage(overrides: Partial<OutboundMessage> = {}): Outbo
     // The core resolves the sender's number at acceptance.
     from: '+15550001111',
     body: 'hello',
-    mediaUrls: [],
+    attachments: [],
     stanzaId: `s-${id}`,
     receiptRequested: false,
     acceptedAt: Date.now(),

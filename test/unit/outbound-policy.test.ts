@@ -13,7 +13,7 @@ const req = (over: Partial<Parameters<OutboundBridge['accept']>[0]> = {}) => ({
   contactLocalpart: '+15551234567',
   stanzaId: 'id1',
   body: 'hi',
-  mediaUrls: [],
+  attachments: [],
   receiptRequested: false,
   ...over,
 });

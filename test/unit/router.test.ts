@@ -184,7 +184,33 @@ describe('message', () => {
 
   it('carries XEP-0066 OOB URLs as media', async () => {
     await receive(msg(`+15551234567@${DOMAIN}`, 'look', 'o1', [xml('x', { xmlns: 'jabber:x:oob' }, xml('url', {}, 'https://example.org/a.jpg'))]), 0);
-    expect(queued[0]?.mediaUrls).toEqual(['https://example.org/a.jpg']);
+    expect(queued[0]?.attachments.map((a) => a.url)).toEqual(['https://example.org/a.jpg']);
+  });
+
+  it('carries the subject, the thread and each OOB description as the attachment name', async () => {
+    const oob = (url: string, desc?: string) =>
+      xml('x', { xmlns: 'jabber:x:oob' }, xml('url', {}, url), desc === undefined ? null : xml('desc', {}, desc));
+    await receive(
+      msg(`+15551234567@${DOMAIN}`, 'see both', 'o2', [
+        xml('subject', {}, ' Quarterly report '),
+        xml('thread', {}, 'th-42'),
+        oob('https://example.org/r.pdf', 'report.pdf'),
+        oob('https://example.org/b.png'),
+      ]),
+      0,
+    );
+    expect(queued[0]).toMatchObject({
+      subject: 'Quarterly report',
+      thread: 'th-42',
+      attachments: [{ url: 'https://example.org/r.pdf', name: 'report.pdf' }, { url: 'https://example.org/b.png' }],
+    });
+    expect(queued[0]?.attachments[1]).not.toHaveProperty('name');
+  });
+
+  it('leaves subject and thread off a message that has none', async () => {
+    await receive(msg(`+15551234567@${DOMAIN}`, 'plain', 'o3'), 0);
+    expect(queued[0]).not.toHaveProperty('subject');
+    expect(queued[0]).not.toHaveProperty('thread');
   });
 });
 

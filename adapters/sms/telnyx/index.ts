@@ -52,13 +52,14 @@ export class TelnyxAdapter extends HttpProviderAdapter {
   /** The send request for a message, from the number the gateway resolved for the sender. */
   request(message: OutboundMessage, publicUrl: string): SendMessageBody {
     const from = senderNumber(message);
-    const hasMedia = message.mediaUrls.length > 0;
+    const mediaUrls = message.attachments.map((a) => a.url);
+    const hasMedia = mediaUrls.length > 0;
     return {
       from,
       to: message.to,
       // An MMS may be media only; an empty text field would be refused (40316 when there is nothing at all).
       ...(message.body !== '' || !hasMedia ? { text: message.body } : {}),
-      ...(hasMedia ? { media_urls: message.mediaUrls } : {}),
+      ...(hasMedia ? { media_urls: mediaUrls } : {}),
       webhook_url: `${publicUrl.replace(/\/+$/, '')}/webhooks/${this.componentDomain}/status`,
       ...(this.settings.messagingProfileId === undefined ? {} : { messaging_profile_id: this.settings.messagingProfileId }),
     };

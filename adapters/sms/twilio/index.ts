@@ -43,7 +43,7 @@ export class TwilioAdapter extends HttpProviderAdapter {
       to: message.to,
       ...(this.settings.messagingServiceSid === undefined ? { from } : { messagingServiceSid: this.settings.messagingServiceSid }),
       body: message.body,
-      mediaUrls: message.mediaUrls,
+      mediaUrls: message.attachments.map((a) => a.url),
       statusCallback: `${publicUrl.replace(/\/+$/, '')}/webhooks/${this.componentDomain}/status`,
     };
   }

@@ -62,8 +62,8 @@ describe('TelnyxAdapter.send: the request', () => {
   it('sends media_urls with the text, and media alone without an empty text', async () => {
     const adapter = await started();
     const urls = ['https://files.example.org/a.jpg', 'https://files.example.org/b.png'];
-    await adapter.send(message({ mediaUrls: urls }), opts());
-    await adapter.send(message({ body: '', mediaUrls: urls }), opts());
+    await adapter.send(message({ attachments: urls.map((url) => ({ url })) }), opts());
+    await adapter.send(message({ body: '', attachments: urls.map((url) => ({ url })) }), opts());
     expect(double.messages[0]?.body).toMatchObject({ text: 'hello there', media_urls: urls });
     expect(double.messages[1]?.body).toMatchObject({ media_urls: urls });
     expect(double.messages[1]?.body).not.toHaveProperty('text');

@@ -42,7 +42,7 @@ describe('Twilio adapter: sending', () => {
     const { adapter, start } = adapterWith();
     await start();
     const media = ['https://files.example.org/a.jpg', 'https://files.example.org/b.png?x=1&y=2'];
-    const result = await send(adapter, message({ senderJid: 'Alice@LocalHost/laptop', mediaUrls: media }));
+    const result = await send(adapter, message({ senderJid: 'Alice@LocalHost/laptop', attachments: media.map((url) => ({ url })) }));
     expect(result.providerMessageId).toMatch(/^MM[0-9a-f]{32}$/);
     expect(result.delivered).toBeUndefined();
     const [sent] = double.messages;
