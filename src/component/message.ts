@@ -4,10 +4,10 @@
  * messages that cannot be accepted; receipts come later from the network.
  */
 import type { Element, IncomingContext, Next } from '@xmpp/component';
-import type { Attachment } from '../../adapters/types.js';
 import { GatewayError, asGatewayError } from '../errors/registry.js';
 import { toLocal, type ComponentContext } from './context.js';
 import { NS, messageError } from './stanzas.js';
+import type { Attachment } from '../queue/jobs.js';
 
 /** Message types that must not be answered (RFC 6121 §5.2.2: no error to an error; headlines expect no reply). */
 const IGNORED_TYPES = new Set(['error', 'headline']);

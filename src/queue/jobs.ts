@@ -4,6 +4,9 @@
  */
 import type { ErrorCode } from '../errors/registry.js';
 
+/** The outbound queue's data is the Adapter contract's message: the component reaches it only through here. */
+export type { Attachment, OutboundMessage } from '../../adapters/types.js';
+
 /** Enough of an outbound message to answer its sender later. */
 export interface MessageRef {
   outboundId: string;
