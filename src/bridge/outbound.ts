@@ -71,20 +71,25 @@ export class OutboundBridge {
         `you have no number on ${this.componentDomain}: register one (in-band registration) or ask the administrator`,
       );
     }
+    this.policy.checkDestination?.(address.address, from);
+    const units = this.policy.cost?.(req.body, req.mediaUrls) ?? 1;
+    const unit = this.policy.unit ?? 'messages';
     const rate = this.policy.senderRate;
-    const waitMs = rate === undefined ? 0 : await rate.take(senderBare, now);
+    const waitMs = rate === undefined ? 0 : await rate.take(senderBare, now, units);
     if (rate !== undefined && waitMs > 0) {
       throw new GatewayError(
         'RATE_LIMITED',
-        `you are sending faster than ${this.componentDomain} allows (${rate.perSecond}/s, bursts of ${rate.burst}); send again in ${Math.ceil(waitMs / 1000)} s`,
+        `you are sending faster than ${this.componentDomain} allows (${rate.perSecond}${this.policy.unit === undefined ? '' : ` ${unit}`}/s, bursts of ${rate.burst}); send again in ${Math.ceil(waitMs / 1000)} s`,
         { retryAfterMs: waitMs },
       );
     }
     const cap = this.policy.dailyCap;
-    if (cap !== undefined && !(await cap.take(senderBare, now))) {
+    if (cap !== undefined && !(await cap.take(senderBare, now, units))) {
       throw new GatewayError(
         'LIMIT_EXCEEDED',
-        `you have sent ${cap.limit} messages today, the daily limit on ${this.componentDomain}; it resets at 00:00 UTC`,
+        units > 1
+          ? `this message needs ${units} ${unit} and would take you over the daily limit of ${cap.limit} ${unit} on ${this.componentDomain}; it resets at 00:00 UTC`
+          : `you have sent ${cap.limit} ${unit} today, the daily limit on ${this.componentDomain}; it resets at 00:00 UTC`,
       );
     }
     const contactJid = joinJid(address.localpart, this.componentDomain);
@@ -109,11 +114,11 @@ export class OutboundBridge {
     try {
       outcome = await this.enqueue(message);
     } catch (err) {
-      await cap?.giveBack(senderBare, now).catch(() => undefined);
+      await cap?.giveBack(senderBare, now, units).catch(() => undefined);
       throw err;
     }
     // A retransmitted stanza was counted once already.
-    if (outcome === 'duplicate') await cap?.giveBack(senderBare, now).catch(() => undefined);
+    if (outcome === 'duplicate') await cap?.giveBack(senderBare, now, units).catch(() => undefined);
     return { message, outcome, facts };
   }
 }

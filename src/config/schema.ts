@@ -108,14 +108,16 @@ export const limitsSchema = z
   .object({
     dailyPerUser: integer(0, 1_000_000)
       .optional()
-      .describe('Messages one user may send per UTC day through this component; 0 = no cap (default: sms 200, others 0). SMS toll fraud is the classic abuse of a gateway.'),
+      .describe(
+        'What one user may send per UTC day through this component; 0 = no cap. sms counts SMS segments (a 10-segment text counts 10, an MMS 1), the others messages (default: sms 200 segments, email 500, webhook 2000). SMS toll fraud is the classic abuse of a gateway.',
+      ),
     maxSegments: integer(1, 255).default(10).describe('sms: refuse texts that need more SMS segments than this.'),
     perSenderPerSecond: decimal(z.number().min(0).max(10_000))
       .optional()
-      .describe('Messages per second one user may send through this component, sustained; 0 = no limit (default: sms 1, email 2, webhook 5).'),
+      .describe('What one user may send per second through this component, sustained, in SMS segments on sms and messages elsewhere; 0 = no limit (default: sms 1, email 2, webhook 5).'),
     perSenderBurst: integer(1, 100_000)
       .optional()
-      .describe('How many messages one user may send at once before perSenderPerSecond applies (default: sms 20, email 30, webhook 50).'),
+      .describe('How much one user may send at once before perSenderPerSecond applies, in the same unit (default: sms 20 segments, email 30, webhook 50); a text larger than the burst waits for a full bucket.'),
     perNumberPerSecond: decimal(z.number().positive().max(10_000))
       .default(1)
       .describe('sms: messages per second sent from one gateway number (1 = a US long code; short codes and toll-free take more).'),

@@ -42,6 +42,8 @@ export const ERROR_REGISTRY = {
   ADDRESS_INVALID: { condition: 'jid-malformed', type: 'modify', httpStatus: 400, retryable: false },
   /** The sender is not allowed to use this component. */
   SENDER_FORBIDDEN: { condition: 'forbidden', type: 'auth', httpStatus: 403, retryable: false },
+  /** The destination is refused by the component's destination rules (toll fraud: premium, satellite, other countries). */
+  DESTINATION_FORBIDDEN: { condition: 'forbidden', type: 'cancel', httpStatus: 403, retryable: false },
   /** The sender must register (e.g. own a number) first. */
   REGISTRATION_REQUIRED: { condition: 'registration-required', type: 'auth', httpStatus: 403, retryable: false },
   /** The message body is empty, too long, or otherwise unacceptable for the network. */
