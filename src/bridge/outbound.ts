@@ -24,11 +24,15 @@ export interface OutboundRequest {
 
 export type { OutboundPolicy };
 
+/** Longest stanza id taken (clients use UUIDs, 36): it is stored with the job and echoed in receipts and errors. */
+const MAX_STANZA_ID = 256;
+
 export class OutboundBridge {
   readonly componentDomain: string;
   readonly network: Network;
   private readonly rules: string[];
   private readonly maxBody: number;
+  private readonly media: { maxCount: number; maxUrlLength: number };
 
   constructor(
     config: ComponentConfig,
@@ -40,6 +44,27 @@ export class OutboundBridge {
     this.network = config.network;
     this.rules = accessRules(config.domain, config.allow);
     this.maxBody = config.maxBodyLength ?? profileOf(config).defaults.maxBody;
+    this.media = profileOf(config).defaults.media;
+  }
+
+  /**
+   * Bounds on every per-message field that is stored with the job, so one
+   * user cannot grow Redis faster than the body limit allows: the body
+   * (maxBody), the media links (count and length, per network), the stanza
+   * id. JIDs are bounded by the server (RFC 7622 §3.1: 1023 bytes a part).
+   */
+  private checkBounds(req: OutboundRequest): void {
+    if (req.stanzaId.length > MAX_STANZA_ID) {
+      throw new GatewayError('BAD_REQUEST', `the stanza id is ${req.stanzaId.length} characters long; ${this.componentDomain} takes at most ${MAX_STANZA_ID}`);
+    }
+    const { maxCount, maxUrlLength } = this.media;
+    if (req.mediaUrls.length > maxCount) {
+      throw new GatewayError('BODY_INVALID', `the message carries ${req.mediaUrls.length} media links; ${this.componentDomain} takes at most ${maxCount}`);
+    }
+    const long = req.mediaUrls.find((u) => u.length > maxUrlLength);
+    if (long !== undefined) {
+      throw new GatewayError('BODY_INVALID', `a media link is ${long.length} characters long; ${this.componentDomain} takes at most ${maxUrlLength}`);
+    }
   }
 
   /** Validates and stores; throws GatewayError with a user-facing message when the message cannot go. */
@@ -51,6 +76,7 @@ export class OutboundBridge {
     if (!isAllowed(senderBare, this.rules)) {
       throw new GatewayError('SENDER_FORBIDDEN', `${senderBare} is not allowed to use ${this.componentDomain}`);
     }
+    this.checkBounds(req);
     const address = this.codec.fromLocalpart(req.contactLocalpart);
     if (!address.ok) throw new GatewayError('ADDRESS_INVALID', address.reason);
     if (req.body.trim() === '' && req.mediaUrls.length === 0) {

@@ -53,6 +53,8 @@ export interface NetworkDefaults {
   senderRate: { perSecond: number; burst: number };
   /** How long an undelivered message is retried. */
   maxAgeSeconds: number;
+  /** XEP-0066 media links one message may carry, and the longest link (what the providers take). */
+  media: { maxCount: number; maxUrlLength: number };
 }
 
 /**

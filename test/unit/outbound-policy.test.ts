@@ -93,3 +93,29 @@ describe('outbound policy', () => {
     expect(err.message).toBe('you are sending faster than sms.localhost allows (1/s, bursts of 2); send again in 3 s');
   });
 });
+
+describe('per-message bounds (what one stanza may put into Redis)', () => {
+  const url = (i: number) => `https://media.example.net/${i}.jpg`;
+
+  it('refuses more media than the network profile takes, saying the limit', async () => {
+    const err = (await bridge({}).accept(req({ mediaUrls: Array.from({ length: 2200 }, (_, i) => url(i)) })).catch((e: unknown) => e)) as GatewayError;
+    expect(err).toBeInstanceOf(GatewayError);
+    expect(err.code).toBe('BODY_INVALID');
+    expect(err.message).toBe('the message carries 2200 media links; sms.localhost takes at most 10');
+    const { message } = await bridge({}).accept(req({ mediaUrls: Array.from({ length: 10 }, (_, i) => url(i)) }));
+    expect(message.mediaUrls).toHaveLength(10);
+  });
+
+  it('refuses an over-long media URL', async () => {
+    const long = `https://media.example.net/${'a'.repeat(5000)}`;
+    const err = (await bridge({}).accept(req({ mediaUrls: [long] })).catch((e: unknown) => e)) as GatewayError;
+    expect(err.code).toBe('BODY_INVALID');
+    expect(err.message).toMatch(/media link is 5026 characters long; sms.localhost takes at most 2048/);
+  });
+
+  it('refuses an over-long stanza id (it is stored with the job and echoed in receipts)', async () => {
+    const err = (await bridge({}).accept(req({ stanzaId: 'x'.repeat(10_000) })).catch((e: unknown) => e)) as GatewayError;
+    expect(err.code).toBe('BAD_REQUEST');
+    expect(err.message).toMatch(/at most 256/);
+  });
+});

@@ -12,7 +12,7 @@ const codec = emailCodec();
 export const emailProfile: NetworkProfile<EmailComponentConfig> = {
   network: 'email',
   identity: { gatewayType: 'smtp', name: 'Email gateway', contactType: 'pc' },
-  defaults: { maxBody: 100_000, dailyPerUser: 500, senderRate: { perSecond: 2, burst: 30 }, maxAgeSeconds: 24 * 3600 },
+  defaults: { maxBody: 100_000, dailyPerUser: 500, senderRate: { perSecond: 2, burst: 30 }, maxAgeSeconds: 24 * 3600, media: { maxCount: 20, maxUrlLength: 2048 } },
   codec: () => codec,
   ownership: {
     wording: {

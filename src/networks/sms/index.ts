@@ -16,7 +16,7 @@ const adminInput = smsCodec({ allowShortCodes: true });
 export const smsProfile: NetworkProfile<SmsComponentConfig> = {
   network: 'sms',
   identity: { gatewayType: 'sms', name: 'SMS gateway', contactType: 'sms' },
-  defaults: { maxBody: 1600, dailyPerUser: 200, senderRate: { perSecond: 1, burst: 20 }, maxAgeSeconds: 4 * 3600 },
+  defaults: { maxBody: 1600, dailyPerUser: 200, senderRate: { perSecond: 1, burst: 20 }, maxAgeSeconds: 4 * 3600, media: { maxCount: 10, maxUrlLength: 2048 } },
   codec: (c) => smsCodec({ ...(c.defaultRegion === undefined ? {} : { defaultRegion: c.defaultRegion }), allowShortCodes: c.allowShortCodes }),
   ownership: {
     // Redis key names from 0.1, kept so existing assignments stay.
