@@ -68,7 +68,7 @@ export function assembleComponent(c: ComponentConfig, index: number, deps: Assem
     ...profile.outboundPolicy?.(c, { redis, prefix, metrics }),
   };
   const outbound = new OutboundBridge(c, codec, deps.enqueueOutbound, policy);
-  const inbound = new InboundBridge(c, codec, deps.enqueueInbound(c.domain), ownership);
+  const inbound = new InboundBridge(c, codec, deps.enqueueInbound(c.domain), ownership, { localJidRecipients: adapter.namesLocalRecipients === true });
 
   let connection: ComponentConnection | undefined;
   if (deps.withConnection) {

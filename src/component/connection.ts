@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import { component, xml, type Component, type Element } from '@xmpp/component';
 import type { Logger } from 'pino';
 import { jitteredBackoff, type BackoffPolicy } from '../backoff.js';
+import { xmlSafeTree } from './stanzas.js';
 
 export interface ConnectionOptions {
   host: string;
@@ -52,6 +53,10 @@ export class ComponentConnection extends EventEmitter {
       domain: opts.domain,
       password: opts.secret,
     });
+    // Everything the component writes (our stanzas, iq callee replies) passes the one sanitiser:
+    // a control character from a provider must not make the server close the stream.
+    const write = this.entity.send.bind(this.entity);
+    this.entity.send = (el: Element) => write(xmlSafeTree(el));
     // @xmpp/reconnect retries at a fixed 1 s; we schedule our own with backoff.
     this.entity.reconnect.stop();
     this.entity.on('online', () => this.onOnline());

@@ -3,11 +3,11 @@
  * process that holds the component's XMPP connection; while the connection is
  * down, jobs are put back (delayed), never failed.
  */
-import { DelayedError, type Job, type Worker } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job, type Worker } from 'bullmq';
 import type { Logger } from 'pino';
-import { domainOf } from '../addressing/index.js';
+import { domainOf, isBareJid } from '../addressing/index.js';
 import type { ComponentConnection } from './connection.js';
-import { chatMessage, messageError, receipt } from './stanzas.js';
+import { chatMessage, isXmlSafe, messageError, receipt } from './stanzas.js';
 import { GatewayError } from '../errors/registry.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { InboundJob, OutcomeJob } from '../queue/jobs.js';
@@ -43,6 +43,17 @@ export function toXmppProcessor(deps: ToXmppDeps) {
     return 'error sent';
   }
 
+  /**
+   * A job whose stanza cannot be built (an address that is no JID, or that
+   * the sanitiser would have to change) fails for good with a log line: it
+   * is never written, since the server would close the stream over it, and
+   * retrying cannot fix it.
+   */
+  function unbuildable(job: Job<InboundJob>, why: string, facts: Record<string, unknown> = {}): never {
+    log.error({ jobId: job.id, type: job.data.type, why, ...facts }, 'inbound job cannot be sent as a stanza; failing it');
+    throw new UnrecoverableError(`stanza cannot be built: ${why}`);
+  }
+
   return async function processToXmpp(job: Job<InboundJob>, token?: string): Promise<string> {
     if (!connection.isOnline()) {
       // Wait for the XMPP server without spending an attempt (BullMQ: DelayedError keeps attemptsMade).
@@ -52,6 +63,9 @@ export function toXmppProcessor(deps: ToXmppDeps) {
     const data = job.data;
     switch (data.type) {
       case 'message': {
+        for (const [role, address] of [['to', data.to], ['from', data.from]] as const) {
+          if (!isBareJid(address) || !isXmlSafe(address)) unbuildable(job, `"${role}" is not a bare JID`, { [role]: JSON.stringify(address).slice(0, 200) });
+        }
         // Confirmed, not just written: a server that froze must not swallow the message (test/chaos).
         await connection.sendConfirmed(
           chatMessage({
