@@ -51,12 +51,24 @@ export const httpSchema = z
       .string()
       .url()
       .default('http://127.0.0.1:8080')
-      .describe('The URL providers call; used for callback URLs and webhook signatures.'),
+      .describe(
+        'The URL providers call; used for callback URLs and webhook signatures. Must be HTTPS in production (TLS terminated in front of the gateway): Twilio signatures carry no timestamp, so a captured request could be replayed.',
+      ),
     adminToken: z
       .string()
       .min(16, 'must be at least 16 characters')
       .optional()
-      .describe('Bearer token for /admin and /sandbox routes; without it those routes answer 401.'),
+      .describe('Bearer token for /admin, /sandbox, and /metrics and /readyz unless opsPort is set; without it those routes answer 401.'),
+    opsHost: z
+      .string()
+      .min(1)
+      .default('127.0.0.1')
+      .describe('Address of the ops listener (with opsPort): keep it on loopback or a private network.'),
+    opsPort: integer(0, 65535)
+      .optional()
+      .describe(
+        'Serve /metrics and /readyz (and /healthz) on a second listener at opsHost:opsPort without a token, and not on the main port. Unset: they are on the main port behind adminToken; /healthz stays open there either way.',
+      ),
     bodyLimitBytes: integer(1024, 50 * 1024 * 1024)
       .default(64 * 1024)
       .describe('Largest request body accepted (provider webhooks are a few KB; the sandbox inject route takes up to 1 MiB).'),

@@ -11,7 +11,7 @@ import { GatewayError } from '../errors/registry.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { adminGuard } from './auth.js';
 import { adminRoutes, type AdminDeps } from './plugins/admin.js';
-import { healthRoutes, type ReadinessCheck } from './plugins/health.js';
+import { livenessRoute, opsRoutes, type ReadinessCheck } from './plugins/health.js';
 
 export interface RouteRegistration {
   domain: string;
@@ -28,6 +28,11 @@ export interface ServerDeps {
   requestTimeoutMs?: number;
   readiness: ReadinessCheck;
   admin: AdminDeps;
+  /**
+   * Where /readyz and /metrics live: `main` (default), on this server behind
+   * the admin token; `separate`, not here (buildOpsServer serves them).
+   */
+  ops?: 'main' | 'separate';
 }
 
 export type GatewayServer = FastifyInstance & { registerAdapterRoutes(r: RouteRegistration): void };
@@ -76,9 +81,15 @@ export function buildServer(deps: ServerDeps): GatewayServer {
     req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: reply.elapsedTime }, 'http');
   });
 
-  app.register(healthRoutes({ metrics: deps.metrics, readiness: deps.readiness }));
+  app.register(livenessRoute);
 
   const requireAdmin = adminGuard(deps.adminToken);
+  if ((deps.ops ?? 'main') === 'main') {
+    app.register(async (ops) => {
+      ops.addHook('onRequest', requireAdmin);
+      await ops.register(opsRoutes({ metrics: deps.metrics, readiness: deps.readiness }));
+    });
+  }
   app.register(async (admin) => {
     admin.addHook('onRequest', requireAdmin);
     await admin.register(adminRoutes(deps.admin));
@@ -96,4 +107,20 @@ export function buildServer(deps: ServerDeps): GatewayServer {
       );
     },
   });
+}
+
+/**
+ * The ops listener (http.opsPort): /healthz, /readyz and /metrics without a
+ * token, for a Prometheus scraper or a load balancer on a private address.
+ */
+export function buildOpsServer(deps: Pick<ServerDeps, 'logger' | 'metrics' | 'readiness'>): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: deps.logger.child({ component: 'http-ops' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    connectionTimeout: 10_000,
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'NOT_FOUND', message: `no route ${req.method} ${req.url}` }));
+  app.register(livenessRoute);
+  app.register(opsRoutes({ metrics: deps.metrics, readiness: deps.readiness }));
+  return app;
 }
