@@ -4,7 +4,7 @@
  * @xmpp/component uses, so the iq callee recognises our elements.
  */
 import { xml, type Element } from '@xmpp/component';
-import type { GatewayError } from '../errors/registry.js';
+import { publicText, type GatewayError } from '../errors/registry.js';
 import { xmlSafe } from '../xml-chars.js';
 
 export { isXmlSafe, xmlSafe } from '../xml-chars.js';
@@ -42,14 +42,14 @@ export function xmlSafeTree(el: Element): Element {
   return el;
 }
 
-/** `<error type=…><condition/><text>…</text></error>` for a gateway error. */
+/** `<error type=…><condition/><text>…</text></error>` for a gateway error; the text is what users may read (`publicText`). */
 export function errorElement(err: GatewayError): Element {
   const { condition, type } = err.spec;
   return xmlSafeTree(xml(
     'error',
     { type },
     xml(condition, { xmlns: NS.STANZAS }),
-    xml('text', { xmlns: NS.STANZAS, 'xml:lang': 'en' }, err.message),
+    xml('text', { xmlns: NS.STANZAS, 'xml:lang': 'en' }, publicText(err)),
   ));
 }
 

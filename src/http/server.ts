@@ -8,6 +8,7 @@ import Fastify, {
   LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors/registry.js';
+import { bounded, pathOf } from '../log-bounds.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { adminGuard } from './auth.js';
 import { adminRoutes, type AdminDeps } from './plugins/admin.js';
@@ -66,19 +67,19 @@ export function buildServer(deps: ServerDeps): GatewayServer {
   app.setErrorHandler((error: FastifyError | GatewayError, req, reply) => {
     if (error instanceof GatewayError) {
       const status = error.spec.httpStatus;
-      (status >= 500 ? req.log.warn : req.log.info).call(req.log, { code: error.code, url: req.url, err: error.message }, 'request refused');
+      (status >= 500 ? req.log.warn : req.log.info).call(req.log, { code: error.code, path: pathOf(req.url), err: bounded(error.message) }, 'request refused');
       if (error.code === 'QUEUE_UNAVAILABLE' || error.code === 'SERVICE_UNAVAILABLE') reply.header('retry-after', '5');
       return reply.code(status).send({ error: error.code, message: error.message });
     }
     const status = error.statusCode ?? 500;
-    if (status >= 500) req.log.error({ err: error, url: req.url }, 'request failed');
+    if (status >= 500) req.log.error({ err: error, path: pathOf(req.url) }, 'request failed');
     return reply.code(status).send({ error: error.code ?? 'INTERNAL', message: status >= 500 ? 'internal error' : error.message });
   });
 
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'NOT_FOUND', message: `no route ${req.method} ${req.url}` }));
 
   app.addHook('onResponse', async (req, reply) => {
-    req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: reply.elapsedTime }, 'http');
+    req.log.debug({ method: req.method, path: pathOf(req.url), status: reply.statusCode, ms: reply.elapsedTime }, 'http');
   });
 
   app.register(livenessRoute);
