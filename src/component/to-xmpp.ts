@@ -5,7 +5,7 @@
  */
 import { DelayedError, UnrecoverableError, type Job, type Worker } from 'bullmq';
 import type { Logger } from 'pino';
-import { domainOf, isBareJid } from '../addressing/index.js';
+import { isBareJid } from '../addressing/index.js';
 import type { ComponentConnection } from './connection.js';
 import { chatMessage, isXmlSafe, messageError, receipt } from './stanzas.js';
 import { GatewayError } from '../errors/registry.js';
@@ -32,12 +32,12 @@ export function toXmppProcessor(deps: ToXmppDeps) {
     const { ref } = job;
     if (job.status === 'delivered') {
       if (!ref.receiptRequested) return 'no receipt requested';
-      await connection.sendConfirmed(receipt({ from: ref.contactJid, to: ref.senderJid, stanzaId: ref.stanzaId }), domainOf(ref.senderJid));
+      await connection.sendConfirmed(receipt({ from: ref.contactJid, to: ref.senderJid, stanzaId: ref.stanzaId }));
       deps.metrics.stanzasOut.inc({ domain, kind: 'receipt' });
       return 'receipt sent';
     }
     const error = new GatewayError(job.code ?? 'DELIVERY_FAILED', job.reason ?? 'the message could not be delivered');
-    await connection.sendConfirmed(messageError({ from: ref.contactJid, to: ref.senderJid, id: ref.stanzaId, error }), domainOf(ref.senderJid));
+    await connection.sendConfirmed(messageError({ from: ref.contactJid, to: ref.senderJid, id: ref.stanzaId, error }));
     deps.metrics.stanzasOut.inc({ domain, kind: 'error' });
     log.info({ outboundId: ref.outboundId, to: ref.senderJid, code: error.code }, 'sent delivery error to sender');
     return 'error sent';
@@ -78,7 +78,6 @@ export function toXmppProcessor(deps: ToXmppDeps) {
             ...(data.subject === undefined ? {} : { subject: data.subject }),
             ...(data.thread === undefined ? {} : { thread: data.thread }),
           }),
-          domainOf(data.to),
         );
         deps.metrics.stanzasOut.inc({ domain, kind: 'message' });
         log.info({ jobId: job.id, from: data.from, to: data.to }, 'inbound message delivered to XMPP');
