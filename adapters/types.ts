@@ -90,7 +90,8 @@ export interface InboundMessage {
   from: string;
   /**
    * Gateway address (number, mail address) the message was sent to: it goes
-   * to that address's owner. The sandbox may name a local JID instead.
+   * to that address's owner. An adapter with `namesLocalRecipients` (the
+   * sandbox) may name a local JID instead.
    */
   to: string;
   /**
@@ -168,6 +169,13 @@ export interface Adapter {
   readonly network: Network;
   readonly provider: string;
   readonly componentDomain: string;
+  /**
+   * Whether this adapter may name a local JID as an inbound message's `to`
+   * instead of a gateway address. Only test and trial providers (the
+   * sandbox) set it; from a real provider, a recipient that is not one of the
+   * gateway's own addresses is dropped.
+   */
+  readonly namesLocalRecipients?: boolean;
   /** Called once before the HTTP server listens; register routes here. */
   start(ctx: AdapterContext): Promise<void>;
   stop(): Promise<void>;

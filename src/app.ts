@@ -12,7 +12,7 @@ import { toXmppWorker } from './component/to-xmpp.js';
 import type { GatewayConfig } from './config/schema.js';
 import { GatewayError } from './errors/registry.js';
 import type { ReadinessReport } from './http/plugins/health.js';
-import { buildServer, type GatewayServer } from './http/server.js';
+import { buildOpsServer, buildServer, type GatewayServer } from './http/server.js';
 import { GatewayMetrics } from './metrics.js';
 import { QueueProducer } from './queue/producer.js';
 import { producerConnection } from './queue/redis.js';
@@ -40,6 +40,8 @@ export interface Gateway {
   readiness(): Promise<ReadinessReport>;
   /** The HTTP address once listening, e.g. http://127.0.0.1:8080 */
   httpAddress(): string | undefined;
+  /** The ops listener's address (http.opsPort) once listening; undefined without one. */
+  opsAddress(): string | undefined;
 }
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'paused', 'prioritized'] as const;
@@ -105,7 +107,9 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     requestTimeoutMs: config.http.requestTimeoutMs,
     readiness,
     admin: { queues: allQueues },
+    ops: config.http.opsPort === undefined ? 'main' : 'separate',
   });
+  const opsHttp = config.http.opsPort === undefined ? undefined : buildOpsServer({ logger, metrics, readiness });
 
   const workers: Worker[] = [];
   const base = { redisUrl: config.redis.url, prefix: config.redis.prefix, logger };
@@ -152,6 +156,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       });
     }
     await http.listen({ host: config.http.host, port: config.http.port });
+    if (opsHttp !== undefined) await opsHttp.listen({ host: config.http.opsHost, port: config.http.opsPort ?? 0 });
     for (const p of parts) {
       if (roles.worker) {
         const worker = deliveryWorker(
@@ -176,11 +181,18 @@ export function buildGateway(deps: GatewayDeps): Gateway {
         p.connection.start();
       }
     }
-    logger.info({ http: httpAddress(), components: domains, roles }, 'gateway started');
+    logger.info({ http: httpAddress(), ops: opsAddress(), components: domains, roles }, 'gateway started');
   }
 
   function httpAddress(): string | undefined {
-    const addr = http.server.address();
+    return addressOf(http.server.address());
+  }
+
+  function opsAddress(): string | undefined {
+    return opsHttp === undefined ? undefined : addressOf(opsHttp.server.address());
+  }
+
+  function addressOf(addr: ReturnType<GatewayServer['server']['address']>): string | undefined {
     if (addr === null || typeof addr === 'string') return addr ?? undefined;
     return `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
   }
@@ -189,6 +201,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     logger.info('shutting down: refusing new messages, finishing deliveries in flight');
     draining = true;
     await http.close().catch((err: unknown) => logger.warn({ err }, 'http close failed'));
+    await opsHttp?.close().catch((err: unknown) => logger.warn({ err }, 'ops http close failed'));
     const graceful = Promise.all(workers.map((w) => w.close()));
     const timedOut = await Promise.race([
       graceful.then(() => false),
@@ -206,5 +219,5 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     logger.info('gateway stopped');
   }
 
-  return { http, metrics, start, stop, readiness, httpAddress };
+  return { http, metrics, start, stop, readiness, httpAddress, opsAddress };
 }

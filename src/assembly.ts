@@ -68,7 +68,7 @@ export function assembleComponent(c: ComponentConfig, index: number, deps: Assem
     ...profile.outboundPolicy?.(c, { redis, prefix, metrics }),
   };
   const outbound = new OutboundBridge(c, codec, deps.enqueueOutbound, policy);
-  const inbound = new InboundBridge(c, codec, deps.enqueueInbound(c.domain), ownership);
+  const inbound = new InboundBridge(c, codec, deps.enqueueInbound(c.domain), ownership, { localJidRecipients: adapter.namesLocalRecipients === true });
 
   let connection: ComponentConnection | undefined;
   if (deps.withConnection) {
@@ -87,6 +87,14 @@ export function assembleComponent(c: ComponentConfig, index: number, deps: Assem
     conn.on('offline', () => metrics.xmppConnected.set({ domain: c.domain }, 0));
     metrics.xmppConnected.set({ domain: c.domain }, 0);
     const rules = accessRules(c.domain, c.allow);
+    const claimRules = owned?.claims(c);
+    const claimAllow = claimRules?.allow === undefined ? rules : accessRules(c.domain, claimRules.allow);
+    const claims = {
+      mayClaim: (jid: string) => isAllowed(jid, claimAllow),
+      ...(claimRules !== undefined && claimRules.perUserPerDay > 0
+        ? { perDay: new DailyCap(redis, prefix, c.domain, claimRules.perUserPerDay, 'claims') }
+        : {}),
+    };
     const admins = new Set(config.admins.map((a) => a.toLowerCase()));
     registerRoutes({
       domain: c.domain,
@@ -100,7 +108,7 @@ export function assembleComponent(c: ComponentConfig, index: number, deps: Assem
       isDraining: deps.isDraining,
       isAllowed: (jid) => isAllowed(jid, rules),
       isAdmin: (jid) => admins.has(jid.toLowerCase()),
-      ...(ownership && owned ? { ownership: { store: ownership, wording: owned.wording, parse: owned.parse } } : {}),
+      ...(ownership && owned ? { ownership: { store: ownership, wording: owned.wording, parse: owned.parse, claims } } : {}),
     });
   }
   return { config: c, profile, adapter, inbound, outbound, ownership, pacer: policy.pacer, connection };

@@ -9,7 +9,8 @@
  *    timestamp header against a window, before the body is parsed or
  *    validated, so an unsigned request learns nothing about the fields:
  *    a refusal is 403 SIGNATURE_INVALID with a JSON reason and one log line
- *    of bounded length;
+ *    of bounded length, the only one that holds the URL (reasons must not
+ *    repeat it);
  * 4. parses the verified bytes into the body the routes' schemas validate;
  * 5. gives the routes `store(event)`: an event is answered 2xx only once it is
  *    stored (a duplicate is stored already, so 2xx too); while it cannot be
@@ -18,6 +19,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { GatewayError } from '../../src/errors/registry.js';
+import { bounded } from '../../src/log-bounds.js';
 import type { AdapterContext, InboundAcceptance, InboundEvent } from '../types.js';
 import type { ProviderName } from './provider.js';
 
@@ -63,12 +65,6 @@ export interface SignedWebhookOptions {
   now?: () => number;
 }
 
-/** Longest reason or URL written to the log for one refused request. */
-const MAX_LOGGED_CHARS = 300;
-
-function bounded(text: string): string {
-  return text.length <= MAX_LOGGED_CHARS ? text : `${text.slice(0, MAX_LOGGED_CHARS)}… (${text.length} chars)`;
-}
 
 /**
  * Checks a Unix-seconds timestamp against a window around `nowMs`.

@@ -79,6 +79,8 @@ const faultSchema = {
 
 export class SandboxAdapter implements Adapter {
   readonly provider = 'sandbox';
+  /** A trial and test provider: an admin injects messages for any local user. */
+  readonly namesLocalRecipients = true;
   readonly network;
   readonly componentDomain: string;
   private ctx: AdapterContext | undefined;

@@ -6,7 +6,7 @@
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Adapter, OutboundMessage, SendResult } from '../../adapters/types.js';
-import { GatewayError, asGatewayError } from '../errors/registry.js';
+import { GatewayError, asGatewayError, publicText } from '../errors/registry.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { MessageRef, OutcomeJob } from '../queue/jobs.js';
 import type { InboundEnqueue } from './inbound.js';
@@ -74,12 +74,13 @@ export function deliveryProcessor(deps: DeliveryDeps, worker: () => Worker<Outbo
   const domain = deps.adapter.componentDomain;
   const log = deps.logger.child({ domain });
 
-  async function giveUp(m: OutboundMessage, err: GatewayError, attempt: number): Promise<DeliveryResult> {
-    const outcome: OutcomeJob = { type: 'outcome', ref: refOf(m), status: 'failed', code: err.code, reason: err.message };
+  /** `detail`: the operator's side of the story (the last provider error), kept with the job and logged, never sent. */
+  async function giveUp(m: OutboundMessage, err: GatewayError, attempt: number, detail?: string): Promise<DeliveryResult> {
+    const outcome: OutcomeJob = { type: 'outcome', ref: refOf(m), status: 'failed', code: err.code, reason: publicText(err), ...(detail === undefined ? {} : { detail }) };
     // If this add fails the job fails too and is retried: the sender is never left without an answer.
     await deps.enqueueInbound(`f-${m.id}`, outcome);
     deps.metrics.deliveries.inc({ domain, result: 'failed' });
-    log.warn({ id: m.id, to: m.to, attempt, code: err.code, reason: err.message }, 'delivery failed for good; telling the sender');
+    log.warn({ id: m.id, to: m.to, attempt, code: err.code, reason: err.message, ...(detail === undefined ? {} : { detail }) }, 'delivery failed for good; telling the sender');
     return { failed: err.code };
   }
 
@@ -89,7 +90,7 @@ export function deliveryProcessor(deps: DeliveryDeps, worker: () => Worker<Outbo
     if (err.code === 'RATE_LIMITED') {
       const wait = err.retryAfterMs ?? 1000;
       if (expiresBeforeRetry(m.acceptedAt, now, wait, deps.maxAgeMs)) {
-        return giveUp(m, new GatewayError('DELIVERY_EXPIRED', `not delivered in time: ${err.message}`), attempt);
+        return giveUp(m, new GatewayError('DELIVERY_EXPIRED', `not delivered in time: ${publicText(err)}`), attempt, `last error: ${err.message}`);
       }
       deps.metrics.deliveries.inc({ domain, result: 'rate_limited' });
       log.info({ id: m.id, waitMs: wait }, 'provider rate limit; pausing this queue');
@@ -101,9 +102,9 @@ export function deliveryProcessor(deps: DeliveryDeps, worker: () => Worker<Outbo
     if (expiresBeforeRetry(m.acceptedAt, now, next, deps.maxAgeMs)) {
       const expired = new GatewayError(
         'DELIVERY_EXPIRED',
-        `could not deliver within ${Math.round(deps.maxAgeMs / 1000)} s after ${attempt} attempts; last error: ${err.message}`,
+        `could not deliver within ${Math.round(deps.maxAgeMs / 1000)} s after ${attempt} attempts: ${publicText(err)}`,
       );
-      return giveUp(m, expired, attempt);
+      return giveUp(m, expired, attempt, `last error: ${err.message}`);
     }
     deps.metrics.deliveries.inc({ domain, result: 'retry' });
     log.warn({ id: m.id, attempt, nextInMs: next, err: err.message }, 'delivery attempt failed; will retry');
@@ -176,7 +177,8 @@ export function deliveryWorker(base: WorkerBase, deps: DeliveryDeps, concurrency
         ref: refOf(job.data),
         status: 'failed',
         code: 'INTERNAL',
-        reason: `the gateway could not deliver the message: ${err.message}`,
+        reason: 'the gateway could not deliver the message',
+        detail: err.message,
       }).then(() => undefined),
     concurrency,
   });

@@ -13,8 +13,19 @@ import { stableId } from '../queue/names.js';
 import type { EnqueueOutcome } from '../queue/producer.js';
 import type { OwnershipStore } from '../store/ownership.js';
 import { accessRules, isAllowed } from './access.js';
+import { isXmlSafe } from '../xml-chars.js';
 
 export type InboundEnqueue = (jobId: string, job: InboundJob) => Promise<EnqueueOutcome>;
+
+export interface InboundBridgeOptions {
+  /**
+   * Whether the adapter may name a local JID as the recipient (`to`) instead
+   * of a gateway address: true only for adapters that say so
+   * (`Adapter.namesLocalRecipients`, the sandbox). A real provider's `to`
+   * must be one of the gateway's own numbers or addresses.
+   */
+  localJidRecipients: boolean;
+}
 
 export class InboundBridge {
   readonly componentDomain: string;
@@ -25,6 +36,7 @@ export class InboundBridge {
     private readonly codec: AddressCodec,
     private readonly enqueue: InboundEnqueue,
     private readonly ownership?: OwnershipStore,
+    private readonly opts: InboundBridgeOptions = { localJidRecipients: false },
   ) {
     this.componentDomain = config.domain;
     this.rules = accessRules(config.domain, config.allow);
@@ -32,19 +44,20 @@ export class InboundBridge {
 
   /**
    * The local user a foreign message is for: the owner of a gateway number or
-   * address, or a local JID named directly (as the sandbox allows) when that
-   * user may use this component.
+   * address, or, from an adapter that may name one (the sandbox), a local JID
+   * named directly when that user may use this component.
    */
   async resolveRecipient(to: string): Promise<string | undefined> {
     const owned = await this.ownership?.ownerOf(to.trim());
     if (owned !== undefined) return owned;
+    if (!this.opts.localJidRecipients) return undefined;
     const jid = to.trim().toLowerCase();
-    if (!isBareJid(jid) || jid.endsWith(`@${this.componentDomain}`)) return undefined;
+    if (!isBareJid(jid) || !isXmlSafe(jid) || jid.endsWith(`@${this.componentDomain}`)) return undefined;
     return isAllowed(jid, this.rules) ? jid : undefined;
   }
 
   private async recipients(event: InboundMessage): Promise<Recipient[]> {
-    if (event.recipients !== undefined) return event.recipients.filter((r) => isBareJid(r.jid));
+    if (event.recipients !== undefined) return event.recipients.filter((r) => isBareJid(r.jid) && isXmlSafe(r.jid));
     const user = await this.resolveRecipient(event.to);
     return user === undefined ? [] : [{ jid: user, type: 'chat' }];
   }

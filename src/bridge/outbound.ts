@@ -26,11 +26,17 @@ export interface OutboundRequest {
 
 export type { OutboundPolicy };
 
+/** Longest stanza id taken (clients use UUIDs, 36): it is stored with the job and echoed in receipts and errors. */
+const MAX_STANZA_ID = 256;
+/** Longest subject, thread or attachment description (an RFC 5322 header line is at most 998 characters). */
+const MAX_HEADER_FIELD = 998;
+
 export class OutboundBridge {
   readonly componentDomain: string;
   readonly network: Network;
   private readonly rules: string[];
   private readonly maxBody: number;
+  private readonly media: { maxCount: number; maxUrlLength: number };
 
   constructor(
     config: ComponentConfig,
@@ -42,6 +48,36 @@ export class OutboundBridge {
     this.network = config.network;
     this.rules = accessRules(config.domain, config.allow);
     this.maxBody = config.maxBodyLength ?? profileOf(config).defaults.maxBody;
+    this.media = profileOf(config).defaults.media;
+  }
+
+  /**
+   * Bounds on every per-message field that is stored with the job, so one
+   * user cannot grow Redis faster than the body limit allows: the body
+   * (maxBody), the media links (count and length, per network), the stanza
+   * id. JIDs are bounded by the server (RFC 7622 §3.1: 1023 bytes a part).
+   */
+  private checkBounds(req: OutboundRequest): void {
+    if (req.stanzaId.length > MAX_STANZA_ID) {
+      throw new GatewayError('BAD_REQUEST', `the stanza id is ${req.stanzaId.length} characters long; ${this.componentDomain} takes at most ${MAX_STANZA_ID}`);
+    }
+    for (const [field, value] of [['subject', req.subject], ['thread', req.thread]] as const) {
+      if (value !== undefined && value.length > MAX_HEADER_FIELD) {
+        throw new GatewayError('BODY_INVALID', `the ${field} is ${value.length} characters long; ${this.componentDomain} takes at most ${MAX_HEADER_FIELD}`);
+      }
+    }
+    const { maxCount, maxUrlLength } = this.media;
+    if (req.attachments.length > maxCount) {
+      throw new GatewayError('BODY_INVALID', `the message carries ${req.attachments.length} media links; ${this.componentDomain} takes at most ${maxCount}`);
+    }
+    const long = req.attachments.find((a) => a.url.length > maxUrlLength);
+    if (long !== undefined) {
+      throw new GatewayError('BODY_INVALID', `a media link is ${long.url.length} characters long; ${this.componentDomain} takes at most ${maxUrlLength}`);
+    }
+    const named = req.attachments.find((a) => (a.name?.length ?? 0) > MAX_HEADER_FIELD);
+    if (named !== undefined) {
+      throw new GatewayError('BODY_INVALID', `an attachment's description is ${named.name?.length} characters long; ${this.componentDomain} takes at most ${MAX_HEADER_FIELD}`);
+    }
   }
 
   /** Validates and stores; throws GatewayError with a user-facing message when the message cannot go. */
@@ -53,6 +89,7 @@ export class OutboundBridge {
     if (!isAllowed(senderBare, this.rules)) {
       throw new GatewayError('SENDER_FORBIDDEN', `${senderBare} is not allowed to use ${this.componentDomain}`);
     }
+    this.checkBounds(req);
     const address = this.codec.fromLocalpart(req.contactLocalpart);
     if (!address.ok) throw new GatewayError('ADDRESS_INVALID', address.reason);
     if (req.body.trim() === '' && req.attachments.length === 0) {
@@ -73,20 +110,25 @@ export class OutboundBridge {
         `you have no number on ${this.componentDomain}: register one (in-band registration) or ask the administrator`,
       );
     }
+    this.policy.checkDestination?.(address.address, from);
+    const units = this.policy.cost?.(req.body, req.attachments.map((a) => a.url)) ?? 1;
+    const unit = this.policy.unit ?? 'messages';
     const rate = this.policy.senderRate;
-    const waitMs = rate === undefined ? 0 : await rate.take(senderBare, now);
+    const waitMs = rate === undefined ? 0 : await rate.take(senderBare, now, units);
     if (rate !== undefined && waitMs > 0) {
       throw new GatewayError(
         'RATE_LIMITED',
-        `you are sending faster than ${this.componentDomain} allows (${rate.perSecond}/s, bursts of ${rate.burst}); send again in ${Math.ceil(waitMs / 1000)} s`,
+        `you are sending faster than ${this.componentDomain} allows (${rate.perSecond}${this.policy.unit === undefined ? '' : ` ${unit}`}/s, bursts of ${rate.burst}); send again in ${Math.ceil(waitMs / 1000)} s`,
         { retryAfterMs: waitMs },
       );
     }
     const cap = this.policy.dailyCap;
-    if (cap !== undefined && !(await cap.take(senderBare, now))) {
+    if (cap !== undefined && !(await cap.take(senderBare, now, units))) {
       throw new GatewayError(
         'LIMIT_EXCEEDED',
-        `you have sent ${cap.limit} messages today, the daily limit on ${this.componentDomain}; it resets at 00:00 UTC`,
+        units > 1
+          ? `this message needs ${units} ${unit} and would take you over the daily limit of ${cap.limit} ${unit} on ${this.componentDomain}; it resets at 00:00 UTC`
+          : `you have sent ${cap.limit} ${unit} today, the daily limit on ${this.componentDomain}; it resets at 00:00 UTC`,
       );
     }
     const contactJid = joinJid(address.localpart, this.componentDomain);
@@ -113,11 +155,11 @@ export class OutboundBridge {
     try {
       outcome = await this.enqueue(message);
     } catch (err) {
-      await cap?.giveBack(senderBare, now).catch(() => undefined);
+      await cap?.giveBack(senderBare, now, units).catch(() => undefined);
       throw err;
     }
     // A retransmitted stanza was counted once already.
-    if (outcome === 'duplicate') await cap?.giveBack(senderBare, now).catch(() => undefined);
+    if (outcome === 'duplicate') await cap?.giveBack(senderBare, now, units).catch(() => undefined);
     return { message, outcome, facts };
   }
 }

@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import { component, xml, type Component, type Element } from '@xmpp/component';
 import type { Logger } from 'pino';
 import { jitteredBackoff, type BackoffPolicy } from '../backoff.js';
+import { xmlSafeTree } from './stanzas.js';
 
 export interface ConnectionOptions {
   host: string;
@@ -52,6 +53,10 @@ export class ComponentConnection extends EventEmitter {
       domain: opts.domain,
       password: opts.secret,
     });
+    // Everything the component writes (our stanzas, iq callee replies) passes the one sanitiser:
+    // a control character from a provider must not make the server close the stream.
+    const write = this.entity.send.bind(this.entity);
+    this.entity.send = (el: Element) => write(xmlSafeTree(el));
     // @xmpp/reconnect retries at a fixed 1 s; we schedule our own with backoff.
     this.entity.reconnect.stop();
     this.entity.on('online', () => this.onOnline());
@@ -76,12 +81,14 @@ export class ComponentConnection extends EventEmitter {
   /**
    * Sends and resolves only once the server has processed the stanza: a
    * socket write alone can vanish into a server that froze or died. Stanzas
-   * written in the same tick share one XEP-0199 ping to `server` (a domain of
-   * the XMPP server); since the server handles a stream in order, its answer
-   * (a result or an error, either proves it) confirms every stanza before it.
+   * written in the same tick share one XEP-0199 ping, addressed to this
+   * component itself: the server handles a stream in order, so when our own
+   * ping comes back through it (a result or an error, either proves it),
+   * every stanza before it has been routed. Pinging the recipient's domain
+   * instead made a whole batch hostage to one stalled remote server (issue 8).
    * Rejects when the server does not answer in time, so the job is retried.
    */
-  async sendConfirmed(el: Element, server: string, timeoutMs = 10_000): Promise<void> {
+  async sendConfirmed(el: Element, timeoutMs = 10_000): Promise<void> {
     await this.entity.send(el);
     if (this.barrier === undefined || this.barrier.sent) {
       const barrier: { sent: boolean; done: Promise<void> } = { sent: false, done: Promise.resolve() };
@@ -97,7 +104,7 @@ export class ComponentConnection extends EventEmitter {
         lost.catch(() => undefined);
         try {
           await Promise.race([
-            this.entity.iqCaller.request(xml('iq', { type: 'get', to: server }, xml('ping', { xmlns: 'urn:xmpp:ping' })), timeoutMs),
+            this.entity.iqCaller.request(xml('iq', { type: 'get', to: this.domain }, xml('ping', { xmlns: 'urn:xmpp:ping' })), timeoutMs),
             lost,
           ]);
         } catch (err) {

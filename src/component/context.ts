@@ -5,6 +5,7 @@ import { localpartOf, type AddressCodec, type AddressResult } from '../addressin
 import type { OutboundBridge } from '../bridge/outbound.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { NetworkIdentity, OwnershipWording } from '../networks/index.js';
+import type { DailyCap } from '../store/limits.js';
 import type { OwnershipStore } from '../store/ownership.js';
 import type { ComponentConnection } from './connection.js';
 
@@ -14,6 +15,16 @@ export interface ComponentOwnership {
   wording: OwnershipWording;
   /** An address as an admin typed it -> canonical form. */
   parse(input: string): AddressResult;
+  /** Limits on claiming a pool address oneself (XEP-0077); absent = anyone allowed, no limit. */
+  claims?: ClaimLimits;
+}
+
+/** Who may claim a pool address through XEP-0077, and how many times a day. */
+export interface ClaimLimits {
+  /** May this bare JID claim one itself? (Others ask an admin.) */
+  mayClaim(bareJid: string): boolean;
+  /** Claims per user per UTC day. */
+  perDay?: DailyCap;
 }
 
 export interface ComponentContext {

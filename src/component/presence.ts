@@ -1,7 +1,10 @@
 /**
  * Presence to contacts (RFC 6121 §3, §4): subscription requests are accepted so
  * contacts can sit on rosters; probes are answered with the contact's
- * (always available) presence.
+ * (always available) presence. Only for JIDs the access rules (`allow`) let
+ * use the component: anyone else gets one `unsubscribed` per subscription
+ * request (RFC 6121 §3.2: a declined subscription) and nothing else, so the
+ * gateway cannot be made to reflect traffic.
  */
 import type { IncomingContext, Next } from '@xmpp/component';
 import { bare } from '../addressing/index.js';
@@ -24,6 +27,13 @@ export function presenceHandler(c: ComponentContext) {
       c.metrics.stanzasOut.inc({ domain: c.domain, kind: 'presence' });
     };
 
+    if (!c.isAllowed(userBare)) {
+      if (ctx.type === 'subscribe') {
+        await send('unsubscribed');
+        log.info({ user: userBare, contact: entity }, 'presence subscription declined: not allowed to use this component');
+      }
+      return undefined;
+    }
     if (local !== '' && ['subscribe', 'probe'].includes(ctx.type)) {
       const address = c.codec.fromLocalpart(local);
       if (!address.ok) {

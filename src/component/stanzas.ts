@@ -4,7 +4,10 @@
  * @xmpp/component uses, so the iq callee recognises our elements.
  */
 import { xml, type Element } from '@xmpp/component';
-import type { GatewayError } from '../errors/registry.js';
+import { publicText, type GatewayError } from '../errors/registry.js';
+import { xmlSafe } from '../xml-chars.js';
+
+export { isXmlSafe, xmlSafe } from '../xml-chars.js';
 
 export const NS = {
   STANZAS: 'urn:ietf:params:xml:ns:xmpp-stanzas',
@@ -21,26 +24,33 @@ export const NS = {
 } as const;
 
 /**
- * Text from outside (provider webhooks, SMSCs, error reasons) made safe for
- * XML 1.0: characters outside the Char production (C0 controls except tab,
- * LF and CR; U+FFFE/U+FFFF; lone surrogates) become U+FFFD. One such
- * character would otherwise make the server close the component's stream as
- * not-well-formed (XML 1.0 §2.2, RFC 6120 §11.1).
+ * The one sanitiser: every attribute value and text node of `el` and its
+ * descendants through {@link xmlSafe}, in place. The connection applies it
+ * to everything the component writes (iq callee replies and forms
+ * included), so no builder has to remember it; the builders here that carry
+ * foreign text apply it as well, so what they return is already what goes
+ * out.
  */
-export function xmlSafe(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+export function xmlSafeTree(el: Element): Element {
+  for (const [name, value] of Object.entries(el.attrs)) {
+    if (typeof value === 'string') el.attrs[name] = xmlSafe(value);
+  }
+  el.children.forEach((child, i) => {
+    if (typeof child === 'string') el.children[i] = xmlSafe(child);
+    else if (typeof child === 'object' && child !== null) xmlSafeTree(child as Element);
+  });
+  return el;
 }
 
-/** `<error type=…><condition/><text>…</text></error>` for a gateway error. */
+/** `<error type=…><condition/><text>…</text></error>` for a gateway error; the text is what users may read (`publicText`). */
 export function errorElement(err: GatewayError): Element {
   const { condition, type } = err.spec;
-  return xml(
+  return xmlSafeTree(xml(
     'error',
     { type },
     xml(condition, { xmlns: NS.STANZAS }),
-    xml('text', { xmlns: NS.STANZAS, 'xml:lang': 'en' }, xmlSafe(err.message)),
-  );
+    xml('text', { xmlns: NS.STANZAS, 'xml:lang': 'en' }, publicText(err)),
+  ));
 }
 
 /**
@@ -80,17 +90,17 @@ export function chatMessage(opts: {
   subject?: string;
   thread?: string;
 }): Element {
-  const urls = opts.mediaUrls.map(xmlSafe);
-  const text = xmlSafe(opts.body);
+  const urls = opts.mediaUrls;
+  const text = opts.body;
   const body = [text, ...urls.filter((u) => !text.includes(u))].filter((s) => s !== '').join('\n');
-  return xml(
+  return xmlSafeTree(xml(
     'message',
     { type: opts.type ?? 'chat', from: opts.from, to: opts.to, id: opts.id },
-    opts.subject === undefined ? null : xml('subject', {}, xmlSafe(opts.subject)),
+    opts.subject === undefined ? null : xml('subject', {}, opts.subject),
     xml('body', {}, body),
-    opts.thread === undefined ? null : xml('thread', {}, xmlSafe(opts.thread)),
+    opts.thread === undefined ? null : xml('thread', {}, opts.thread),
     ...urls.map((url) => xml('x', { xmlns: NS.OOB }, xml('url', {}, url))),
-  );
+  ));
 }
 
 export function presence(opts: { from: string; to: string; type?: string }): Element {

@@ -3,11 +3,11 @@
  * process that holds the component's XMPP connection; while the connection is
  * down, jobs are put back (delayed), never failed.
  */
-import { DelayedError, type Job, type Worker } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job, type Worker } from 'bullmq';
 import type { Logger } from 'pino';
-import { domainOf } from '../addressing/index.js';
+import { isBareJid } from '../addressing/index.js';
 import type { ComponentConnection } from './connection.js';
-import { chatMessage, messageError, receipt } from './stanzas.js';
+import { chatMessage, isXmlSafe, messageError, receipt } from './stanzas.js';
 import { GatewayError } from '../errors/registry.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { InboundJob, OutcomeJob } from '../queue/jobs.js';
@@ -32,15 +32,26 @@ export function toXmppProcessor(deps: ToXmppDeps) {
     const { ref } = job;
     if (job.status === 'delivered') {
       if (!ref.receiptRequested) return 'no receipt requested';
-      await connection.sendConfirmed(receipt({ from: ref.contactJid, to: ref.senderJid, stanzaId: ref.stanzaId }), domainOf(ref.senderJid));
+      await connection.sendConfirmed(receipt({ from: ref.contactJid, to: ref.senderJid, stanzaId: ref.stanzaId }));
       deps.metrics.stanzasOut.inc({ domain, kind: 'receipt' });
       return 'receipt sent';
     }
     const error = new GatewayError(job.code ?? 'DELIVERY_FAILED', job.reason ?? 'the message could not be delivered');
-    await connection.sendConfirmed(messageError({ from: ref.contactJid, to: ref.senderJid, id: ref.stanzaId, error }), domainOf(ref.senderJid));
+    await connection.sendConfirmed(messageError({ from: ref.contactJid, to: ref.senderJid, id: ref.stanzaId, error }));
     deps.metrics.stanzasOut.inc({ domain, kind: 'error' });
     log.info({ outboundId: ref.outboundId, to: ref.senderJid, code: error.code }, 'sent delivery error to sender');
     return 'error sent';
+  }
+
+  /**
+   * A job whose stanza cannot be built (an address that is no JID, or that
+   * the sanitiser would have to change) fails for good with a log line: it
+   * is never written, since the server would close the stream over it, and
+   * retrying cannot fix it.
+   */
+  function unbuildable(job: Job<InboundJob>, why: string, facts: Record<string, unknown> = {}): never {
+    log.error({ jobId: job.id, type: job.data.type, why, ...facts }, 'inbound job cannot be sent as a stanza; failing it');
+    throw new UnrecoverableError(`stanza cannot be built: ${why}`);
   }
 
   return async function processToXmpp(job: Job<InboundJob>, token?: string): Promise<string> {
@@ -52,6 +63,9 @@ export function toXmppProcessor(deps: ToXmppDeps) {
     const data = job.data;
     switch (data.type) {
       case 'message': {
+        for (const [role, address] of [['to', data.to], ['from', data.from]] as const) {
+          if (!isBareJid(address) || !isXmlSafe(address)) unbuildable(job, `"${role}" is not a bare JID`, { [role]: JSON.stringify(address).slice(0, 200) });
+        }
         // Confirmed, not just written: a server that froze must not swallow the message (test/chaos).
         await connection.sendConfirmed(
           chatMessage({
@@ -64,7 +78,6 @@ export function toXmppProcessor(deps: ToXmppDeps) {
             ...(data.subject === undefined ? {} : { subject: data.subject }),
             ...(data.thread === undefined ? {} : { thread: data.thread }),
           }),
-          domainOf(data.to),
         );
         deps.metrics.stanzasOut.inc({ domain, kind: 'message' });
         log.info({ jobId: job.id, from: data.from, to: data.to }, 'inbound message delivered to XMPP');

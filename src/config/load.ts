@@ -67,13 +67,32 @@ function issueProblem(issue: ZodIssue): ConfigProblem {
   return { path: formatPath(issue.path), message: issue.message };
 }
 
+/**
+ * A YAML syntax error as line, column and the key on that line, never the
+ * line itself: the value may be a literal secret (`adminToken: ...`).
+ *
+ * @example syntaxProblem('http:\n  adminToken: abc: d\n', 20, 'Nested mappings are not allowed in compact mappings', 'BLOCK_AS_IMPLICIT_KEY')
+ *   // 'YAML syntax error at line 2, column 15 (key "adminToken"): Nested mappings are not allowed in compact mappings'
+ */
+export function syntaxProblem(text: string, offset: number, message: string, code: string): string {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  const column = offset - before.lastIndexOf('\n');
+  const source = text.split('\n')[line - 1] ?? '';
+  const key = /^\s*(?:-\s+)?([A-Za-z0-9_$.-]+)\s*:/.exec(source)?.[1];
+  const value = key === undefined ? source.trim() : source.slice(source.indexOf(':') + 1).trim();
+  // The parser's own words, unless they quote the line's value.
+  const why = value.length >= 3 && message.includes(value.slice(0, 3)) ? code.toLowerCase().replace(/_/g, ' ') : message.replace(/\s+/g, ' ').trim();
+  return `YAML syntax error at line ${line}, column ${column}${key === undefined ? '' : ` (key "${key}")`}: ${why}`;
+}
+
 /** Validates YAML text; `source` names the file in messages. */
 export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env, source = 'config'): GatewayConfig {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       source,
-      doc.errors.map((e) => ({ path: '', message: e.message.replace(/\s+/g, ' ').trim() })),
+      doc.errors.map((e) => ({ path: '', message: syntaxProblem(text, e.pos[0], e.message, e.code) })),
     );
   }
   const problems: ConfigProblem[] = [];

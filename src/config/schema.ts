@@ -51,12 +51,24 @@ export const httpSchema = z
       .string()
       .url()
       .default('http://127.0.0.1:8080')
-      .describe('The URL providers call; used for callback URLs and webhook signatures.'),
+      .describe(
+        'The URL providers call; used for callback URLs and webhook signatures. Must be HTTPS in production (TLS terminated in front of the gateway): Twilio signatures carry no timestamp, so a captured request could be replayed.',
+      ),
     adminToken: z
       .string()
       .min(16, 'must be at least 16 characters')
       .optional()
-      .describe('Bearer token for /admin and /sandbox routes; without it those routes answer 401.'),
+      .describe('Bearer token for /admin, /sandbox, and /metrics and /readyz unless opsPort is set; without it those routes answer 401.'),
+    opsHost: z
+      .string()
+      .min(1)
+      .default('127.0.0.1')
+      .describe('Address of the ops listener (with opsPort): keep it on loopback or a private network.'),
+    opsPort: integer(0, 65535)
+      .optional()
+      .describe(
+        'Serve /metrics and /readyz (and /healthz) on a second listener at opsHost:opsPort without a token, and not on the main port. Unset: they are on the main port behind adminToken; /healthz stays open there either way.',
+      ),
     bodyLimitBytes: integer(1024, 50 * 1024 * 1024)
       .default(64 * 1024)
       .describe('Largest request body accepted (provider webhooks are a few KB; the sandbox inject route takes up to 1 MiB).'),
@@ -108,14 +120,16 @@ export const limitsSchema = z
   .object({
     dailyPerUser: integer(0, 1_000_000)
       .optional()
-      .describe('Messages one user may send per UTC day through this component; 0 = no cap (default: sms 200, others 0). SMS toll fraud is the classic abuse of a gateway.'),
+      .describe(
+        'What one user may send per UTC day through this component; 0 = no cap. sms counts SMS segments (a 10-segment text counts 10, an MMS 1), the others messages (default: sms 200 segments, email 500, webhook 2000). SMS toll fraud is the classic abuse of a gateway.',
+      ),
     maxSegments: integer(1, 255).default(10).describe('sms: refuse texts that need more SMS segments than this.'),
     perSenderPerSecond: decimal(z.number().min(0).max(10_000))
       .optional()
-      .describe('Messages per second one user may send through this component, sustained; 0 = no limit (default: sms 1, email 2, webhook 5).'),
+      .describe('What one user may send per second through this component, sustained, in SMS segments on sms and messages elsewhere; 0 = no limit (default: sms 1, email 2, webhook 5).'),
     perSenderBurst: integer(1, 100_000)
       .optional()
-      .describe('How many messages one user may send at once before perSenderPerSecond applies (default: sms 20, email 30, webhook 50).'),
+      .describe('How much one user may send at once before perSenderPerSecond applies, in the same unit (default: sms 20 segments, email 30, webhook 50); a text larger than the burst waits for a full bucket.'),
     perNumberPerSecond: decimal(z.number().positive().max(10_000))
       .default(1)
       .describe('sms: messages per second sent from one gateway number (1 = a US long code; short codes and toll-free take more).'),

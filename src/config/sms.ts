@@ -4,7 +4,7 @@
  */
 import { isSupportedCountry } from 'libphonenumber-js';
 import { z } from 'zod';
-import { bareJid, boolean, decimal, integer } from './fields.js';
+import { bareJid, boolean, decimal, hostname, integer } from './fields.js';
 import { providerName, unknownProvider } from './providers.js';
 import { taggedUnion } from './union.js';
 
@@ -96,6 +96,36 @@ export const smppSchema = z
 
 const numberKey = z.string().regex(/^\+[1-9]\d{1,14}$|^\d{3,8}$/, 'must be E.164 (+15550001111) or a short code');
 
+/** A destination rule: "+" and the leading digits of E.164 numbers, e.g. "+44", "+1876"; "+" alone matches every number. */
+const numberPrefix = z.string().regex(/^\+\d{0,15}$/, 'must be "+" and the leading digits of E.164 numbers, e.g. "+44" or "+1876"');
+
+/**
+ * Ranges refused unless an admin allows them by a longer prefix: the ITU's
+ * non-geographic codes for satellite and international networks (+870
+ * Inmarsat, +881 GMSS: Iridium, Globalstar, Thuraya; +882/+883 international
+ * networks), International Premium Rate Services (+979) and International
+ * Shared Cost Service (+808): what toll fraud sends to.
+ */
+export const DEFAULT_DENIED_DESTINATIONS = ['+870', '+881', '+882', '+883', '+979', '+808'] as const;
+
+export const destinationsSchema = z
+  .object({
+    allow: z
+      .array(numberPrefix)
+      .optional()
+      .describe(
+        'sms: prefixes (country calling codes or longer) users may text. Default: the calling codes of the gateway numbers (`numbers`, `numberPool` and the sender\'s own number); with none at all, every number not denied.',
+      ),
+    deny: z
+      .array(numberPrefix)
+      .default([...DEFAULT_DENIED_DESTINATIONS])
+      .describe(
+        'sms: prefixes users may not text, even inside an allowed country. The longer matching prefix of allow and deny decides (deny on a tie). Default: satellite and international networks (+870, +881, +882, +883), premium rate (+979) and shared cost (+808).',
+      ),
+  })
+  .strict()
+  .default({});
+
 /** What every SMS component has, whatever its provider. */
 function smsFields<S extends z.ZodRawShape>(base: S) {
   return {
@@ -119,6 +149,14 @@ function smsFields<S extends z.ZodRawShape>(base: S) {
       .array(numberKey)
       .default([])
       .describe('sms: numbers users may claim for themselves through in-band registration (XEP-0077).'),
+    numberPoolAllow: z
+      .array(z.union([hostname, bareJid]))
+      .optional()
+      .describe('sms: who may claim a pool number (domains and bare JIDs). Default: everyone in `allow`. Others must ask an admin.'),
+    numberPoolClaimsPerDay: integer(0, 1000)
+      .default(2)
+      .describe('sms: pool numbers one user may claim per UTC day (a claim after a release counts again); 0 = no limit.'),
+    destinations: destinationsSchema.describe('sms: which numbers users may text (toll fraud: premium and satellite ranges).'),
     allowShortCodes: boolean().default(false).describe('sms: let users write to short codes (3–8 digits) where the provider supports them.'),
   };
 }

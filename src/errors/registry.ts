@@ -33,6 +33,12 @@ export interface ErrorSpec {
   httpStatus: number;
   /** Whether the outbound queue tries the delivery again. */
   retryable: boolean;
+  /**
+   * What users read instead of the error's own message, for codes whose
+   * messages are written for operators (hosts, ports, raw provider or library
+   * errors); the message itself goes to the log.
+   */
+  publicReason?: string;
 }
 
 export const ERROR_REGISTRY = {
@@ -42,6 +48,8 @@ export const ERROR_REGISTRY = {
   ADDRESS_INVALID: { condition: 'jid-malformed', type: 'modify', httpStatus: 400, retryable: false },
   /** The sender is not allowed to use this component. */
   SENDER_FORBIDDEN: { condition: 'forbidden', type: 'auth', httpStatus: 403, retryable: false },
+  /** The destination is refused by the component's destination rules (toll fraud: premium, satellite, other countries). */
+  DESTINATION_FORBIDDEN: { condition: 'forbidden', type: 'cancel', httpStatus: 403, retryable: false },
   /** The sender must register (e.g. own a number) first. */
   REGISTRATION_REQUIRED: { condition: 'registration-required', type: 'auth', httpStatus: 403, retryable: false },
   /** The message body is empty, too long, or otherwise unacceptable for the network. */
@@ -65,7 +73,13 @@ export const ERROR_REGISTRY = {
   /** Transient provider failures went on for longer than the network's maximum age. */
   DELIVERY_EXPIRED: { condition: 'remote-server-timeout', type: 'wait', httpStatus: 504, retryable: false },
   /** The provider is failing in a way that may pass (5xx, network error). */
-  PROVIDER_TRANSIENT: { condition: 'remote-server-timeout', type: 'wait', httpStatus: 502, retryable: true },
+  PROVIDER_TRANSIENT: {
+    condition: 'remote-server-timeout',
+    type: 'wait',
+    httpStatus: 502,
+    retryable: true,
+    publicReason: 'the provider could not be reached or was failing',
+  },
   /** The provider asks us to slow down. */
   RATE_LIMITED: { condition: 'policy-violation', type: 'wait', httpStatus: 429, retryable: true },
   /** A limit the admin configured (daily cap, segments) was reached. */
@@ -77,12 +91,28 @@ export const ERROR_REGISTRY = {
   /** The request is valid but this gateway does not do that. */
   NOT_IMPLEMENTED: { condition: 'feature-not-implemented', type: 'cancel', httpStatus: 501, retryable: false },
   /** A bug or an unexpected failure. */
-  INTERNAL: { condition: 'internal-server-error', type: 'cancel', httpStatus: 500, retryable: true },
+  INTERNAL: {
+    condition: 'internal-server-error',
+    type: 'cancel',
+    httpStatus: 500,
+    retryable: true,
+    publicReason: 'the gateway hit an internal error; the administrator can find the details in its log',
+  },
 } as const satisfies Record<string, ErrorSpec>;
+
+/** What a user may read of an error: its message, or its code's public reason where messages are for operators. */
+export function publicText(err: GatewayError): string {
+  return err.spec.publicReason ?? err.message;
+}
 
 export type ErrorCode = keyof typeof ERROR_REGISTRY;
 
-/** Every error the gateway raises on purpose. `message` is human-readable and safe to show to users. */
+/**
+ * Every error the gateway raises on purpose. `message` is human-readable and
+ * safe to show to users, except for codes with a `publicReason` (transient
+ * provider failures, internal errors), whose messages are for the log;
+ * `publicText()` picks what a user reads.
+ */
 export class GatewayError extends Error {
   readonly code: ErrorCode;
   /** For RATE_LIMITED: how long to wait before the next attempt. */

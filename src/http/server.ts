@@ -8,10 +8,11 @@ import Fastify, {
   LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors/registry.js';
+import { bounded, pathOf } from '../log-bounds.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { adminGuard } from './auth.js';
 import { adminRoutes, type AdminDeps } from './plugins/admin.js';
-import { healthRoutes, type ReadinessCheck } from './plugins/health.js';
+import { livenessRoute, opsRoutes, type ReadinessCheck } from './plugins/health.js';
 
 export interface RouteRegistration {
   domain: string;
@@ -28,6 +29,11 @@ export interface ServerDeps {
   requestTimeoutMs?: number;
   readiness: ReadinessCheck;
   admin: AdminDeps;
+  /**
+   * Where /readyz and /metrics live: `main` (default), on this server behind
+   * the admin token; `separate`, not here (buildOpsServer serves them).
+   */
+  ops?: 'main' | 'separate';
 }
 
 export type GatewayServer = FastifyInstance & { registerAdapterRoutes(r: RouteRegistration): void };
@@ -61,24 +67,30 @@ export function buildServer(deps: ServerDeps): GatewayServer {
   app.setErrorHandler((error: FastifyError | GatewayError, req, reply) => {
     if (error instanceof GatewayError) {
       const status = error.spec.httpStatus;
-      (status >= 500 ? req.log.warn : req.log.info).call(req.log, { code: error.code, url: req.url, err: error.message }, 'request refused');
+      (status >= 500 ? req.log.warn : req.log.info).call(req.log, { code: error.code, path: pathOf(req.url), err: bounded(error.message) }, 'request refused');
       if (error.code === 'QUEUE_UNAVAILABLE' || error.code === 'SERVICE_UNAVAILABLE') reply.header('retry-after', '5');
       return reply.code(status).send({ error: error.code, message: error.message });
     }
     const status = error.statusCode ?? 500;
-    if (status >= 500) req.log.error({ err: error, url: req.url }, 'request failed');
+    if (status >= 500) req.log.error({ err: error, path: pathOf(req.url) }, 'request failed');
     return reply.code(status).send({ error: error.code ?? 'INTERNAL', message: status >= 500 ? 'internal error' : error.message });
   });
 
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'NOT_FOUND', message: `no route ${req.method} ${req.url}` }));
 
   app.addHook('onResponse', async (req, reply) => {
-    req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: reply.elapsedTime }, 'http');
+    req.log.debug({ method: req.method, path: pathOf(req.url), status: reply.statusCode, ms: reply.elapsedTime }, 'http');
   });
 
-  app.register(healthRoutes({ metrics: deps.metrics, readiness: deps.readiness }));
+  app.register(livenessRoute);
 
   const requireAdmin = adminGuard(deps.adminToken);
+  if ((deps.ops ?? 'main') === 'main') {
+    app.register(async (ops) => {
+      ops.addHook('onRequest', requireAdmin);
+      await ops.register(opsRoutes({ metrics: deps.metrics, readiness: deps.readiness }));
+    });
+  }
   app.register(async (admin) => {
     admin.addHook('onRequest', requireAdmin);
     await admin.register(adminRoutes(deps.admin));
@@ -96,4 +108,20 @@ export function buildServer(deps: ServerDeps): GatewayServer {
       );
     },
   });
+}
+
+/**
+ * The ops listener (http.opsPort): /healthz, /readyz and /metrics without a
+ * token, for a Prometheus scraper or a load balancer on a private address.
+ */
+export function buildOpsServer(deps: Pick<ServerDeps, 'logger' | 'metrics' | 'readiness'>): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: deps.logger.child({ component: 'http-ops' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    connectionTimeout: 10_000,
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'NOT_FOUND', message: `no route ${req.method} ${req.url}` }));
+  app.register(livenessRoute);
+  app.register(opsRoutes({ metrics: deps.metrics, readiness: deps.readiness }));
+  return app;
 }

@@ -20,9 +20,15 @@ export interface OutboundPolicy {
   requireSenderAddress?: boolean;
   /** Extra body rules (SMS segments); throws GatewayError. Returns facts to log. */
   checkBody?(body: string): Record<string, unknown>;
-  /** Per-user daily cap. */
+  /** Whether the sender (whose own address is `from`) may write to `to`; throws GatewayError naming the rule. */
+  checkDestination?(to: string, from: string | undefined): void;
+  /** What one message costs against the daily cap and the send rate (SMS: segments). Default 1. */
+  cost?(body: string, mediaUrls: readonly string[]): number;
+  /** The unit of `cost`, plural, for what users read: 'SMS segments'. Default 'messages'. */
+  unit?: string;
+  /** Per-user daily cap, in `unit`. */
   dailyCap?: DailyCap;
-  /** Per-user send rate. */
+  /** Per-user send rate, in `unit`. */
   senderRate?: SenderBucket;
   /** Books each message a send slot on its sender address at acceptance, so a burst keeps its order. */
   pacer?: NumberPacer;
@@ -47,6 +53,8 @@ export interface NetworkDefaults {
   senderRate: { perSecond: number; burst: number };
   /** How long an undelivered message is retried. */
   maxAgeSeconds: number;
+  /** XEP-0066 media links one message may carry, and the longest link (what the providers take). */
+  media: { maxCount: number; maxUrlLength: number };
 }
 
 /**
@@ -76,6 +84,12 @@ export interface Ownership<C> {
   parse(input: string): AddressResult;
   /** Whether sending needs an address of one's own (a real SMS provider needs a From number). */
   required(config: C): boolean;
+  /**
+   * Who may claim a pool address themselves (XEP-0077) and how often:
+   * `allow` (domains and bare JIDs; undefined = everyone the component
+   * serves) and claims per user per UTC day (0 = no limit).
+   */
+  claims(config: C): { allow: readonly string[] | undefined; perUserPerDay: number };
 }
 
 export interface PolicyDeps {

@@ -47,7 +47,10 @@ export interface OutcomeJob {
   ref: MessageRef;
   status: 'delivered' | 'failed';
   code?: ErrorCode;
+  /** What the sender reads. */
   reason?: string;
+  /** For operators only (the log, the admin job view): the provider's or library's own words. */
+  detail?: string;
 }
 
 export type InboundJob = InboundMessageJob | InboundStatusJob | OutcomeJob;

@@ -1,38 +1,43 @@
 /**
  * Abuse limits kept in Redis so they hold across processes and restarts:
- * a per-user daily cap, and a per-number send rate.
+ * a per-user daily cap, a per-sender rate, and a per-number send rate.
  */
 import type { Redis } from 'ioredis';
 import { stored } from './unavailable.js';
 
-/** Messages per user per UTC day. */
+/**
+ * Units per user per UTC day: messages, or what the network bills (SMS
+ * segments). `kind` names the counter, so one store keeps several (daily
+ * sends, number claims).
+ */
 export class DailyCap {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly componentDomain: string,
     readonly limit: number,
+    private readonly kind = 'daily',
   ) {}
 
   private key(user: string, now: number): string {
-    return `${this.prefix}:daily:${this.componentDomain}:${new Date(now).toISOString().slice(0, 10)}:${user.toLowerCase()}`;
+    return `${this.prefix}:${this.kind}:${this.componentDomain}:${new Date(now).toISOString().slice(0, 10)}:${user.toLowerCase()}`;
   }
 
-  /** Counts one message; returns false (and counts nothing) when the user is at the cap. */
-  async take(user: string, now = Date.now()): Promise<boolean> {
+  /** Counts `units`; returns false (and counts nothing) when they would take the user over the cap. */
+  async take(user: string, now = Date.now(), units = 1): Promise<boolean> {
     if (this.limit <= 0) return true;
     const key = this.key(user, now);
-    const results = await stored(this.redis.multi().incr(key).expire(key, 2 * 24 * 3600).exec());
+    const results = await stored(this.redis.multi().incrby(key, units).expire(key, 2 * 24 * 3600).exec());
     const count = Number(results?.[0]?.[1] ?? 0);
     if (count <= this.limit) return true;
-    await this.redis.decr(key);
+    await this.redis.decrby(key, units);
     return false;
   }
 
-  /** Gives back a message counted by take() that was not sent after all (duplicate, not stored). */
-  async giveBack(user: string, now = Date.now()): Promise<void> {
+  /** Gives back units counted by take() that were not spent after all (duplicate, not stored). */
+  async giveBack(user: string, now = Date.now(), units = 1): Promise<void> {
     if (this.limit <= 0) return;
-    await this.redis.decr(this.key(user, now));
+    await this.redis.decrby(this.key(user, now), units);
   }
 }
 
@@ -69,18 +74,21 @@ export class NumberPacer {
 }
 
 /**
- * A token bucket per sender: `perSecond` sustained, `burst` at once. Keeps
+ * A token bucket per sender: `perSecond` sustained, `burst` at once, in the
+ * network's unit (a message, an SMS segment; a cost above the burst takes a
+ * full bucket). Keeps
  * one user's flood from delaying everyone else's messages in the shared
  * queue; refused messages are told when to try again.
  */
 const TAKE = `
 local rate, burst, now = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local cost = math.min(tonumber(ARGV[4]) or 1, burst)
 local data = redis.call('HMGET', KEYS[1], 't', 'ts')
 local tokens = tonumber(data[1]) or burst
 local ts = tonumber(data[2]) or now
 tokens = math.min(burst, tokens + math.max(0, now - ts) / 1000 * rate)
-if tokens < 1 then return math.ceil((1 - tokens) / rate * 1000) end
-redis.call('HSET', KEYS[1], 't', tostring(tokens - 1), 'ts', tostring(now))
+if tokens < cost then return math.ceil((cost - tokens) / rate * 1000) end
+redis.call('HSET', KEYS[1], 't', tostring(tokens - cost), 'ts', tostring(now))
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
 return 0
 `;
@@ -94,9 +102,9 @@ export class SenderBucket {
     readonly burst: number,
   ) {}
 
-  /** Takes one token; returns 0, or how many ms until the sender may send again. */
-  async take(sender: string, now = Date.now()): Promise<number> {
+  /** Takes `units` tokens; returns 0, or how many ms until the sender may send them. */
+  async take(sender: string, now = Date.now(), units = 1): Promise<number> {
     const key = `${this.prefix}:bucket:${this.componentDomain}:${sender.toLowerCase()}`;
-    return Number(await stored(this.redis.eval(TAKE, 1, key, String(this.perSecond), String(this.burst), String(now))));
+    return Number(await stored(this.redis.eval(TAKE, 1, key, String(this.perSecond), String(this.burst), String(now), String(units))));
   }
 }

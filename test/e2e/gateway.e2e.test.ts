@@ -3,6 +3,7 @@
  * child process with the sandbox provider, and real c2s clients. What a user
  * and an admin would do, checked from the outside.
  */
+import { ADMIN_AUTH } from '../support/gateway.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayProcess } from '../support/gateway.js';
 import { E2EStack, chat } from '../support/stack.js';
@@ -139,7 +140,7 @@ describe('gateway e2e (sandbox)', () => {
   it('reconnects after Prosody restarts and delivers what was injected during the outage', async () => {
     await alice.stop();
     await prosody.stop();
-    await eventually(async () => ((await fetch(`${gateway.httpUrl}/readyz`)).status === 503 ? true : undefined), 10_000, 'readyz 503');
+    await eventually(async () => ((await fetch(`${gateway.httpUrl}/readyz`, ADMIN_AUTH)).status === 503 ? true : undefined), 10_000, 'readyz 503');
     const injected = ['while-down-1', 'while-down-2', 'while-down-3'];
     for (const body of injected) {
       const res = await gateway.api('POST', `/sandbox/${SMS}/inbound`, { from: '+15551234567', to: 'alice@localhost', body });

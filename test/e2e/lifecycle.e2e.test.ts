@@ -3,6 +3,7 @@
  * anywhere, a wrong secret is named in the log, Redis going away is told to
  * senders and to /readyz, and SIGTERM drains and exits 0.
  */
+import { ADMIN_AUTH } from '../support/gateway.js';
 import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -94,7 +95,7 @@ describe('process lifecycle', () => {
       const line = await wrong.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('configuration error for component'));
       expect(line).toMatchObject({ level: 50, domain: SMS, key: 'components[0].secret', condition: 'not-authorized' });
       await wrong.waitForLog((l) => l.msg === 'reconnecting to XMPP server' && Number(l.attempt) >= 2);
-      expect((await fetch(`${wrong.httpUrl}/readyz`)).status).toBe(503);
+      expect((await fetch(`${wrong.httpUrl}/readyz`, ADMIN_AUTH)).status).toBe(503);
     } finally {
       await wrong.kill();
     }
@@ -106,7 +107,7 @@ describe('process lifecycle', () => {
 
     await redis.kill();
     await eventually(async () => {
-      const res = await fetch(`${gateway!.httpUrl}/readyz`);
+      const res = await fetch(`${gateway!.httpUrl}/readyz`, ADMIN_AUTH);
       const body = (await res.json()) as { down?: string[] };
       return res.status === 503 && body.down?.some((d) => d.startsWith('redis')) ? true : undefined;
     }, 10_000, 'readyz naming redis');

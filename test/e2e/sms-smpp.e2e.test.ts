@@ -3,6 +3,7 @@
  * built gateway, and an SMSC double built on the `smpp` package's own server
  * (binds, submit_sm with UDH concatenation, deliver_sm, delivery receipts).
  */
+import { ADMIN_AUTH } from '../support/gateway.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SmscDouble } from '../doubles/smsc.js';
 import { E2EStack, chat, component, errorFor, receiptRequest } from '../support/stack.js';
@@ -101,7 +102,7 @@ describe('SMS via SMPP (e2e)', () => {
   it(`survives a ${OUTAGE_MS / 1000} s SMSC outage (link down, binds refused): every text submitted exactly once afterwards`, { timeout: OUTAGE_MS + 60_000 }, async () => {
     smsc.refuseBinds = ESME_RSYSERR;
     smsc.dropConnections();
-    await eventually(async () => ((await fetch(`${gateway.httpUrl}/readyz`)).status === 503 ? true : undefined), 10_000, 'readyz 503');
+    await eventually(async () => ((await fetch(`${gateway.httpUrl}/readyz`, ADMIN_AUTH)).status === 503 ? true : undefined), 10_000, 'readyz 503');
     const bodies = Array.from({ length: 5 }, (_, i) => `outage ${i}`);
     for (const [i, body] of bodies.entries()) await alice.send(chat(CONTACT, `sm-out-${i}`, body));
     await sleep(OUTAGE_MS);

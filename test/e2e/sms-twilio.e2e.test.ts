@@ -4,6 +4,7 @@
  * format (Basic auth, form fields, X-Twilio-Signature). What a user texting
  * a phone sees, and what an admin relies on.
  */
+import { ADMIN_AUTH } from '../support/gateway.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TwilioDouble } from '../doubles/twilio.js';
 import { E2EStack, chat, component, errorFor, receiptRequest } from '../support/stack.js';
@@ -105,7 +106,7 @@ describe('SMS via Twilio (e2e)', () => {
     expect(res.status).toBe(200);
     await sleep(500);
     expect([...alice.received, ...bob.received].some((el) => el.getChildText('body') === 'nobody home')).toBe(false);
-    const metrics = await (await fetch(`${gateway.httpUrl}/metrics`)).text();
+    const metrics = await (await fetch(`${gateway.httpUrl}/metrics`, ADMIN_AUTH)).text();
     expect(metrics).toMatch(/xgw_inbound_events_total\{domain="sms.localhost",kind="message",outcome="dropped"\} [1-9]/);
   });
 

@@ -5,6 +5,7 @@
  * canaries, whose latency on the idle gateway is the baseline. Plus the
  * stanza builders and the tally every case uses.
  */
+import { ADMIN_AUTH } from '../support/gateway.js';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { GatewayProcess } from '../support/gateway.js';
 import { NS_RECEIPTS, awaitOutcomes, type Outcome } from '../support/outcomes.js';
@@ -35,7 +36,7 @@ export const tracked = (to: string, id: string, body: string, extra: Element[] =
 
 /** The gateway's RSS in bytes, from its Prometheus process metrics. */
 export async function residentMemory(gw: GatewayProcess): Promise<number> {
-  const text = await (await fetch(`${gw.httpUrl}/metrics`)).text();
+  const text = await (await fetch(`${gw.httpUrl}/metrics`, ADMIN_AUTH)).text();
   // prom-client's default metrics under the prefix xgw_process_: xgw_process_process_resident_memory_bytes.
   return Number(/^xgw_process_(?:process_)?resident_memory_bytes (\S+)$/m.exec(text)?.[1] ?? Number.NaN);
 }

@@ -17,12 +17,12 @@ const auth = { authorization: `Bearer ${TOKEN}` };
 const injectInbound = (gw: Gateway, payload: Record<string, unknown>) =>
   gw.http.inject({ method: 'POST', url: '/sandbox/sms.localhost/inbound', headers: auth, payload });
 
-async function gatewayWith(redisUrl: string): Promise<Gateway> {
+async function gatewayWith(redisUrl: string, httpExtra = ''): Promise<Gateway> {
   const config = parseConfig(
     `
 xmpp: { host: 127.0.0.1, port: 1 }
 redis: { url: "${redisUrl}", prefix: ${uniquePrefix('http')} }
-http: { host: 127.0.0.1, port: 0, adminToken: ${TOKEN} }
+http: { host: 127.0.0.1, port: 0, adminToken: ${TOKEN}${httpExtra} }
 components:
   - { domain: sms.localhost, secret: s, network: sms, provider: sandbox, numbers: { "+15550001111": alice@localhost } }
 `,
@@ -43,17 +43,26 @@ describe('HTTP with Redis up', () => {
 
   it('is alive and, with no XMPP role here, ready when Redis and the adapter are', async () => {
     expect((await gw.http.inject({ url: '/healthz' })).json()).toEqual({ ok: true });
-    const ready = await gw.http.inject({ url: '/readyz' });
+    const ready = await gw.http.inject({ url: '/readyz', headers: auth });
     expect(ready.statusCode).toBe(200);
     expect(ready.json()).toMatchObject({ ok: true, checks: { redis: 'ok', 'adapter:sms.localhost': 'ok' } });
   });
 
   it('exposes Prometheus metrics including job counts', async () => {
-    const res = await gw.http.inject({ url: '/metrics' });
+    const res = await gw.http.inject({ url: '/metrics', headers: auth });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/text\/plain/);
     expect(res.body).toMatch(/xgw_jobs\{queue="out\/sms.localhost",state="waiting"\} \d+/);
     expect(res.body).toContain('# TYPE xgw_delivery_latency_seconds histogram');
+  });
+
+  it('keeps /metrics and /readyz behind the bearer token; /healthz stays open', async () => {
+    for (const url of ['/metrics', '/readyz']) {
+      const res = await gw.http.inject({ url });
+      expect(res.statusCode).toBe(401);
+      expect(res.body).not.toContain('sms.localhost');
+    }
+    expect((await gw.http.inject({ url: '/healthz' })).statusCode).toBe(200);
   });
 
   it('keeps admin and sandbox routes behind the bearer token', async () => {
@@ -93,6 +102,25 @@ describe('HTTP with Redis up', () => {
   });
 });
 
+describe('the ops listener (http.opsPort)', () => {
+  let gw: Gateway;
+  beforeAll(async () => {
+    gw = await gatewayWith(await ensureRedis(), ', opsHost: 127.0.0.1, opsPort: 0');
+  });
+  afterAll(async () => gw.stop());
+
+  it('serves /metrics, /readyz and /healthz without a token on its own address, and not on the main one', async () => {
+    const ops = gw.opsAddress();
+    expect(ops).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(ops).not.toBe(gw.httpAddress());
+    expect((await fetch(`${ops}/metrics`)).status).toBe(200);
+    expect([200, 503]).toContain((await fetch(`${ops}/readyz`)).status);
+    expect((await fetch(`${ops}/healthz`)).status).toBe(200);
+    expect((await gw.http.inject({ url: '/metrics', headers: auth })).statusCode).toBe(404);
+    expect((await gw.http.inject({ url: '/healthz' })).statusCode).toBe(200);
+  });
+});
+
 describe('HTTP with Redis down', () => {
   let gw: Gateway;
   beforeAll(async () => {
@@ -101,7 +129,7 @@ describe('HTTP with Redis down', () => {
   afterAll(async () => gw.stop());
 
   it('reports not ready, naming Redis', async () => {
-    const res = await gw.http.inject({ url: '/readyz' });
+    const res = await gw.http.inject({ url: '/readyz', headers: auth });
     expect(res.statusCode).toBe(503);
     expect(res.json<{ down: string[] }>().down).toEqual(expect.arrayContaining([expect.stringMatching(/^redis: not connected/)]));
   });

@@ -182,7 +182,10 @@ describe('delivery worker', () => {
       return jobs.length > 0 ? jobs : undefined;
     });
     expect(outcome).toMatchObject({ type: 'outcome', status: 'failed', code: 'DELIVERY_EXPIRED' });
-    expect((outcome as { reason: string }).reason).toMatch(/attempts; last error: sandbox: simulated provider outage/);
+    // The sender reads a human reason; the provider's own words stay with the job and the log (issue 8).
+    expect((outcome as { reason: string }).reason).toMatch(/attempts: the provider could not be reached/);
+    expect((outcome as { reason: string }).reason).not.toMatch(/sandbox: simulated/);
+    expect((outcome as { detail: string }).detail).toMatch(/last error: sandbox: simulated provider outage/);
   });
 
   it('waits out a rate limit without spending attempts', async () => {

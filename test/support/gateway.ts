@@ -12,6 +12,8 @@ import { freePort } from './ports.js';
 import { sleep } from './waits.js';
 
 export const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
+/** fetch() options with the admin bearer token: /admin, /sandbox, and /metrics and /readyz (behind it unless http.opsPort is set). */
+export const ADMIN_AUTH = { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } };
 const MAIN = join(process.cwd(), 'dist', 'src', 'main.js');
 
 export interface GatewayComponent {
@@ -145,7 +147,7 @@ export async function waitForReadyz(httpUrl: string, child: ChildProcess, output
   for (;;) {
     if (!isRunning(child)) throw new Error(`gateway exited (${child.exitCode}):\n${output().slice(-4000)}`);
     try {
-      const res = await fetch(`${httpUrl}/readyz`);
+      const res = await fetch(`${httpUrl}/readyz`, ADMIN_AUTH);
       last = await res.text();
       if (res.status === 200) return;
     } catch (err) {

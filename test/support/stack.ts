@@ -39,6 +39,11 @@ export interface StackOptions {
   readyTimeoutMs?: number;
   /** Extra top-level YAML for the gateway config. */
   extraYaml?: string;
+  /**
+   * More components Prosody accepts, which the gateway does not run (a test
+   * attaches its own, e.g. one that stands in for a stalled remote domain).
+   */
+  otherComponents?: Array<{ domain: string; secret: string }>;
   /** Provider doubles the components use; stop() closes them after the gateway. */
   doubles?: Array<{ close(): Promise<void> }>;
 }
@@ -67,7 +72,7 @@ export class E2EStack {
 
   static async start(opts: StackOptions): Promise<E2EStack> {
     const prosody = await startProsody({
-      components: opts.components.map(({ domain, secret }) => ({ domain, secret })),
+      components: [...opts.components.map(({ domain, secret }) => ({ domain, secret })), ...(opts.otherComponents ?? [])],
       users: (opts.users ?? []).map(account),
     });
     const privateRedis = opts.redis === 'private' ? await startPrivateRedis({ appendonly: true }) : undefined;

@@ -85,6 +85,16 @@ components:
     expect(problems('components: []')).toEqual(['components: configure at least one component']);
   });
 
+  it('reports a YAML syntax error by line, column and key, never quoting the value (it may be a secret)', () => {
+    const [first] = problems('http:\n  adminToken: s3cr3t-token-value: more\ncomponents: []\n');
+    expect(first).toMatch(/line 2, column \d+/);
+    expect(first).toMatch(/adminToken/);
+    expect(first).not.toContain('s3cr3t');
+    const quoted = problems('components:\n  - domain: a\n    secret: "s3cr3t-token-value\n    network: sms\n').join('\n');
+    expect(quoted).toMatch(/line \d+, column \d+/);
+    expect(quoted).not.toContain('s3cr3t');
+  });
+
   it.each(['config/default.yaml', 'config/example.yaml'])('%s is valid when its variables are set', (file) => {
     const text = readFileSync(file, 'utf8');
     const env = Object.fromEntries([...text.matchAll(/\$\{(\w+)\}/g)].map((m) => [m[1], 'x'.repeat(24)]));

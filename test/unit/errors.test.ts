@@ -74,3 +74,18 @@ describe('xmlSafe', () => {
     expect(errorElement(new GatewayError('DELIVERY_FAILED', 'bad\u0000')).getChildText('text')).toBe('bad\uFFFD');
   });
 });
+
+describe('what users read in an error stanza (issue 8: details go to the log)', () => {
+  it('carries a human reason for transient and internal failures, never hosts, ports or raw errors', async () => {
+    const { errorElement } = await import('../../src/component/stanzas.js');
+    const { TransientDeliveryError, asGatewayError } = await import('../../src/errors/registry.js');
+    const smpp = errorElement(new TransientDeliveryError('SMPP link to 10.1.2.3:2775 is down (ESME_RINVPASWD)')).getChildText('text') ?? '';
+    expect(smpp).not.toMatch(/10\.1\.2\.3|2775|ESME/);
+    expect(smpp).toMatch(/provider/);
+    const internal = errorElement(asGatewayError(new Error('connect ECONNREFUSED 127.0.0.1:6379'))).getChildText('text') ?? '';
+    expect(internal).not.toMatch(/ECONNREFUSED|6379/);
+    expect(internal.length).toBeGreaterThan(10);
+    // Errors written for users keep their words.
+    expect(errorElement(new GatewayError('BODY_INVALID', 'the message is empty')).getChildText('text')).toBe('the message is empty');
+  });
+});

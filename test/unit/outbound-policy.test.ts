@@ -93,3 +93,44 @@ describe('outbound policy', () => {
     expect(err.message).toBe('you are sending faster than sms.localhost allows (1/s, bursts of 2); send again in 3 s');
   });
 });
+
+describe('per-message bounds (what one stanza may put into Redis)', () => {
+  const url = (i: number) => `https://media.example.net/${i}.jpg`;
+
+  it('refuses more media than the network profile takes, saying the limit', async () => {
+    const err = (await bridge({}).accept(req({ attachments: Array.from({ length: 2200 }, (_, i) => ({ url: url(i) })) })).catch((e: unknown) => e)) as GatewayError;
+    expect(err).toBeInstanceOf(GatewayError);
+    expect(err.code).toBe('BODY_INVALID');
+    expect(err.message).toBe('the message carries 2200 media links; sms.localhost takes at most 10');
+    const { message } = await bridge({}).accept(req({ attachments: Array.from({ length: 10 }, (_, i) => ({ url: url(i) })) }));
+    expect(message.attachments).toHaveLength(10);
+  });
+
+  it('refuses an over-long subject, thread or attachment description, naming the field', async () => {
+    const long = 'x'.repeat(999);
+    for (const [over, field] of [
+      [{ subject: long }, 'subject'],
+      [{ thread: long }, 'thread'],
+      [{ attachments: [{ url: url(1), name: long }] }, "attachment's description"],
+    ] as const) {
+      const err = (await bridge({}).accept(req(over as Parameters<typeof req>[0])).catch((e: unknown) => e)) as GatewayError;
+      expect(err.code).toBe('BODY_INVALID');
+      expect(err.message).toBe(`the ${field} is 999 characters long; sms.localhost takes at most 998`.replace("the attachment's", "an attachment's"));
+    }
+    const { message } = await bridge({}).accept(req({ subject: 'x'.repeat(998), thread: 't' }));
+    expect(message).toMatchObject({ subject: 'x'.repeat(998), thread: 't' });
+  });
+
+  it('refuses an over-long media URL', async () => {
+    const long = `https://media.example.net/${'a'.repeat(5000)}`;
+    const err = (await bridge({}).accept(req({ attachments: [{ url: long }] })).catch((e: unknown) => e)) as GatewayError;
+    expect(err.code).toBe('BODY_INVALID');
+    expect(err.message).toMatch(/media link is 5026 characters long; sms.localhost takes at most 2048/);
+  });
+
+  it('refuses an over-long stanza id (it is stored with the job and echoed in receipts)', async () => {
+    const err = (await bridge({}).accept(req({ stanzaId: 'x'.repeat(10_000) })).catch((e: unknown) => e)) as GatewayError;
+    expect(err.code).toBe('BAD_REQUEST');
+    expect(err.message).toMatch(/at most 256/);
+  });
+});

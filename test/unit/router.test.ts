@@ -234,4 +234,12 @@ describe('presence', () => {
     const [unsub] = await receive(xml('presence', { type: 'unsubscribe', to: `+15551234567@${DOMAIN}`, from: 'alice@localhost' }));
     expect(unsub?.attrs.type).toBe('unsubscribed');
   });
+  it('obeys the access rules: a refused JID gets one refusal per subscription, nothing else', async () => {
+    const contact = `+15551234567@${DOMAIN}`;
+    const sub = await receive(xml('presence', { type: 'subscribe', to: contact, from: 'eve@evil.example/x', id: 'p3' }), 2);
+    expect(sub.map((r) => [r.attrs.type, r.attrs.from, r.attrs.to])).toEqual([['unsubscribed', contact, 'eve@evil.example']]);
+    expect(await receive(xml('presence', { type: 'probe', to: contact, from: 'eve@evil.example/x' }), 1)).toEqual([]);
+    expect(await receive(xml('presence', { type: 'unsubscribe', to: contact, from: 'eve@evil.example/x' }), 1)).toEqual([]);
+    expect(await receive(xml('presence', { type: 'subscribe', to: `nope@${DOMAIN}`, from: 'eve@evil.example/x', id: 'p4' }), 2)).toHaveLength(1);
+  });
 });

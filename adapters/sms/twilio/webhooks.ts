@@ -82,7 +82,8 @@ export function checkTwilioRequest(authToken: string, publicUrl: string, req: Si
   if (signature === undefined || signature === '') return { ok: false, reason: 'is missing' };
   const url = `${publicUrl.replace(/\/+$/, '')}${req.url}`;
   if (!verifyTwilioSignature(authToken, url, parseForm(req.raw), signature)) {
-    return { ok: false, reason: `does not match ${url} and the posted parameters (check http.publicUrl and twilio.authToken)` };
+    // The URL is logged once, bounded, by the kit; the reason does not repeat it.
+    return { ok: false, reason: 'does not match http.publicUrl + the requested path and the posted parameters (check http.publicUrl and twilio.authToken)' };
   }
   return { ok: true };
 }

@@ -80,7 +80,27 @@ export function registerRegistration(c: ComponentContext, ownership: ComponentOw
       }
       const form = submittedValues(ctx.element);
       const wanted = (form?.[wording.field.var] ?? ctx.element.getChildText('username') ?? '').trim();
-      const claimed = await store.claim(user, wanted === '' ? undefined : wanted);
+      // Asking again while holding an address changes nothing, so only a new claim is checked and counted.
+      const { claims } = ownership;
+      const fresh = claims !== undefined && (await store.addressOf(user)) === undefined;
+      if (fresh && !claims.mayClaim(user)) {
+        throw new GatewayError('SENDER_FORBIDDEN', `${user} may not claim ${wording.aNoun} on ${c.domain} (numberPoolAllow); ask the administrator to assign one`);
+      }
+      const now = Date.now();
+      const counted = fresh && claims.perDay !== undefined;
+      if (counted && !(await claims.perDay!.take(user, now))) {
+        throw new GatewayError(
+          'LIMIT_EXCEEDED',
+          `you may claim ${wording.aNoun} ${claims.perDay!.limit} times a day on ${c.domain}; try again after 00:00 UTC or ask the administrator`,
+        );
+      }
+      let claimed: string;
+      try {
+        claimed = await store.claim(user, wanted === '' ? undefined : wanted);
+      } catch (err) {
+        if (counted) await claims.perDay!.giveBack(user, now).catch(() => undefined);
+        throw err;
+      }
       log.info({ user, [noun]: claimed }, `${noun} registered (XEP-0077)`);
       return true;
     }),

@@ -1,4 +1,9 @@
-/** GET /healthz (alive), GET /readyz (Redis, XMPP, adapters), GET /metrics (Prometheus text). */
+/**
+ * GET /healthz (alive: open to anyone), and the ops routes GET /readyz (Redis,
+ * XMPP, adapters) and GET /metrics (Prometheus text), which name component
+ * domains and provider errors: the server puts them behind the admin token,
+ * or on a separate listener (http.opsPort).
+ */
 import type { FastifyPluginAsync } from 'fastify';
 import type { GatewayMetrics } from '../../metrics.js';
 
@@ -10,10 +15,14 @@ export interface ReadinessReport {
 
 export type ReadinessCheck = () => Promise<ReadinessReport>;
 
-export function healthRoutes(deps: { metrics: GatewayMetrics; readiness: ReadinessCheck }): FastifyPluginAsync {
-  return async (app) => {
-    app.get('/healthz', async () => ({ ok: true }));
+/** GET /healthz: the process is alive. */
+export const livenessRoute: FastifyPluginAsync = async (app) => {
+  app.get('/healthz', async () => ({ ok: true }));
+};
 
+/** GET /readyz and GET /metrics. */
+export function opsRoutes(deps: { metrics: GatewayMetrics; readiness: ReadinessCheck }): FastifyPluginAsync {
+  return async (app) => {
     app.get('/readyz', async (_req, reply) => {
       const report = await deps.readiness();
       const down = Object.entries(report.checks)

@@ -12,7 +12,7 @@ const codec = emailCodec();
 export const emailProfile: NetworkProfile<EmailComponentConfig> = {
   network: 'email',
   identity: { gatewayType: 'smtp', name: 'Email gateway', contactType: 'pc' },
-  defaults: { maxBody: 100_000, dailyPerUser: 0, senderRate: { perSecond: 2, burst: 30 }, maxAgeSeconds: 24 * 3600 },
+  defaults: { maxBody: 100_000, dailyPerUser: 500, senderRate: { perSecond: 2, burst: 30 }, maxAgeSeconds: 24 * 3600, media: { maxCount: 20, maxUrlLength: 2048 } },
   codec: () => codec,
   ownership: {
     wording: {
@@ -25,6 +25,8 @@ export const emailProfile: NetworkProfile<EmailComponentConfig> = {
     },
     configured: (c) => c.addresses,
     pool: () => [],
+    // No pool to claim from yet; admins assign addresses.
+    claims: () => ({ allow: undefined, perUserPerDay: 0 }),
     parse: (input) => codec.fromUserInput(input),
     // The sandbox has no From; a mail relay (a later version) will need the sender's address.
     required: () => false,

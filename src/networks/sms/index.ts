@@ -7,7 +7,8 @@ import type { SmsComponentConfig } from '../../config/schema.js';
 import { NumberPacer } from '../../store/limits.js';
 import type { NetworkProfile } from '../types.js';
 import { smsCodec } from './codec.js';
-import { smsBodyCheck } from './policy.js';
+import { destinationRules } from './destinations.js';
+import { smsBodyCheck, smsCost } from './policy.js';
 
 /** Admins may assign short codes too. */
 const adminInput = smsCodec({ allowShortCodes: true });
@@ -15,7 +16,7 @@ const adminInput = smsCodec({ allowShortCodes: true });
 export const smsProfile: NetworkProfile<SmsComponentConfig> = {
   network: 'sms',
   identity: { gatewayType: 'sms', name: 'SMS gateway', contactType: 'sms' },
-  defaults: { maxBody: 1600, dailyPerUser: 200, senderRate: { perSecond: 1, burst: 20 }, maxAgeSeconds: 4 * 3600 },
+  defaults: { maxBody: 1600, dailyPerUser: 200, senderRate: { perSecond: 1, burst: 20 }, maxAgeSeconds: 4 * 3600, media: { maxCount: 10, maxUrlLength: 2048 } },
   codec: (c) => smsCodec({ ...(c.defaultRegion === undefined ? {} : { defaultRegion: c.defaultRegion }), allowShortCodes: c.allowShortCodes }),
   ownership: {
     // Redis key names from 0.1, kept so existing assignments stay.
@@ -29,12 +30,16 @@ export const smsProfile: NetworkProfile<SmsComponentConfig> = {
     },
     configured: (c) => c.numbers,
     pool: (c) => c.numberPool,
+    claims: (c) => ({ allow: c.numberPoolAllow, perUserPerDay: c.numberPoolClaimsPerDay }),
     parse: (input) => adminInput.fromUserInput(input),
     // The sandbox stands in for any provider and has no use for a From number.
     required: (c) => c.provider !== 'sandbox',
   },
   outboundPolicy: (c, deps) => ({
     checkBody: smsBodyCheck(c, deps.metrics),
+    checkDestination: destinationRules(c),
+    cost: smsCost,
+    unit: 'SMS segments',
     pacer: new NumberPacer(deps.redis, deps.prefix, c.domain, c.limits.perNumberPerSecond),
   }),
 };

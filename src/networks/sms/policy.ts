@@ -20,3 +20,12 @@ export function smsBodyCheck(c: SmsComponentConfig, metrics: GatewayMetrics) {
     return { segments, encoding, units };
   };
 }
+
+/**
+ * What a message costs against the daily cap and the send rate, as the
+ * provider bills it: a text, one unit per segment; an MMS (media attached),
+ * one unit, since Twilio and Telnyx bill an MMS per message, body included.
+ */
+export function smsCost(body: string, mediaUrls: readonly string[]): number {
+  return mediaUrls.length > 0 ? 1 : countSegments(body).segments;
+}

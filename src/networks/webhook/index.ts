@@ -11,6 +11,6 @@ const codec = webhookCodec();
 export const webhookProfile: NetworkProfile<WebhookComponentConfig> = {
   network: 'webhook',
   identity: { gatewayType: 'http', name: 'Webhook gateway', contactType: 'bot' },
-  defaults: { maxBody: 65_536, dailyPerUser: 0, senderRate: { perSecond: 5, burst: 50 }, maxAgeSeconds: 3600 },
+  defaults: { maxBody: 65_536, dailyPerUser: 2000, senderRate: { perSecond: 5, burst: 50 }, maxAgeSeconds: 3600, media: { maxCount: 10, maxUrlLength: 2048 } },
   codec: () => codec,
 };

@@ -142,6 +142,17 @@ describe('Twilio webhook: signature', () => {
     expect(logLines.filter((l) => l.level === 40 && l.msg === 'Twilio webhook refused: bad signature')).toHaveLength(2);
   });
 
+  it('logs a refused request once, bounded, however long its URL (issue 8)', async () => {
+    const marker = 'Q'.repeat(40);
+    const query = `?pad=${marker}${'x'.repeat(15_000)}`;
+    const res = await post(`${messagesPath}${query}`, [...inbound()], { signature: 'corrupt' });
+    expect(res.statusCode).toBe(403);
+    expect(res.body).not.toContain(marker);
+    const logged = logLines.map((l) => JSON.stringify(l)).join('\n');
+    expect(logged.split(marker).length - 1).toBe(1);
+    expect(logged.length).toBeLessThan(3000);
+  });
+
   it('refuses a signed request whose parameters were altered', async () => {
     const hook = signedWebhook(TOKEN, PUBLIC_URL, messagesPath, inbound());
     const res = await app.inject({
