@@ -11,6 +11,7 @@ import { accessRules, isAllowed } from './bridge/access.js';
 import { InboundBridge, type InboundEnqueue } from './bridge/inbound.js';
 import { OutboundBridge, type OutboundPolicy } from './bridge/outbound.js';
 import { ComponentConnection } from './component/connection.js';
+import type { ComponentTlsOptions } from './component/tls-socket.js';
 import { registerRoutes } from './component/router.js';
 import type { ComponentConfig, GatewayConfig } from './config/schema.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -47,6 +48,15 @@ export interface AssemblyDeps {
   isDraining(): boolean;
 }
 
+/** The config's TLS settings as the connection takes them. */
+function componentTls(tls: NonNullable<GatewayConfig['xmpp']['tls']>): ComponentTlsOptions {
+  return {
+    rejectUnauthorized: tls.rejectUnauthorized,
+    ...(tls.servername === undefined ? {} : { servername: tls.servername }),
+    ...(tls.caFile === undefined ? {} : { caFile: tls.caFile }),
+  };
+}
+
 export function assembleComponent(c: ComponentConfig, index: number, deps: AssemblyDeps): ComponentParts {
   const { config, redis, logger, metrics } = deps;
   const prefix = config.redis.prefix;
@@ -81,6 +91,7 @@ export function assembleComponent(c: ComponentConfig, index: number, deps: Assem
       keepaliveSeconds: config.xmpp.keepaliveSeconds,
       backoff: { initialDelayMs: config.xmpp.reconnectInitialMs, maxDelayMs: config.xmpp.reconnectMaxMs },
       logger,
+      ...(config.xmpp.tls?.enabled ? { tls: componentTls(config.xmpp.tls) } : {}),
     });
     const conn = connection;
     conn.on('online', () => metrics.xmppConnected.set({ domain: c.domain }, 1));

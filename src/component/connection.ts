@@ -8,6 +8,7 @@ import { component, xml, type Component, type Element } from '@xmpp/component';
 import type { Logger } from 'pino';
 import { jitteredBackoff, type BackoffPolicy } from '../backoff.js';
 import { xmlSafeTree } from './stanzas.js';
+import { directTlsSocket, type ComponentTlsOptions } from './tls-socket.js';
 
 export interface ConnectionOptions {
   host: string;
@@ -19,6 +20,8 @@ export interface ConnectionOptions {
   keepaliveSeconds: number;
   backoff: BackoffPolicy;
   logger: Logger;
+  /** Direct TLS to the component port (ejabberd `tls: true`, a TLS tunnel); plaintext when absent. */
+  tls?: ComponentTlsOptions;
 }
 
 /** Stream errors that mean the admin must fix a config, not wait for the network. */
@@ -53,6 +56,10 @@ export class ComponentConnection extends EventEmitter {
       domain: opts.domain,
       password: opts.secret,
     });
+    if (opts.tls !== undefined) {
+      // @xmpp/connection makes `new this.Socket()` per connect: a TLS one here, the same XEP-0114 stream inside.
+      (this.entity as unknown as { Socket: unknown }).Socket = directTlsSocket(opts.tls);
+    }
     // Everything the component writes (our stanzas, iq callee replies) passes the one sanitiser:
     // a control character from a provider must not make the server close the stream.
     const write = this.entity.send.bind(this.entity);

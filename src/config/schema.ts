@@ -27,6 +27,20 @@ export const xmppSchema = z
       .describe('Send a whitespace keepalive this often while connected; 0 turns it off.'),
     reconnectInitialMs: integer(100, 600_000).default(1000).describe('First reconnect delay after the server goes away; doubles each try, with jitter.'),
     reconnectMaxMs: integer(100, 3_600_000).default(30_000).describe('Cap on the reconnect delay.'),
+    tls: z
+      .object({
+        enabled: boolean()
+          .default(false)
+          .describe('Speak TLS to the component port from the first byte (ejabberd `ejabberd_service` with `tls: true`, or a TLS tunnel in front of Prosody). XEP-0114 is otherwise plaintext.'),
+        servername: z.string().min(1).optional().describe("Name the server's certificate must carry (default: xmpp.host)."),
+        caFile: z.string().min(1).optional().describe("PEM file of the CA that signed the server's certificate (default: the system's CAs)."),
+        rejectUnauthorized: boolean()
+          .default(true)
+          .describe('Refuse a certificate that does not verify; turn off only for a test server.'),
+      })
+      .strict()
+      .optional()
+      .describe('TLS on the component link (absent: plaintext, for loopback or a private network).'),
   })
   .strict()
   .default({});

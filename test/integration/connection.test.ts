@@ -5,10 +5,13 @@
  * the log. The real-Prosody side of the same is in test/e2e.
  */
 import { createHash } from 'node:crypto';
-import { createServer, type Server, type Socket } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ComponentConnection } from '../../src/component/connection.js';
+import type { ComponentTlsOptions } from '../../src/component/tls-socket.js';
 import { sleep } from '../support/waits.js';
 
 interface FakeServer {
@@ -89,7 +92,7 @@ async function until(check: () => boolean, timeoutMs = 8000): Promise<void> {
   }
 }
 
-function connect(port: number, secret: string, logger = pino({ level: 'silent' }), keepaliveSeconds = 0) {
+function connect(port: number, secret: string, logger = pino({ level: 'silent' }), keepaliveSeconds = 0, tls?: ComponentTlsOptions) {
   return new ComponentConnection({
     host: '127.0.0.1',
     port,
@@ -99,7 +102,36 @@ function connect(port: number, secret: string, logger = pino({ level: 'silent' }
     keepaliveSeconds,
     backoff: { initialDelayMs: 100, maxDelayMs: 400 },
     logger,
+    ...(tls === undefined ? {} : { tls }),
   });
+}
+
+const CERT = 'test/fixtures/tls/xmpp.test.crt';
+
+/** A Direct TLS tunnel (as stunnel before Prosody): TLS in with the xmpp.test certificate, plain to `port`. */
+async function tlsTunnel(port: number): Promise<{ port: number; handshakes: number; close(): Promise<void> }> {
+  const state = { port: 0, handshakes: 0, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  const open = new Set<{ destroy(): void }>();
+  const server: TlsServer = createTlsServer({ key: readFileSync('test/fixtures/tls/xmpp.test.key'), cert: readFileSync(CERT) }, (tlsSocket) => {
+    state.handshakes += 1;
+    const upstream = netConnect(port, '127.0.0.1');
+    for (const s of [tlsSocket, upstream]) {
+      open.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => open.delete(s));
+    }
+    tlsSocket.pipe(upstream).pipe(tlsSocket);
+  });
+  server.on('tlsClientError', () => undefined);
+  const close = state.close;
+  state.close = async () => {
+    open.forEach((s) => s.destroy());
+    await close();
+  };
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const addr = server.address();
+  state.port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+  return state;
 }
 
 describe('XEP-0114 connection', () => {
@@ -146,5 +178,47 @@ describe('XEP-0114 connection', () => {
     expect(Math.max(...gaps)).toBeLessThan(1500);
     expect(connection.isOnline()).toBe(false);
   });
-});
 
+  describe('over Direct TLS (xmpp.tls)', () => {
+    let tunnel: Awaited<ReturnType<typeof tlsTunnel>> | undefined;
+    afterEach(async () => {
+      await connection?.stop(200);
+      connection = undefined;
+      await tunnel?.close();
+    });
+
+    it('completes the handshake inside TLS when the certificate verifies against the configured CA', async () => {
+      server = await fakeXmppServer('right');
+      tunnel = await tlsTunnel(server.port);
+      connection = connect(tunnel.port, 'right', pino({ level: 'silent' }), 0, { caFile: CERT, servername: 'xmpp.test', rejectUnauthorized: true });
+      connection.start();
+      await until(() => connection!.isOnline());
+      expect(tunnel.handshakes).toBe(1);
+      expect(server.connects).toHaveLength(1);
+    });
+
+    it('refuses a certificate that does not verify, logs why, and never sends the secret', async () => {
+      server = await fakeXmppServer('right');
+      tunnel = await tlsTunnel(server.port);
+      const { logger, lines } = collectingLogger();
+      // The system CAs do not know the test certificate.
+      connection = connect(tunnel.port, 'right', logger, 0, { servername: 'xmpp.test', rejectUnauthorized: true });
+      connection.start();
+      await until(() => lines.some((l) => JSON.stringify(l).includes('self-signed certificate')));
+      expect(connection.isOnline()).toBe(false);
+      // The tunnel opens its side only after a TLS handshake: nothing, the handshake with the secret least of all, got through.
+      expect(server.connects).toHaveLength(0);
+    });
+
+    it('refuses a certificate for another name', async () => {
+      server = await fakeXmppServer('right');
+      tunnel = await tlsTunnel(server.port);
+      const { logger, lines } = collectingLogger();
+      connection = connect(tunnel.port, 'right', logger, 0, { caFile: CERT, servername: 'other.test', rejectUnauthorized: true });
+      connection.start();
+      await until(() => lines.some((l) => JSON.stringify(l).includes("Host: other.test. is not in the cert's altnames")));
+      expect(connection.isOnline()).toBe(false);
+      expect(server.connects).toHaveLength(0);
+    });
+  });
+});
