@@ -28,6 +28,8 @@ const INBOUND_OPTS: JobsOptions = {
 /** Completed outbound jobs are kept an hour so a retransmitted stanza is recognised as a duplicate. */
 export const OUTBOUND_KEEP = { removeOnComplete: { age: 3600, count: 20_000 }, removeOnFail: { age: 7 * 24 * 3600 } };
 /** Providers retry webhooks for hours; inbound ids are kept a day so a late retry is still a duplicate. */
+/** How long an inbound id is remembered (Twilio retries within minutes; its webhooks carry no timestamp). */
+export const INBOUND_DEDUPE_SECONDS = 48 * 3600;
 export const INBOUND_KEEP = { removeOnComplete: { age: 24 * 3600, count: 50_000 }, removeOnFail: { age: 7 * 24 * 3600 } };
 
 /**
@@ -73,8 +75,30 @@ export class QueueProducer {
     return this.add(this.outboundQueue(message.componentDomain), message.id, message, delay > 0 ? { ...OUTBOUND_OPTS, delay } : OUTBOUND_OPTS);
   }
 
+  /**
+   * Stores an inbound job once per id for INBOUND_DEDUPE_SECONDS, however
+   * many newer jobs have pushed it out of BullMQ's completed list: a marker
+   * key is set first (NX), and only its setter adds the job. Twilio's
+   * signature has no timestamp, so a retried or replayed webhook is caught
+   * only this way once its job is gone.
+   */
   async enqueueInbound(domain: string, jobId: string, job: InboundJob): Promise<EnqueueOutcome> {
-    return this.add(this.inboundQueue(domain), jobId, job, INBOUND_OPTS);
+    const queue = this.inboundQueue(domain);
+    const marker = `${this.prefix}:seen:${queue.name}:${jobId}`;
+    let first: string | null;
+    try {
+      first = await withTimeout(this.connection.set(marker, '1', 'EX', INBOUND_DEDUPE_SECONDS, 'NX'), ADD_TIMEOUT_MS);
+    } catch (err) {
+      throw new GatewayError('QUEUE_UNAVAILABLE', 'the gateway cannot store messages right now, try again shortly', { cause: err });
+    }
+    if (first === null) return 'duplicate';
+    try {
+      return await this.add(queue, jobId, job, INBOUND_OPTS);
+    } catch (err) {
+      // Not stored: the sender's retry must be able to store it.
+      await this.connection.del(marker).catch(() => undefined);
+      throw err;
+    }
   }
 
   private async add<T>(queue: Queue<T>, jobId: string, data: T, opts: JobsOptions): Promise<EnqueueOutcome> {

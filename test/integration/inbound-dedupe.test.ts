@@ -1,0 +1,66 @@
+/**
+ * An inbound id is stored once for INBOUND_DEDUPE_SECONDS, even after its job
+ * has left BullMQ's completed list (which keeps at most 50,000): Twilio's
+ * webhooks carry no timestamp, so a retry or a replay of an old one is caught
+ * only by the id (issue 8, item 7).
+ */
+import type { Redis } from 'ioredis';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { InboundJob } from '../../src/queue/jobs.js';
+import { INBOUND_DEDUPE_SECONDS, QueueProducer } from '../../src/queue/producer.js';
+import { producerConnection, waitReady } from '../../src/queue/redis.js';
+import { ensureRedis, uniquePrefix } from '../support/redis.js';
+
+const DOMAIN = 'sms.localhost';
+const job: InboundJob = { type: 'message', from: '+15551234567@sms.localhost', to: 'alice@localhost', body: 'hi', mediaUrls: [], receivedAt: 0 };
+let url: string;
+let redis: Redis;
+let prefix: string;
+let producer: QueueProducer;
+
+beforeAll(async () => {
+  url = await ensureRedis();
+});
+beforeEach(async () => {
+  prefix = uniquePrefix('dedupe');
+  redis = producerConnection(url);
+  await waitReady(redis, 5000);
+  producer = new QueueProducer(redis, prefix, [DOMAIN]);
+});
+afterEach(async () => {
+  await producer.close();
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
+});
+
+describe('inbound dedupe', () => {
+  it('stores an id once, and still refuses it after its job was removed', async () => {
+    expect(await producer.enqueueInbound(DOMAIN, 'm-SM1', job)).toBe('queued');
+    expect(await producer.enqueueInbound(DOMAIN, 'm-SM1', job)).toBe('duplicate');
+    // What removeOnComplete's count cap does to an old job under volume.
+    await producer.inboundQueue(DOMAIN).remove('m-SM1');
+    expect(await producer.inboundQueue(DOMAIN).getJob('m-SM1')).toBeUndefined();
+    expect(await producer.enqueueInbound(DOMAIN, 'm-SM1', job)).toBe('duplicate');
+    expect(await producer.inboundQueue(DOMAIN).getJob('m-SM1')).toBeUndefined();
+  });
+
+  it('remembers the id for INBOUND_DEDUPE_SECONDS (48 h, beyond any Twilio retry)', async () => {
+    await producer.enqueueInbound(DOMAIN, 'm-SM2', job);
+    const [marker] = await redis.keys(`${prefix}:seen:*m-SM2`);
+    expect(marker).toBeDefined();
+    const ttl = await redis.ttl(marker!);
+    expect(ttl).toBeGreaterThan(INBOUND_DEDUPE_SECONDS - 60);
+    expect(ttl).toBeLessThanOrEqual(INBOUND_DEDUPE_SECONDS);
+    expect(INBOUND_DEDUPE_SECONDS).toBeGreaterThanOrEqual(24 * 3600);
+  });
+
+  it('frees the id when the job could not be stored, so the sender can retry', async () => {
+    const queue = producer.inboundQueue(DOMAIN);
+    const add = queue.add.bind(queue);
+    queue.add = () => Promise.reject(new Error('Redis went away'));
+    await expect(producer.enqueueInbound(DOMAIN, 'm-SM3', job)).rejects.toMatchObject({ code: 'QUEUE_UNAVAILABLE' });
+    queue.add = add;
+    expect(await producer.enqueueInbound(DOMAIN, 'm-SM3', job)).toBe('queued');
+  });
+});
