@@ -35,6 +35,8 @@ export interface OutboundMessage {
   stanzaId: string;
   /** XEP-0184: the sender asked for a delivery receipt. */
   receiptRequested: boolean;
+  /** The stanza's `<thread>`, if it had one: a reply from the network comes back in it. */
+  thread?: string;
   /** ms since epoch when the gateway accepted the message into Redis. */
   acceptedAt: number;
   /**
@@ -128,6 +130,8 @@ export interface HttpRegistrar {
   webhooks(plugin: FastifyPluginAsync): void;
   /** Routes under `/sandbox/<componentDomain>/`, behind the admin bearer token. */
   sandbox(plugin: FastifyPluginAsync): void;
+  /** Routes under `/admin/components/<componentDomain>/`, behind the admin bearer token (e.g. re-enable a webhook endpoint). */
+  admin?(plugin: FastifyPluginAsync): void;
 }
 
 export interface AdapterContext {
@@ -174,6 +178,14 @@ export interface Adapter {
    */
   send(message: OutboundMessage, opts: SendOptions): Promise<SendResult>;
   health(): Promise<AdapterHealth>;
+  /**
+   * The provider's own retry schedule, where it has one (webhooks: Svix's):
+   * the wait before the retry that follows failed attempt `attempt` (1 = the
+   * first), or undefined once the schedule is spent and the sender is told.
+   * Without it the component's `retry` backoff and maximum age apply; with
+   * it, `retry.maxAgeSeconds` applies only where it is set.
+   */
+  retryDelayMs?(attempt: number): number | undefined;
 }
 
 /** Builds an adapter for one component from its provider's settings. Registered by provider name in `registry.ts`. */

@@ -20,6 +20,8 @@ export interface OutboundRequest {
   body: string;
   mediaUrls: string[];
   receiptRequested: boolean;
+  /** The stanza's `<thread>`, if any. */
+  thread?: string | undefined;
 }
 
 export type { OutboundPolicy };
@@ -53,6 +55,10 @@ export class OutboundBridge {
     }
     const address = this.codec.fromLocalpart(req.contactLocalpart);
     if (!address.ok) throw new GatewayError('ADDRESS_INVALID', address.reason);
+    const contacts = this.policy.contacts;
+    if (contacts !== undefined && contacts.describe(address.address) === undefined) {
+      throw new GatewayError('NOT_FOUND', contacts.unknown(address.address));
+    }
     if (req.body.trim() === '' && req.mediaUrls.length === 0) {
       throw new GatewayError('BODY_INVALID', 'the message is empty');
     }
@@ -99,6 +105,7 @@ export class OutboundBridge {
       mediaUrls: req.mediaUrls,
       stanzaId: req.stanzaId,
       receiptRequested: req.receiptRequested && req.stanzaId !== '',
+      ...(req.thread ? { thread: req.thread } : {}),
       acceptedAt: now,
     };
     if (this.policy.pacer !== undefined && from !== undefined) {

@@ -52,6 +52,7 @@ export function messageHandler(c: ComponentContext) {
         body: body ?? '',
         mediaUrls,
         receiptRequested: stanza.getChild('request', NS.RECEIPTS) !== undefined,
+        thread: stanza.getChildText('thread') ?? undefined,
       });
       c.metrics.outboundAccepted.inc({ domain: c.domain, result: outcome });
       log.info({ id: message.id, from: senderJid, to: message.to, stanzaId: ctx.id, outcome, ...facts }, 'outbound message accepted');

@@ -15,7 +15,7 @@ import { healthRoutes, type ReadinessCheck } from './plugins/health.js';
 
 export interface RouteRegistration {
   domain: string;
-  scope: 'webhooks' | 'sandbox';
+  scope: 'webhooks' | 'sandbox' | 'admin';
   plugin: FastifyPluginAsync;
 }
 
@@ -86,10 +86,10 @@ export function buildServer(deps: ServerDeps): GatewayServer {
 
   return Object.assign(app, {
     registerAdapterRoutes(r: RouteRegistration) {
-      const prefix = `/${r.scope}/${r.domain}`;
+      const prefix = r.scope === 'admin' ? `/admin/components/${r.domain}` : `/${r.scope}/${r.domain}`;
       app.register(
         async (scoped) => {
-          if (r.scope === 'sandbox') scoped.addHook('onRequest', requireAdmin);
+          if (r.scope !== 'webhooks') scoped.addHook('onRequest', requireAdmin);
           await scoped.register(r.plugin);
         },
         { prefix },
