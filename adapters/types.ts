@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ComponentConfig } from '../src/config/schema.js';
 import type { Network } from '../src/config/providers.js';
+import type { GatewayMetrics } from '../src/metrics.js';
 
 export type { Network };
 
@@ -157,6 +158,8 @@ export interface AdapterContext {
    * where users own no address (webhooks). Asks Redis: rejects while it is down.
    */
   isGatewayAddress(address: string): Promise<boolean>;
+  /** The gateway's metrics, for adapters that count their own traffic (inbound webhook hooks). */
+  metrics?: GatewayMetrics;
 }
 
 export interface AdapterHealth {

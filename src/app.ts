@@ -150,6 +150,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
         redis,
         keyPrefix: `${config.redis.prefix}:adapter:${p.config.domain}`,
         isGatewayAddress: async (address) => (await p.ownership?.isGatewayAddress(address)) ?? false,
+        metrics,
       });
     }
     await http.listen({ host: config.http.host, port: config.http.port });

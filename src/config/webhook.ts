@@ -5,7 +5,7 @@
  * section (retry schedule). Imports nothing of the gateway but this folder.
  */
 import { z } from 'zod';
-import { boolean, decimal, integer } from './fields.js';
+import { bareJid, boolean, decimal, integer } from './fields.js';
 import { providerName, unknownProvider } from './providers.js';
 import { taggedUnion } from './union.js';
 
@@ -56,6 +56,57 @@ export const httpProviderSchema = z
   .strict()
   .default({});
 
+export const HOOK_VERIFIERS = ['standard-webhooks', 'github', 'bearer', 'basic'] as const;
+export const HOOK_FORMATS = ['plain', 'alertmanager', 'grafana', 'github'] as const;
+
+/** Which keys each verify scheme reads; any other credential key on the hook is a mistake worth naming. */
+const CREDENTIALS: Record<(typeof HOOK_VERIFIERS)[number], Array<'secret' | 'token' | 'username' | 'password'>> = {
+  'standard-webhooks': ['secret'],
+  github: ['secret'],
+  bearer: ['token'],
+  basic: ['username', 'password'],
+};
+
+const isWhsec = (v: unknown) => whsecKey.safeParse(v).success;
+
+/**
+ * One inbound hook, `POST /webhooks/<domain>/<name>`. `verify` defaults to
+ * standard-webhooks when `secret` is a whsec_ key (or a list of them).
+ */
+export const hookSchema = z
+  .object({
+    verify: z.enum(HOOK_VERIFIERS).optional(),
+    secret: z.union([z.string().min(16), z.array(z.string().min(16)).min(1).max(10)]).optional(),
+    token: z.string().min(16).optional(),
+    username: z.string().min(1).optional(),
+    password: z.string().min(12).optional(),
+    format: z.enum(HOOK_FORMATS).default('plain'),
+    to: z.array(bareJid).min(1),
+  })
+  .strict()
+  .superRefine((hook, ctx) => {
+    const secrets = hook.secret === undefined ? [] : Array.isArray(hook.secret) ? hook.secret : [hook.secret];
+    const verify = hook.verify ?? (secrets.length > 0 && secrets.every(isWhsec) ? 'standard-webhooks' : undefined);
+    if (verify === undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['verify'], message: `required unless secret is a whsec_ key: one of ${HOOK_VERIFIERS.join(', ')}` });
+      return;
+    }
+    const needs = CREDENTIALS[verify];
+    for (const key of needs) {
+      if (hook[key] === undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [key], message: `required for verify ${verify}` });
+    }
+    for (const key of ['secret', 'token', 'username', 'password'] as const) {
+      if (hook[key] !== undefined && !needs.includes(key)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [key], message: `not used by verify ${verify}` });
+    }
+    if (verify === 'standard-webhooks' && !secrets.every(isWhsec)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['secret'], message: 'verify standard-webhooks needs whsec_ keys' });
+    }
+  })
+  .transform((hook) => {
+    const secrets = hook.secret === undefined ? [] : Array.isArray(hook.secret) ? hook.secret : [hook.secret];
+    return { ...hook, verify: hook.verify ?? ('standard-webhooks' as const), secrets };
+  });
+
 /** A webhook component: the sandbox, or `provider: http` with its endpoints. */
 export function webhookComponentSchema<N extends z.ZodRawShape, S extends z.ZodRawShape>(name: N, base: S) {
   const head = { ...name, network: z.literal('webhook').describe('Which foreign network this component bridges: sms, email or webhook.') };
@@ -73,6 +124,12 @@ export function webhookComponentSchema<N extends z.ZodRawShape, S extends z.ZodR
             .default({})
             .describe(
               'webhook http: name -> { url, secret (whsec_ key or a list, for rotation), timeoutMs (default 15000), allowPrivateNetwork (default false: loopback and private addresses are refused), description (shown in disco) }. A message to <name>@<domain> is POSTed to url.',
+            ),
+          inbound: z
+            .record(endpointName, hookSchema)
+            .default({})
+            .describe(
+              'webhook http: name -> hook, POST /webhooks/<domain>/<name>: { verify (standard-webhooks, the default for whsec_ secrets | github | bearer | basic), secret (whsec_ key, GitHub secret, or a list), token, username + password, format (plain | alertmanager | grafana | github), to (local JIDs) }.',
             ),
           http: httpProviderSchema.describe('Settings of the http webhook provider.'),
         })

@@ -7,6 +7,10 @@
  * with the endpoint's text, 429/503/5xx/no answer a retry on the configured
  * schedule (Svix's by default, with jitter; Retry-After honoured).
  *
+ * Inbound: `POST /webhooks/<domain>/<name>` for each configured hook
+ * (inbound/routes.ts), verified per hook, rendered by its format, delivered
+ * to its `to` JIDs.
+ *
  * Only configured URLs are called; redirects are not followed; loopback and
  * private addresses are refused unless the endpoint allows them
  * (network-guard.ts).
@@ -23,6 +27,7 @@ import { endpointFailure, quoted } from './errors.js';
 import { PRIVATE_ADDRESS_CODE, guardedLookup, literalHostRefusal } from './network-guard.js';
 import { messageCreated, replyOf, threadOf } from './payload.js';
 import { standardWebhookHeaders } from './signing.js';
+import { hookRoutes } from './inbound/routes.js';
 
 type HttpWebhookConfig = ProviderConfig<'http'>;
 type EndpointConfig = HttpWebhookConfig['endpoints'][string];
@@ -73,6 +78,12 @@ export class HttpWebhookAdapter implements Adapter {
       if (e.refusal !== undefined) ctx.logger.error({ endpoint: e.name }, `endpoint ${e.name} will not be called: ${e.refusal} (set allowPrivateNetwork: true to allow it)`);
     }
     ctx.http.admin?.(this.adminRoutes());
+    const hooks = new Map(Object.entries(this.config.inbound));
+    if (hooks.size > 0) {
+      ctx.http.webhooks(
+        hookRoutes({ domain: this.componentDomain, hooks, logger: ctx.logger, emitInbound: (event) => ctx.emitInbound(event), ...(ctx.metrics ? { metrics: ctx.metrics } : {}) }),
+      );
+    }
   }
 
   async stop(): Promise<void> {
