@@ -8,6 +8,7 @@ import { smppAdapter } from './sms/smpp/index.js';
 import { telnyxAdapter } from './sms/telnyx/index.js';
 import { twilioAdapter } from './sms/twilio/index.js';
 import type { Adapter } from './types.js';
+import { httpWebhookAdapter } from './webhook/http/index.js';
 
 /** Every provider the config accepts has a factory here, typed for its own settings. */
 const FACTORIES: { [P in ComponentConfig['provider']]: (config: ProviderConfig<P>) => Adapter } = {
@@ -15,6 +16,7 @@ const FACTORIES: { [P in ComponentConfig['provider']]: (config: ProviderConfig<P
   twilio: twilioAdapter,
   telnyx: telnyxAdapter,
   smpp: smppAdapter,
+  http: httpWebhookAdapter,
 };
 
 export function createAdapter(config: ComponentConfig): Adapter {

@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ComponentConfig } from '../src/config/schema.js';
 import type { Network } from '../src/config/providers.js';
+import type { GatewayMetrics } from '../src/metrics.js';
 
 export type { Network };
 
@@ -42,7 +43,7 @@ export interface OutboundMessage {
   body: string;
   /** The stanza's `<subject>` (a mail subject), if any. */
   subject?: string;
-  /** The stanza's `<thread>`: the conversation it belongs to (mail In-Reply-To, a webhook reply's thread). */
+  /** The stanza's `<thread>`: the conversation it belongs to (mail In-Reply-To); a reply from the network comes back in it. */
   thread?: string;
   /** Files the user sent as XEP-0066 out-of-band links (MMS media, mail attachments). */
   attachments: Attachment[];
@@ -133,6 +134,8 @@ export interface HttpRegistrar {
   webhooks(plugin: FastifyPluginAsync): void;
   /** Routes under `/sandbox/<componentDomain>/`, behind the admin bearer token. */
   sandbox(plugin: FastifyPluginAsync): void;
+  /** Routes under `/admin/components/<componentDomain>/`, behind the admin bearer token (e.g. re-enable a webhook endpoint). */
+  admin?(plugin: FastifyPluginAsync): void;
 }
 
 export interface AdapterContext {
@@ -158,6 +161,8 @@ export interface AdapterContext {
    * where users own no address (webhooks). Asks Redis: rejects while it is down.
    */
   isGatewayAddress(address: string): Promise<boolean>;
+  /** The gateway's metrics, for adapters that count their own traffic (inbound webhook hooks). */
+  metrics?: GatewayMetrics;
 }
 
 export interface AdapterHealth {
@@ -186,6 +191,14 @@ export interface Adapter {
    */
   send(message: OutboundMessage, opts: SendOptions): Promise<SendResult>;
   health(): Promise<AdapterHealth>;
+  /**
+   * The provider's own retry schedule, where it has one (webhooks: Svix's):
+   * the wait before the retry that follows failed attempt `attempt` (1 = the
+   * first), or undefined once the schedule is spent and the sender is told.
+   * Without it the component's `retry` backoff and maximum age apply; with
+   * it, `retry.maxAgeSeconds` applies only where it is set.
+   */
+  retryDelayMs?(attempt: number): number | undefined;
 }
 
 /** Builds an adapter for one component from its provider's settings. Registered by provider name in `registry.ts`. */

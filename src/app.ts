@@ -138,6 +138,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       const registrar: HttpRegistrar = {
         webhooks: (plugin) => http.registerAdapterRoutes({ domain: p.config.domain, scope: 'webhooks', plugin }),
         sandbox: (plugin) => http.registerAdapterRoutes({ domain: p.config.domain, scope: 'sandbox', plugin }),
+        admin: (plugin) => http.registerAdapterRoutes({ domain: p.config.domain, scope: 'admin', plugin }),
       };
       await p.adapter.start({
         logger: logger.child({ domain: p.config.domain, provider: p.adapter.provider }),
@@ -153,6 +154,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
         redis,
         keyPrefix: `${config.redis.prefix}:adapter:${p.config.domain}`,
         isGatewayAddress: async (address) => (await p.ownership?.isGatewayAddress(address)) ?? false,
+        metrics,
       });
     }
     await http.listen({ host: config.http.host, port: config.http.port });
@@ -168,7 +170,13 @@ export function buildGateway(deps: GatewayDeps): Gateway {
             metrics,
             logger,
             backoff: { initialDelayMs: p.config.retry.initialDelayMs, maxDelayMs: p.config.retry.maxDelayMs },
-            maxAgeMs: 1000 * (p.config.retry.maxAgeSeconds ?? p.profile.defaults.maxAgeSeconds),
+            // A provider with its own retry schedule gives up when the schedule is spent, unless a maximum age is set.
+            maxAgeMs:
+              p.config.retry.maxAgeSeconds !== undefined
+                ? 1000 * p.config.retry.maxAgeSeconds
+                : p.adapter.retryDelayMs !== undefined
+                  ? Number.POSITIVE_INFINITY
+                  : 1000 * p.profile.defaults.maxAgeSeconds,
             shutdownSignal: shutdown.signal,
             ...(p.pacer ? { pacer: p.pacer } : {}),
           },

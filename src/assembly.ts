@@ -70,7 +70,9 @@ export function assembleComponent(c: ComponentConfig, index: number, deps: Assem
   const dailyLimit = c.limits.dailyPerUser ?? profile.defaults.dailyPerUser;
   const senderRate = c.limits.perSenderPerSecond ?? profile.defaults.senderRate.perSecond;
   const senderBurst = c.limits.perSenderBurst ?? profile.defaults.senderRate.burst;
+  const contacts = profile.contacts?.(c);
   const policy: OutboundPolicy = {
+    ...(contacts ? { contacts } : {}),
     ...(ownership ? { senderAddress: (user: string) => ownership.addressOf(user) } : {}),
     requireSenderAddress: owned?.required(c) ?? false,
     ...(dailyLimit > 0 ? { dailyCap: new DailyCap(redis, prefix, c.domain, dailyLimit) } : {}),
@@ -119,6 +121,7 @@ export function assembleComponent(c: ComponentConfig, index: number, deps: Assem
       isDraining: deps.isDraining,
       isAllowed: (jid) => isAllowed(jid, rules),
       isAdmin: (jid) => admins.has(jid.toLowerCase()),
+      ...(contacts ? { contacts } : {}),
       ...(ownership && owned ? { ownership: { store: ownership, wording: owned.wording, parse: owned.parse, claims } } : {}),
     });
   }

@@ -34,6 +34,8 @@ export class GatewayMetrics {
 
   readonly inbound = this.counter('xgw_inbound_events_total', 'Events from the foreign network, by domain, kind and outcome (queued, duplicate, dropped).', ['domain', 'kind', 'outcome']);
 
+  readonly webhookRequests = this.counter('xgw_webhook_requests_total', 'Requests to inbound webhook hooks, by domain, hook and outcome (queued, duplicate, unknown_hook, unauthorized, stale, unsupported_type, too_large, invalid, unavailable).', ['domain', 'hook', 'outcome']);
+
   readonly xmppConnected = new Gauge({ name: 'xgw_xmpp_connected', help: '1 while the component connection for the domain is online.', labelNames: ['domain'] as const, registers: [this.registry] });
 
   /** A counter on this registry. */

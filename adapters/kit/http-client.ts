@@ -9,6 +9,7 @@
  * of CPU per request where fetch costs ~400-600 µs.
  * https://undici.nodejs.org/#/docs/api/Pool
  */
+import type { LookupFunction } from 'node:net';
 import { Pool } from 'undici';
 import type { GatewayError } from '../../src/errors/registry.js';
 import { networkError } from './http-errors.js';
@@ -22,6 +23,8 @@ export interface ProviderHttpClientOptions {
   timeoutMs?: number;
   /** Most connections kept open to the provider. Default 50 (the delivery worker's default concurrency). */
   connections?: number;
+  /** Socket options for each new connection, e.g. a `lookup` that refuses some addresses (undici passes them to net/tls.connect). */
+  connect?: { lookup?: LookupFunction };
 }
 
 export interface ProviderRequest {
@@ -60,6 +63,7 @@ export class ProviderHttpClient {
       headersTimeout: this.timeoutMs,
       bodyTimeout: this.timeoutMs,
       maxResponseSize: MAX_RESPONSE_BYTES,
+      ...(opts.connect === undefined ? {} : { connect: opts.connect }),
     });
   }
 

@@ -18,7 +18,7 @@
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { GatewayError } from '../../src/errors/registry.js';
+import { GatewayError, type ErrorCode } from '../../src/errors/registry.js';
 import { bounded } from '../../src/log-bounds.js';
 import type { AdapterContext, InboundAcceptance, InboundEvent } from '../types.js';
 import type { ProviderName } from './provider.js';
@@ -33,8 +33,14 @@ export interface SignedRequest {
   url: string;
 }
 
-/** A verdict; the reason is for the log and the 403 answer, so it names the failed check, never a secret. */
-export type SignatureCheck = { ok: true } | { ok: false; reason: string };
+/**
+ * A verdict; the reason is for the log and the answer, so it names the failed
+ * check, never a secret. A refusal is 403 SIGNATURE_INVALID unless it names
+ * another `code` (an unknown hook: NOT_FOUND; a missing credential:
+ * UNAUTHORIZED; a stale timestamp: BAD_REQUEST), and is logged as "bad
+ * signature" unless it says `what` failed.
+ */
+export type SignatureCheck = { ok: true } | { ok: false; reason: string; code?: ErrorCode; what?: string };
 
 /** A header carrying Unix seconds that must be within `toleranceSeconds` of now, either way (replay protection). */
 export interface TimestampWindow {
@@ -47,8 +53,8 @@ export type StoreInbound = (event: InboundEvent) => Promise<InboundAcceptance>;
 
 export interface SignedWebhookOptions {
   provider: ProviderName;
-  /** The one media type the provider posts, e.g. `application/json`. */
-  contentType: string;
+  /** The media type the provider posts, e.g. `application/json` (or the few it may use). */
+  contentType: string | readonly string[];
   /** Checks the signature over the raw bytes (and URL, headers, as the scheme needs). */
   verify(req: SignedRequest): SignatureCheck;
   /** Checked after a valid signature, where the scheme signs a timestamp the callback does not itself check. */
@@ -122,7 +128,8 @@ export function storeOr503(emitInbound: AdapterContext['emitInbound']): StoreInb
 /** The plugin for a provider's signed webhook routes (see the top of this file). */
 export function signedWebhookRoutes(opts: SignedWebhookOptions): FastifyPluginAsync {
   const now = opts.now ?? Date.now;
-  const contentType = opts.contentType.toLowerCase();
+  const contentTypes = (typeof opts.contentType === 'string' ? [opts.contentType] : opts.contentType).map((t) => t.toLowerCase());
+  const contentType = contentTypes.join(' or ');
   const parse = opts.parse ?? (contentType === 'application/json' ? parseJson : parseForm);
   const refusal = opts.refusal ?? ((reason: string) => `${opts.provider.name} webhook signature refused: ${reason}`);
 
@@ -143,9 +150,9 @@ export function signedWebhookRoutes(opts: SignedWebhookOptions): FastifyPluginAs
     if (!verdict.ok) {
       opts.logger.warn(
         { url: bounded(req.url), ip: req.ip, reason: bounded(verdict.reason) },
-        `${opts.provider.name} webhook refused: bad signature`,
+        `${opts.provider.name} webhook refused: ${verdict.what ?? 'bad signature'}`,
       );
-      throw new GatewayError('SIGNATURE_INVALID', refusal(verdict.reason));
+      throw new GatewayError(verdict.code ?? 'SIGNATURE_INVALID', verdict.code === undefined ? refusal(verdict.reason) : verdict.reason);
     }
     req.body = parse(raw);
   }
@@ -156,7 +163,7 @@ export function signedWebhookRoutes(opts: SignedWebhookOptions): FastifyPluginAs
     const unsupported = (type: string | undefined) =>
       new GatewayError('MEDIA_TYPE_UNSUPPORTED', `${opts.provider.name} webhooks are ${contentType}, not ${type || 'an untyped body'}`);
     app.removeAllContentTypeParsers();
-    app.addContentTypeParser(contentType, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    app.addContentTypeParser([...contentTypes], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
     app.addContentTypeParser('*', (req, _payload, done) => done(unsupported((req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase()), undefined));
     app.addHook('preValidation', requireSignature);
     await opts.routes(app, storeOr503(opts.emitInbound));

@@ -60,6 +60,19 @@ export function storedMessage(data: OutboundMessage & { mediaUrls?: string[] }):
   return { ...rest, attachments: (mediaUrls ?? []).map((url) => ({ url })) };
 }
 
+/**
+ * The wait before the retry after failed attempt `attempt`: the provider's
+ * own schedule if it has one (undefined once spent), else the component's
+ * backoff; a transient failure that names its own wait (a 503 with
+ * Retry-After) gets that wait instead.
+ */
+export function retryDelay(deps: Pick<DeliveryDeps, 'adapter' | 'backoff'>, attempt: number, err?: Error): number | undefined {
+  const scheduled = deps.adapter.retryDelayMs ? deps.adapter.retryDelayMs(attempt) : backoffDelay(attempt, deps.backoff);
+  if (scheduled === undefined) return undefined;
+  const asked = err instanceof GatewayError && err.code !== 'RATE_LIMITED' ? err.retryAfterMs : undefined;
+  return asked ?? scheduled;
+}
+
 export function refOf(m: OutboundMessage): MessageRef {
   return {
     outboundId: m.id,
@@ -98,7 +111,10 @@ export function deliveryProcessor(deps: DeliveryDeps, worker: () => Worker<Outbo
       throw Worker.RateLimitError();
     }
     if (!err.spec.retryable) return giveUp(m, err, attempt);
-    const next = backoffDelay(attempt, deps.backoff);
+    const next = retryDelay(deps, attempt, err);
+    if (next === undefined) {
+      return giveUp(m, new GatewayError('DELIVERY_EXPIRED', `not delivered after ${attempt} attempts (no retries left); last error: ${err.message}`), attempt);
+    }
     if (expiresBeforeRetry(m.acceptedAt, now, next, deps.maxAgeMs)) {
       const expired = new GatewayError(
         'DELIVERY_EXPIRED',
@@ -170,7 +186,7 @@ export function deliveryWorker(base: WorkerBase, deps: DeliveryDeps, concurrency
   return outboundWorker(base, {
     domain: deps.adapter.componentDomain,
     processor: (worker) => deliveryProcessor(deps, worker),
-    backoff: (attemptsMade) => backoffDelay(attemptsMade, deps.backoff),
+    backoff: (attemptsMade, err) => retryDelay(deps, attemptsMade, err) ?? 0,
     abandoned: (job, err) =>
       deps.enqueueInbound(`f-${job.data.id}`, {
         type: 'outcome',

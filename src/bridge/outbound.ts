@@ -92,6 +92,10 @@ export class OutboundBridge {
     this.checkBounds(req);
     const address = this.codec.fromLocalpart(req.contactLocalpart);
     if (!address.ok) throw new GatewayError('ADDRESS_INVALID', address.reason);
+    const contacts = this.policy.contacts;
+    if (contacts !== undefined && contacts.describe(address.address) === undefined) {
+      throw new GatewayError('NOT_FOUND', contacts.unknown(address.address));
+    }
     if (req.body.trim() === '' && req.attachments.length === 0) {
       throw new GatewayError('BODY_INVALID', 'the message is empty');
     }

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { localpartOf, type AddressCodec, type AddressResult } from '../addressing/index.js';
 import type { OutboundBridge } from '../bridge/outbound.js';
 import type { GatewayMetrics } from '../metrics.js';
-import type { NetworkIdentity, OwnershipWording } from '../networks/index.js';
+import type { ContactDirectory, NetworkIdentity, OwnershipWording } from '../networks/index.js';
 import type { DailyCap } from '../store/limits.js';
 import type { OwnershipStore } from '../store/ownership.js';
 import type { ComponentConnection } from './connection.js';
@@ -46,6 +46,8 @@ export interface ComponentContext {
   isAdmin(bareJid: string): boolean;
   /** Address ownership, which turns on XEP-0077 registration and the admin commands. */
   ownership?: ComponentOwnership;
+  /** Where only configured contacts exist (webhook endpoints): who they are and how they are described. */
+  contacts?: ContactDirectory;
 }
 
 /**

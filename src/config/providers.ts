@@ -12,7 +12,7 @@ export type Network = (typeof NETWORKS)[number];
 export const PLANNED_PROVIDERS: Record<Network, readonly string[]> = {
   sms: [],
   email: ['smtp'],
-  webhook: ['http'],
+  webhook: [],
 };
 
 /** The message for a provider that is not one of `known`: planned for a later version, or unknown. */
@@ -27,5 +27,5 @@ export function unknownProvider(network: Network) {
 export function providerName<P extends string>(name: P) {
   return z
     .literal(name)
-    .describe('Which adapter carries the messages: sms: twilio, telnyx, smpp or sandbox; email and webhook: sandbox in this version.');
+    .describe('Which adapter carries the messages: sms: twilio, telnyx, smpp or sandbox; email: sandbox in this version; webhook: http or sandbox.');
 }

@@ -14,9 +14,11 @@ import { bareJid, boolean, decimal, hostname, integer } from './fields.js';
 import { providerName, unknownProvider, type Network } from './providers.js';
 import { smsComponentSchema } from './sms.js';
 import { taggedUnion } from './union.js';
+import { webhookComponentSchema as webhookSchema } from './webhook.js';
 
 export { NETWORKS, type Network } from './providers.js';
 export { smppSchema, telnyxSchema, twilioSchema } from './sms.js';
+export { endpointSchema, httpProviderSchema } from './webhook.js';
 
 export const xmppSchema = z
   .object({
@@ -113,7 +115,7 @@ export const retrySchema = z
   .object({
     maxAgeSeconds: integer(1, 30 * 24 * 3600)
       .optional()
-      .describe('Give up on a message this long after it was accepted (default: sms 14400, email 86400, webhook 3600).'),
+      .describe('Give up on a message this long after it was accepted (default: sms 14400, email 86400, webhook 3600; webhook http gives up after its retry schedule instead).'),
     initialDelayMs: integer(10, 3_600_000).default(1000).describe('First retry delay; doubles each attempt, with jitter.'),
     maxDelayMs: integer(10, 24 * 3_600_000).default(300_000).describe('Cap on the retry delay.'),
   })
@@ -193,11 +195,7 @@ const emailComponentSchema = taggedUnion(
   { unknownTag: unknownProvider('email') },
 );
 
-const webhookComponentSchema = taggedUnion(
-  'provider',
-  { sandbox: z.object({ ...componentName, network: networkName('webhook'), provider: providerName('sandbox'), ...componentBase }).strict() },
-  { unknownTag: unknownProvider('webhook') },
-);
+const webhookComponentSchema = webhookSchema(componentName, componentBase);
 
 export const componentSchema = taggedUnion('network', {
   sms: smsComponentSchema(componentName, componentBase),

@@ -88,6 +88,8 @@ export const ERROR_REGISTRY = {
   UNSUPPORTED_STANZA: { condition: 'service-unavailable', type: 'cancel', httpStatus: 400, retryable: false },
   /** An HTTP body in a content type the route does not take. */
   MEDIA_TYPE_UNSUPPORTED: { condition: 'bad-request', type: 'modify', httpStatus: 415, retryable: false },
+  /** A signed, well-formed request whose payload the hook's format cannot read (e.g. not an Alertmanager payload). */
+  PAYLOAD_INVALID: { condition: 'bad-request', type: 'modify', httpStatus: 422, retryable: false },
   /** The request is valid but this gateway does not do that. */
   NOT_IMPLEMENTED: { condition: 'feature-not-implemented', type: 'cancel', httpStatus: 501, retryable: false },
   /** A bug or an unexpected failure. */

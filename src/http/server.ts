@@ -16,7 +16,7 @@ import { livenessRoute, opsRoutes, type ReadinessCheck } from './plugins/health.
 
 export interface RouteRegistration {
   domain: string;
-  scope: 'webhooks' | 'sandbox';
+  scope: 'webhooks' | 'sandbox' | 'admin';
   plugin: FastifyPluginAsync;
 }
 
@@ -98,10 +98,10 @@ export function buildServer(deps: ServerDeps): GatewayServer {
 
   return Object.assign(app, {
     registerAdapterRoutes(r: RouteRegistration) {
-      const prefix = `/${r.scope}/${r.domain}`;
+      const prefix = r.scope === 'admin' ? `/admin/components/${r.domain}` : `/${r.scope}/${r.domain}`;
       app.register(
         async (scoped) => {
-          if (r.scope === 'sandbox') scoped.addHook('onRequest', requireAdmin);
+          if (r.scope !== 'webhooks') scoped.addHook('onRequest', requireAdmin);
           await scoped.register(r.plugin);
         },
         { prefix },

@@ -14,7 +14,7 @@ import type { NetworkProfile } from './types.js';
 import { webhookCodec } from './webhook/codec.js';
 import { webhookProfile } from './webhook/index.js';
 
-export type { NetworkDefaults, NetworkIdentity, NetworkProfile, OutboundPolicy, Ownership, OwnershipWording } from './types.js';
+export type { ContactDirectory, NetworkDefaults, NetworkIdentity, NetworkProfile, OutboundPolicy, Ownership, OwnershipWording } from './types.js';
 
 const PROFILES: { [N in Network]: NetworkProfile<Extract<ComponentConfig, { network: N }>> } = {
   sms: smsProfile,

@@ -32,6 +32,8 @@ export interface OutboundPolicy {
   senderRate?: SenderBucket;
   /** Books each message a send slot on its sender address at acceptance, so a burst keeps its order. */
   pacer?: NumberPacer;
+  /** Only these contacts exist; a message to any other is refused at once (item-not-found). */
+  contacts?: ContactDirectory;
 }
 
 /** The XEP-0030 identities a network's component and contacts show (registry: gateway/sms, gateway/smtp, gateway/http). */
@@ -92,6 +94,17 @@ export interface Ownership<C> {
   claims(config: C): { allow: readonly string[] | undefined; perUserPerDay: number };
 }
 
+/**
+ * The contacts of a network whose contacts are a configured list (webhook
+ * endpoints) rather than every valid address.
+ */
+export interface ContactDirectory {
+  /** What disco shows as the contact's name, or undefined when there is no such contact. */
+  describe(address: string): string | undefined;
+  /** Why a valid address is no contact here, for the error stanza. */
+  unknown(address: string): string;
+}
+
 export interface PolicyDeps {
   redis: Redis;
   prefix: string;
@@ -108,4 +121,6 @@ export interface NetworkProfile<C extends ComponentConfig = ComponentConfig> {
   ownership?: Ownership<C>;
   /** The network's own outbound rules (SMS: segments and pacing per number). */
   outboundPolicy?(config: C, deps: PolicyDeps): OutboundPolicy;
+  /** Where only configured contacts exist (webhook endpoints): the list. Absent or undefined: every valid address is a contact. */
+  contacts?(config: C): ContactDirectory | undefined;
 }

@@ -39,8 +39,8 @@ export interface OutboundWorkerOptions<R> {
   domain: string;
   /** Built with the worker at hand (a processor may pause it for a provider's rate limit). */
   processor(worker: () => Worker<OutboundMessage>): Processor<OutboundMessage, R>;
-  /** Delay before retry N (BullMQ's attemptsMade). */
-  backoff(attemptsMade: number): number;
+  /** Delay before retry N (BullMQ's attemptsMade), given the failure (it may carry a Retry-After). */
+  backoff(attemptsMade: number, err?: Error): number;
   /** A job BullMQ itself gave up on (stalled too often): the sender must still be told. */
   abandoned(job: Job<OutboundMessage>, err: Error): Promise<void>;
   concurrency: number;
@@ -59,7 +59,7 @@ export function outboundWorker<R>(base: WorkerBase, opts: OutboundWorkerOptions<
     // BullMQ honours a manual rateLimit() (a provider's 429 + Retry-After) only when a limiter is configured:
     // without one the paused queue's next job, or the same job, was taken again at once. This limit never binds.
     limiter: NEVER_BINDING_LIMITER,
-    settings: { backoffStrategy: (attemptsMade: number) => opts.backoff(attemptsMade) },
+    settings: { backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => opts.backoff(attemptsMade, err) },
   });
   worker.on('failed', (job: Job<OutboundMessage> | undefined, err: Error) => {
     if (job === undefined) return;

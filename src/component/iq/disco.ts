@@ -24,6 +24,9 @@ export function contactFeatures(): string[] {
 export function requireContact(c: ComponentContext, local: string): string {
   const address = c.codec.fromLocalpart(local);
   if (!address.ok) throw new GatewayError('NOT_FOUND', `no such contact: ${address.reason}`);
+  if (c.contacts !== undefined && c.contacts.describe(address.address) === undefined) {
+    throw new GatewayError('NOT_FOUND', c.contacts.unknown(address.address));
+  }
   return address.address;
 }
 
@@ -61,7 +64,7 @@ export function registerDisco(c: ComponentContext, commands: Command[]): void {
       return xml(
         'query',
         { xmlns: NS.DISCO_INFO },
-        xml('identity', { category: 'client', type: identity.contactType, name: address }),
+        xml('identity', { category: 'client', type: identity.contactType, name: c.contacts?.describe(address) ?? address }),
         ...contactFeatures().map((v) => xml('feature', { var: v })),
       );
     }),

@@ -1,10 +1,12 @@
 /**
  * The webhook network: contacts are the configured endpoint names
- * (`deploy@hooks.example.org`); users own no address here.
+ * (`deploy@hooks.example.org`); users own no address here. With
+ * `provider: http` only the configured endpoints exist (contacts.ts).
  */
 import type { WebhookComponentConfig } from '../../config/schema.js';
 import type { NetworkProfile } from '../types.js';
 import { webhookCodec } from './codec.js';
+import { endpointDirectory } from './contacts.js';
 
 const codec = webhookCodec();
 
@@ -13,4 +15,5 @@ export const webhookProfile: NetworkProfile<WebhookComponentConfig> = {
   identity: { gatewayType: 'http', name: 'Webhook gateway', contactType: 'bot' },
   defaults: { maxBody: 65_536, dailyPerUser: 2000, senderRate: { perSecond: 5, burst: 50 }, maxAgeSeconds: 3600, media: { maxCount: 10, maxUrlLength: 2048 } },
   codec: () => codec,
+  contacts: endpointDirectory,
 };
