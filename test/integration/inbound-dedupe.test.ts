@@ -5,33 +5,23 @@
  * only by the id (issue 8, item 7).
  */
 import type { Redis } from 'ioredis';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { InboundJob } from '../../src/queue/jobs.js';
 import { INBOUND_DEDUPE_SECONDS, QueueProducer } from '../../src/queue/producer.js';
-import { producerConnection, waitReady } from '../../src/queue/redis.js';
-import { ensureRedis, uniquePrefix } from '../support/redis.js';
+import { useTestRedis } from '../support/test-redis.js';
 
 const DOMAIN = 'sms.localhost';
 const job: InboundJob = { type: 'message', from: '+15551234567@sms.localhost', to: 'alice@localhost', body: 'hi', mediaUrls: [], receivedAt: 0 };
-let url: string;
 let redis: Redis;
 let prefix: string;
+useTestRedis('dedupe', (db) => ({ redis, prefix } = db));
 let producer: QueueProducer;
 
-beforeAll(async () => {
-  url = await ensureRedis();
-});
 beforeEach(async () => {
-  prefix = uniquePrefix('dedupe');
-  redis = producerConnection(url);
-  await waitReady(redis, 5000);
   producer = new QueueProducer(redis, prefix, [DOMAIN]);
 });
 afterEach(async () => {
   await producer.close();
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
 });
 
 describe('inbound dedupe', () => {

@@ -6,19 +6,18 @@
 import { xml, type Element } from '@xmpp/component';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { addressCodec } from '../../src/networks/index.js';
 import { smsProfile } from '../../src/networks/sms/index.js';
 import { OutboundBridge } from '../../src/bridge/outbound.js';
 import type { ComponentConnection } from '../../src/component/connection.js';
 import { registerRoutes } from '../../src/component/router.js';
 import { GatewayMetrics } from '../../src/metrics.js';
-import { producerConnection, waitReady } from '../../src/queue/redis.js';
 import { DailyCap, NumberPacer, SenderBucket } from '../../src/store/limits.js';
 import { OwnershipStore } from '../../src/store/ownership.js';
 import { fakeConnection, type FakeConnection } from '../support/fake-connection.js';
 import { componentConfig } from '../support/fixtures.js';
-import { ensureRedis, uniquePrefix } from '../support/redis.js';
+import { useTestRedis } from '../support/test-redis.js';
 import { errorCondition } from '../support/stanza-errors.js';
 
 const DOMAIN = 'sms.localhost';
@@ -26,23 +25,13 @@ const POOL = ['+15550002222', '+15550003333'];
 let url: string;
 let redis: Redis;
 let prefix: string;
+useTestRedis('numbers', (db) => ({ url, redis, prefix } = db));
 let store: OwnershipStore;
 const sms = smsProfile.ownership!;
 
-beforeAll(async () => {
-  url = await ensureRedis();
-});
 beforeEach(async () => {
-  prefix = uniquePrefix('numbers');
-  redis = producerConnection(url);
-  await waitReady(redis, 5000);
   store = new OwnershipStore(redis, prefix, DOMAIN, sms.wording, { '+15550001111': 'alice@localhost' }, POOL);
   await store.applyConfig();
-});
-afterEach(async () => {
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
 });
 
 describe('NumberStore', () => {

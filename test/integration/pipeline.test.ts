@@ -7,7 +7,7 @@
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SandboxAdapter } from '../../adapters/sandbox/index.js';
 import type { OutboundMessage } from '../../adapters/types.js';
 import type { ProviderConfig } from '../../src/config/schema.js';
@@ -15,11 +15,11 @@ import { GatewayError } from '../../src/errors/registry.js';
 import { GatewayMetrics } from '../../src/metrics.js';
 import type { InboundJob } from '../../src/queue/jobs.js';
 import { QueueProducer } from '../../src/queue/producer.js';
-import { producerConnection, waitReady } from '../../src/queue/redis.js';
+import { producerConnection } from '../../src/queue/redis.js';
 import { deliveryWorker } from '../../src/bridge/delivery.js';
 import { MessageMap } from '../../src/store/message-map.js';
 import { adapterContext, outbound, providerConfig } from '../support/fixtures.js';
-import { ensureRedis, uniquePrefix } from '../support/redis.js';
+import { useTestRedis } from '../support/test-redis.js';
 import { sleep } from '../support/waits.js';
 
 const DOMAIN = 'sms.pipeline.test';
@@ -28,20 +28,14 @@ const logger = pino({ level: 'silent' });
 let url: string;
 let redis: Redis;
 let prefix: string;
+useTestRedis('pipeline', (db) => ({ url, redis, prefix } = db));
 let producer: QueueProducer;
 let adapter: SandboxAdapter;
 let worker: Worker | undefined;
 let config: ProviderConfig<'sandbox'>;
 let metrics: GatewayMetrics;
 
-beforeAll(async () => {
-  url = await ensureRedis();
-});
-
 beforeEach(async () => {
-  prefix = uniquePrefix('pipeline');
-  redis = producerConnection(url);
-  await waitReady(redis, 5000);
   producer = new QueueProducer(redis, prefix, [DOMAIN]);
   metrics = new GatewayMetrics();
   config = providerConfig('sandbox', {
@@ -62,9 +56,6 @@ afterEach(async () => {
   await worker?.close();
   worker = undefined;
   await producer.close();
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
 });
 
 function startWorker(maxAgeMs = 30_000): void {
