@@ -8,9 +8,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Adapter, InboundEvent, OutboundMessage } from '../../adapters/types.js';
-import type { ComponentConfig } from '../../src/config/schema.js';
+import type { ComponentConfig, ProviderConfig } from '../../src/config/schema.js';
 import { GatewayError } from '../../src/errors/registry.js';
-import { adapterContext, outbound } from '../support/fixtures.js';
+import { adapterContext, outbound, providerConfig } from '../support/fixtures.js';
 import { ensureRedis, uniquePrefix } from '../support/redis.js';
 
 export interface ContractHarness {
@@ -41,6 +41,11 @@ export const SMS_PARTIES = {
   localAddress: '+15550001111',
   numbers: { '+15550001111': 'alice@localhost' },
 } as const;
+
+/** An SMS provider's config for its contract run: the provider's section, alice owning SMS_PARTIES' local number. */
+export function smsContractConfig<P extends 'twilio' | 'telnyx' | 'smpp'>(provider: P, domain: string, section: Record<string, unknown>): ProviderConfig<P> {
+  return providerConfig(provider, { domain, numbers: SMS_PARTIES.numbers, [provider]: section });
+}
 
 /** Posts a provider webhook to the adapter's routes and expects it taken (2xx). */
 export async function postAccepted(app: FastifyInstance, path: string, payload: string | Buffer, headers: Record<string, string>): Promise<void> {

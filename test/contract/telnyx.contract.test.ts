@@ -9,8 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll } from 'vitest';
 import { telnyxAdapter } from '../../adapters/sms/telnyx/index.js';
 import { TelnyxDouble, type SignedWebhook } from '../doubles/telnyx.js';
-import { providerConfig } from '../support/fixtures.js';
-import { adapterContract, postAccepted, SMS_PARTIES } from './adapter-contract.js';
+import { adapterContract, postAccepted, smsContractConfig, SMS_PARTIES } from './adapter-contract.js';
 
 const domain = 'sms.telnyx.contract.test';
 const double = await TelnyxDouble.start();
@@ -19,11 +18,7 @@ afterAll(() => double.close());
 const post = (app: FastifyInstance, path: string, hook: SignedWebhook) => postAccepted(app, path, hook.payload, hook.headers);
 
 adapterContract('telnyx (sms)', {
-  config: providerConfig('telnyx', {
-    domain,
-    numbers: SMS_PARTIES.numbers,
-    telnyx: { apiKey: double.apiKey, publicKey: double.publicKey, apiBaseUrl: double.baseUrl },
-  }),
+  config: smsContractConfig('telnyx', domain, { apiKey: double.apiKey, publicKey: double.publicKey, apiBaseUrl: double.baseUrl }),
   create: telnyxAdapter,
   ...SMS_PARTIES,
   failNext: async (_app, kind) => {

@@ -8,8 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll } from 'vitest';
 import { twilioAdapter } from '../../adapters/sms/twilio/index.js';
 import { inboundParams, signedWebhook, statusParams, TwilioDouble } from '../doubles/twilio.js';
-import { providerConfig } from '../support/fixtures.js';
-import { adapterContract, postAccepted, SMS_PARTIES } from './adapter-contract.js';
+import { adapterContract, postAccepted, smsContractConfig, SMS_PARTIES } from './adapter-contract.js';
 
 /** The publicUrl the contract gives every adapter; Twilio signs webhooks for it. */
 const PUBLIC_URL = 'http://127.0.0.1:1';
@@ -23,11 +22,7 @@ async function post(app: FastifyInstance, path: string, params: Array<[string, s
 }
 
 adapterContract('twilio (sms)', {
-  config: providerConfig('twilio', {
-    domain,
-    numbers: SMS_PARTIES.numbers,
-    twilio: { accountSid: double.accountSid, authToken: double.authToken, apiBaseUrl: double.baseUrl },
-  }),
+  config: smsContractConfig('twilio', domain, { accountSid: double.accountSid, authToken: double.authToken, apiBaseUrl: double.baseUrl }),
   create: twilioAdapter,
   ...SMS_PARTIES,
   failNext: async (_app, kind) => {

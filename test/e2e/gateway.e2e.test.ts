@@ -6,7 +6,7 @@
 import { ADMIN_AUTH } from '../support/gateway.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayProcess } from '../support/gateway.js';
-import { E2EStack, chat } from '../support/stack.js';
+import { E2EStack, chat, receiptFor } from '../support/stack.js';
 import { eventually, sleep } from '../support/waits.js';
 import type { ProsodyInstance } from '../support/prosody.js';
 import { xml, type TestClient } from '../support/xmpp-client.js';
@@ -90,7 +90,7 @@ describe('gateway e2e (sandbox)', () => {
 
     const res = await gateway.api('POST', `/sandbox/${SMS}/inbound`, { status: 'delivered', id: entry.id });
     expect(res.status).toBe(202);
-    const receipt = await alice.waitFor((el) => el.getChild('received', 'urn:xmpp:receipts')?.attrs.id === 'out-1');
+    const receipt = await receiptFor(alice, 'out-1');
     expect(receipt.attrs.from).toBe(CONTACT);
   });
 

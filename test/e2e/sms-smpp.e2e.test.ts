@@ -6,7 +6,7 @@
 import { ADMIN_AUTH } from '../support/gateway.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SmscDouble } from '../doubles/smsc.js';
-import { E2EStack, chat, component, errorFor, receiptRequest } from '../support/stack.js';
+import { E2EStack, chat, smsComponent, errorFor, receiptRequest, receiptFor } from '../support/stack.js';
 import { eventually, sleep } from '../support/waits.js';
 import type { TestClient } from '../support/xmpp-client.js';
 import type { GatewayProcess } from '../support/gateway.js';
@@ -32,19 +32,15 @@ describe('SMS via SMPP (e2e)', () => {
 
   beforeAll(async () => {
     smsc = await SmscDouble.start({ systemId: 'gateway', password: 'secret12' });
-    stack = await E2EStack.start({
-      label: 'smpp',
-      users: ['alice'],
-      doubles: [smsc],
-      components: [
-        component(SMS, 'sms', 'smpp', [
-          `numbers: { "${ALICE_NUMBER}": alice@localhost }`,
-          'retry: { initialDelayMs: 200, maxDelayMs: 2000 }',
-          'limits: { perNumberPerSecond: 100 }',
-          `smpp: { host: 127.0.0.1, port: ${smsc.port}, systemId: gateway, password: secret12, submitTimeoutMs: 2000, reconnectInitialMs: 200, reconnectMaxMs: 1000 }`,
-        ]),
-      ],
-    });
+    stack = await E2EStack.withDouble(
+      'smpp',
+      ['alice'],
+      smsc,
+      smsComponent(SMS, 'smpp', ALICE_NUMBER, [
+        'limits: { perNumberPerSecond: 100 }',
+        `smpp: { host: 127.0.0.1, port: ${smsc.port}, systemId: gateway, password: secret12, submitTimeoutMs: 2000, reconnectInitialMs: 200, reconnectMaxMs: 1000 }`,
+      ]),
+    );
     gateway = stack.gateway;
     alice = await stack.login('alice');
   });
@@ -62,7 +58,7 @@ describe('SMS via SMPP (e2e)', () => {
     expect(sent.parts.length).toBeGreaterThan(1);
     await settled();
     await smsc.deliverReceipt(sent.id, 'DELIVRD');
-    const receipt = await alice.waitFor((el) => el.getChild('received', 'urn:xmpp:receipts')?.attrs.id === 'sm-1');
+    const receipt = await receiptFor(alice, 'sm-1');
     expect(receipt.attrs.from).toBe(CONTACT);
   });
 

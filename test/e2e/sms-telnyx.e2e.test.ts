@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TelnyxDouble } from '../doubles/telnyx.js';
-import { E2EStack, chat, component, errorFor, receiptRequest } from '../support/stack.js';
+import { E2EStack, chat, smsComponent, errorFor, receiptRequest, receiptFor } from '../support/stack.js';
 import { eventually, sleep } from '../support/waits.js';
 import type { TestClient } from '../support/xmpp-client.js';
 import type { GatewayProcess } from '../support/gateway.js';
@@ -29,19 +29,15 @@ describe('SMS via Telnyx (e2e)', () => {
 
   beforeAll(async () => {
     telnyx = await TelnyxDouble.start({ numbers: [ALICE_NUMBER] });
-    stack = await E2EStack.start({
-      label: 'telnyx',
-      users: ['alice'],
-      doubles: [telnyx],
-      components: [
-        component(SMS, 'sms', 'telnyx', [
-          `numbers: { "${ALICE_NUMBER}": alice@localhost }`,
-          'retry: { initialDelayMs: 200, maxDelayMs: 2000 }',
-          'limits: { perNumberPerSecond: 100 }',
-          telnyx.configSection(),
-        ]),
-      ],
-    });
+    stack = await E2EStack.withDouble(
+      'telnyx',
+      ['alice'],
+      telnyx,
+      smsComponent(SMS, 'telnyx', ALICE_NUMBER, [
+        'limits: { perNumberPerSecond: 100 }',
+        telnyx.configSection(),
+      ]),
+    );
     gateway = stack.gateway;
     alice = await stack.login('alice');
   });
@@ -56,7 +52,7 @@ describe('SMS via Telnyx (e2e)', () => {
     expect(sent).toMatchObject({ from: ALICE_NUMBER, to: PHONE, webhookUrl: `${gateway.httpUrl}/webhooks/${SMS}/status` });
     await settled();
     expect((await telnyx.deliver(sent.id, 'delivered')).status).toBe(200);
-    const receipt = await alice.waitFor((el) => el.getChild('received', 'urn:xmpp:receipts')?.attrs.id === 'tx-1');
+    const receipt = await receiptFor(alice, 'tx-1');
     expect(receipt.attrs.from).toBe(CONTACT);
   });
 

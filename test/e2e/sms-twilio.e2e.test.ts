@@ -7,7 +7,7 @@
 import { ADMIN_AUTH } from '../support/gateway.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TwilioDouble } from '../doubles/twilio.js';
-import { E2EStack, chat, component, errorFor, receiptRequest } from '../support/stack.js';
+import { E2EStack, chat, smsComponent, errorFor, receiptRequest, receiptFor } from '../support/stack.js';
 import { eventually, sleep } from '../support/waits.js';
 import { xml, type TestClient } from '../support/xmpp-client.js';
 import type { GatewayProcess } from '../support/gateway.js';
@@ -33,21 +33,17 @@ describe('SMS via Twilio (e2e)', () => {
 
   beforeAll(async () => {
     twilio = await TwilioDouble.start();
-    stack = await E2EStack.start({
-      label: 'twilio',
-      users: ['alice', 'bob'],
-      doubles: [twilio],
-      components: [
-        component(SMS, 'sms', 'twilio', [
-          `numbers: { "${ALICE_NUMBER}": alice@localhost }`,
-          `numberPool: ["${POOL_NUMBER}"]`,
-          'defaultRegion: US',
-          'retry: { initialDelayMs: 200, maxDelayMs: 2000 }',
-          'limits: { maxSegments: 3, perNumberPerSecond: 100 }',
-          twilio.configSection(),
-        ]),
-      ],
-    });
+    stack = await E2EStack.withDouble(
+      'twilio',
+      ['alice', 'bob'],
+      twilio,
+      smsComponent(SMS, 'twilio', ALICE_NUMBER, [
+        `numberPool: ["${POOL_NUMBER}"]`,
+        'defaultRegion: US',
+        'limits: { maxSegments: 3, perNumberPerSecond: 100 }',
+        twilio.configSection(),
+      ]),
+    );
     gateway = stack.gateway;
     alice = await stack.login('alice');
     bob = await stack.login('bob');
@@ -64,7 +60,7 @@ describe('SMS via Twilio (e2e)', () => {
     await settled();
     expect((await twilio.sendStatus(gateway.httpUrl, gateway.httpUrl, SMS, sent.sid, 'sent')).status).toBeLessThan(300);
     expect((await twilio.sendStatus(gateway.httpUrl, gateway.httpUrl, SMS, sent.sid, 'delivered')).status).toBeLessThan(300);
-    const receipt = await alice.waitFor((el) => el.getChild('received', 'urn:xmpp:receipts')?.attrs.id === 'tw-1');
+    const receipt = await receiptFor(alice, 'tw-1');
     expect(receipt.attrs.from).toBe(CONTACT);
   });
 

@@ -27,21 +27,19 @@ describe('webhooks: outbound (e2e)', () => {
 
   beforeAll(async () => {
     receiver = await WebhookReceiver.start();
-    stack = await E2EStack.start({
-      label: 'webhook-out',
-      users: ['alice'],
-      doubles: [receiver],
-      components: [
-        component(HOOKS, 'webhook', 'http', [
-          'endpoints:',
-          `  ${receiver.configSection(receiver.url('/svc'), 'svc')}`,
-          `  gone: { url: "${receiver.url('/gone')}", secret: "${receiver.secret}", allowPrivateNetwork: true, description: "A retired service" }`,
-          `  private: { url: "${receiver.url('/private')}", secret: "${receiver.secret}" }`,
-          // Short waits instead of Svix's hours, with the same shape: a schedule, then an error.
-          'http: { retryScheduleSeconds: [0, 1, 1], retryJitter: 0.1 }',
-        ]),
-      ],
-    });
+    stack = await E2EStack.withDouble(
+      'webhook-out',
+      ['alice'],
+      receiver,
+      component(HOOKS, 'webhook', 'http', [
+        'endpoints:',
+        `  ${receiver.configSection(receiver.url('/svc'), 'svc')}`,
+        `  gone: { url: "${receiver.url('/gone')}", secret: "${receiver.secret}", allowPrivateNetwork: true, description: "A retired service" }`,
+        `  private: { url: "${receiver.url('/private')}", secret: "${receiver.secret}" }`,
+        // Short waits instead of Svix's hours, with the same shape: a schedule, then an error.
+        'http: { retryScheduleSeconds: [0, 1, 1], retryJitter: 0.1 }',
+      ]),
+    );
     alice = await stack.login('alice');
   });
   afterAll(async () => {

@@ -70,6 +70,11 @@ export class E2EStack {
     private readonly opts: StackOptions,
   ) {}
 
+  /** The common case: these users, one provider double, one component. */
+  static withDouble(label: string, users: StackUser[], double: { close(): Promise<void> }, only: GatewayComponent): Promise<E2EStack> {
+    return E2EStack.start({ label, users, doubles: [double], components: [only] });
+  }
+
   static async start(opts: StackOptions): Promise<E2EStack> {
     const prosody = await startProsody({
       components: [...opts.components.map(({ domain, secret }) => ({ domain, secret })), ...(opts.otherComponents ?? [])],
@@ -188,6 +193,19 @@ export class E2EStack {
  */
 export function component(domain: string, network: GatewayComponent['network'], provider: string, lines: string[] = []): GatewayComponent {
   return { domain, secret: `${domain}-secret`, network, provider, extra: lines.join('\n') };
+}
+
+/**
+ * An SMS component as the provider e2e files use it: alice owns `aliceNumber`,
+ * retries come quickly and per-number pacing does not slow the test down;
+ * `lines` add the provider's section and anything else.
+ */
+export function smsComponent(domain: string, provider: string, aliceNumber: string, lines: string[]): GatewayComponent {
+  return component(domain, 'sms', provider, [
+    `numbers: { "${aliceNumber}": alice@localhost }`,
+    'retry: { initialDelayMs: 200, maxDelayMs: 2000 }',
+    ...lines,
+  ]);
 }
 
 /** A chat message with a body (and any extra children), as a client sends it. */
