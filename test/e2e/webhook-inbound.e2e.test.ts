@@ -10,6 +10,7 @@ import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { standardWebhookHeaders } from '../../adapters/webhook/http/signing.js';
 import { E2EStack, component } from '../support/stack.js';
+import { ADMIN_AUTH } from '../support/gateway.js';
 import { sleep } from '../support/waits.js';
 import type { TestClient } from '../support/xmpp-client.js';
 
@@ -113,7 +114,7 @@ describe('webhooks: inbound (e2e)', () => {
       expect(res.status).toBe(status);
       expect(await res.json()).toEqual({ error: expect.any(String), message: expect.any(String) });
     }
-    const metrics = await (await fetch(`${stack.gateway.httpUrl}/metrics`)).text();
+    const metrics = await (await fetch(`${stack.gateway.httpUrl}/metrics`, ADMIN_AUTH)).text();
     for (const [hook, outcome] of [['unknown', 'unknown_hook'], ['notes', 'unauthorized'], ['notes', 'stale'], ['notes', 'unsupported_type'], ['notes', 'too_large'], ['am', 'invalid']]) {
       expect(metrics).toMatch(new RegExp(`xgw_webhook_requests_total\\{domain="${HOOKS}",hook="${hook}",outcome="${outcome}"\\} 1`));
     }
