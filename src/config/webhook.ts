@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { bareJid, boolean, decimal, integer } from './fields.js';
+import { parseHookTemplate, TEMPLATE_LIMITS } from './hook-template.js';
 import { providerName, unknownProvider } from './providers.js';
 import { taggedUnion } from './union.js';
 
@@ -57,7 +58,7 @@ export const httpProviderSchema = z
   .default({});
 
 export const HOOK_VERIFIERS = ['standard-webhooks', 'github', 'bearer', 'basic'] as const;
-export const HOOK_FORMATS = ['plain', 'alertmanager', 'grafana', 'github'] as const;
+export const HOOK_FORMATS = ['plain', 'alertmanager', 'grafana', 'github', 'template'] as const;
 
 /** Which keys each verify scheme reads; any other credential key on the hook is a mistake worth naming. */
 const CREDENTIALS: Record<(typeof HOOK_VERIFIERS)[number], Array<'secret' | 'token' | 'username' | 'password'>> = {
@@ -81,10 +82,24 @@ export const hookSchema = z
     username: z.string().min(1).optional(),
     password: z.string().min(12).optional(),
     format: z.enum(HOOK_FORMATS).default('plain'),
+    template: z.string().min(1).max(TEMPLATE_LIMITS.templateChars).optional(),
     to: z.array(bareJid).min(1),
   })
   .strict()
   .superRefine((hook, ctx) => {
+    if (hook.format === 'template' && hook.template === undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['template'], message: 'required with format template: a LiquidJS template over the JSON payload' });
+    }
+    if (hook.format !== 'template' && hook.template !== undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['template'], message: `only used with format template (this hook's format is ${hook.format})` });
+    }
+    if (hook.template !== undefined) {
+      try {
+        parseHookTemplate(hook.template);
+      } catch (err) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['template'], message: `does not parse: ${(err as Error).message}` });
+      }
+    }
     const secrets = hook.secret === undefined ? [] : Array.isArray(hook.secret) ? hook.secret : [hook.secret];
     const verify = hook.verify ?? (secrets.length > 0 && secrets.every(isWhsec) ? 'standard-webhooks' : undefined);
     if (verify === undefined) {
@@ -129,7 +144,7 @@ export function webhookComponentSchema<N extends z.ZodRawShape, S extends z.ZodR
             .record(endpointName, hookSchema)
             .default({})
             .describe(
-              'webhook http: name -> hook, POST /webhooks/<domain>/<name>: { verify (standard-webhooks, the default for whsec_ secrets | github | bearer | basic), secret (whsec_ key, GitHub secret, or a list), token, username + password, format (plain | alertmanager | grafana | github), to (local JIDs) }.',
+              'webhook http: name -> hook, POST /webhooks/<domain>/<name>: { verify (standard-webhooks, the default for whsec_ secrets | github | bearer | basic), secret (whsec_ key, GitHub secret, or a list), token, username + password, format (plain | alertmanager | grafana | github | template), template (with format template: a LiquidJS template over the JSON payload; no include/render/layout, rendering limited in time and memory), to (local JIDs) }.',
             ),
           http: httpProviderSchema.describe('Settings of the http webhook provider.'),
         })

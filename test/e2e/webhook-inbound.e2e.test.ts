@@ -2,7 +2,7 @@
  * Inbound webhooks end to end: real Prosody, real Redis, the built gateway.
  * Services post to POST /webhooks/hooks.localhost/<name> as they really do
  * (a Standard Webhooks-signed script, Alertmanager with a bearer token,
- * GitHub with X-Hub-Signature-256) and the message lands in the user's chat
+ * GitHub with X-Hub-Signature-256, a script worded by a template hook) and the message lands in the user's chat
  * from <name>@hooks.localhost, once, also after the component reconnects;
  * forged, stale, replayed and malformed posts deliver nothing.
  */
@@ -38,6 +38,7 @@ describe('webhooks: inbound (e2e)', () => {
           `  notes: { secret: "${WHSEC}", to: [alice@localhost] }`,
           `  am: { verify: bearer, token: "${TOKEN}", format: alertmanager, to: [alice@localhost] }`,
           `  gh: { verify: github, secret: "${GH_SECRET}", format: github, to: [alice@localhost] }`,
+          `  deploys: { secret: "${WHSEC}", format: template, template: "{{ service }} {{ version }} deployed by {{ user.name }}{% if url %}: {{ url }}{% endif %}", to: [alice@localhost] }`,
         ]),
       ],
     });
@@ -97,6 +98,13 @@ describe('webhooks: inbound (e2e)', () => {
     expect((await post('gh', payload, { ...headers, 'x-hub-signature-256': sign(GH_SECRET) })).status).toBe(200);
     await stack.waitSettled();
     expect(alice.received.filter((el) => el.getChildText('body')?.startsWith('[acme/app] carol pushed') === true)).toHaveLength(1);
+  });
+
+  it('delivers a signed post to a template hook as the text its template renders', async () => {
+    const body = JSON.stringify({ service: 'api', version: '1.4.2', user: { name: 'carol' }, url: 'https://ci.example.net/runs/88' });
+    expect((await post('deploys', body, signed(body, 'msg_e2e_tpl'))).status).toBe(202);
+    const msg = await alice.waitFor((el) => el.getChildText('body') === 'api 1.4.2 deployed by carol: https://ci.example.net/runs/88');
+    expect(msg.attrs).toMatchObject({ from: `deploys@${HOOKS}`, type: 'chat' });
   });
 
   it('answers each bad input with its status and a JSON reason, and delivers none of it', async () => {

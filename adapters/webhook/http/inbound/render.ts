@@ -7,6 +7,7 @@ import type { Hook } from './hooks.js';
 import { renderAlerts } from './alerts.js';
 import { renderGithub } from './github.js';
 import { objectPayload, payloadInvalid } from './payload-error.js';
+import { renderTemplate } from './template.js';
 
 export interface Rendered {
   body: string;
@@ -47,5 +48,7 @@ export function renderHook(hook: Hook, payload: HookPayload): Rendered {
       return bounded(renderAlerts(hook.format, payload.json));
     case 'github':
       return bounded(renderGithub(payload.header('x-github-event'), payload.json));
+    case 'template':
+      return bounded(renderTemplate(hook.template as string, payload.json));
   }
 }

@@ -26,6 +26,7 @@ const MEDIA_TYPES: Record<Hook['format'], readonly string[]> = {
   alertmanager: ['application/json'],
   grafana: ['application/json'],
   github: ['application/json', 'application/x-www-form-urlencoded'],
+  template: ['application/json'],
 };
 
 const OUTCOMES: Record<number, string> = { 200: 'duplicate', 202: 'queued', 400: 'stale', 401: 'unauthorized', 404: 'unknown_hook', 413: 'too_large', 415: 'unsupported_type', 422: 'invalid', 503: 'unavailable' };
@@ -99,7 +100,14 @@ export function hookRoutes(opts: HookRoutesOptions): FastifyPluginAsync {
           const v = req.headers[h];
           return Array.isArray(v) ? v[0] : v;
         };
-        const rendered = renderHook(hook, decode(hook, type, req.body as Buffer, header));
+        let rendered;
+        try {
+          rendered = renderHook(hook, decode(hook, type, req.body as Buffer, header));
+        } catch (err) {
+          // A template that fails on a payload is the administrator's to fix: say why, not only that it was refused.
+          if (hook.format === 'template' && err instanceof GatewayError) log.warn({ hook: name, reason: err.message }, `inbound webhook ${name}: template not rendered: ${err.message}`);
+          throw err;
+        }
         const id = deliveryIdOf(hook, header) ?? rendered.dedupeKey ?? crypto.randomUUID();
         const result = await store({
           kind: 'message',
