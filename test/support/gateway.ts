@@ -43,6 +43,10 @@ export interface GatewayProcess {
   waitReady(timeoutMs?: number): Promise<void>;
   /** SIGTERM; resolves with the exit code. */
   stop(): Promise<number | null>;
+  /** Sends `name` and returns at once (a second SIGTERM while the first drains, say). */
+  signal(name: NodeJS.Signals): void;
+  /** Resolves with the exit code once the process has exited; SIGKILLs it after `timeoutMs`. */
+  exited(timeoutMs?: number): Promise<number | null>;
   kill(): Promise<void>;
   /** Authenticated JSON call to the gateway's HTTP API. */
   api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
@@ -56,6 +60,8 @@ export interface GatewayOptions {
   /** Extra top-level YAML appended to the config. */
   extraYaml?: string;
   env?: NodeJS.ProcessEnv;
+  /** Command-line arguments after `--config FILE`, e.g. `['--roles', 'worker']`. */
+  args?: string[];
 }
 
 export async function writeGatewayConfig(opts: GatewayOptions, httpPort: number): Promise<string> {
@@ -85,7 +91,7 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayProcess
   const configPath = await writeGatewayConfig(opts, httpPort);
   const httpUrl = `http://127.0.0.1:${httpPort}`;
   let output = '';
-  const child: ChildProcess = spawn(process.execPath, [MAIN, '--config', configPath], {
+  const child: ChildProcess = spawn(process.execPath, [MAIN, '--config', configPath, ...(opts.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...opts.env },
   });
@@ -121,6 +127,17 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayProcess
     },
     async kill() {
       await stopChild(child, 'SIGKILL');
+    },
+    signal(name) {
+      child.kill(name);
+    },
+    async exited(timeoutMs = 15_000) {
+      if (isRunning(child)) {
+        const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+        await exit.finally(() => clearTimeout(timer));
+      }
+      return child.exitCode;
     },
     async api<T>(method: string, path: string, body?: unknown) {
       const res = await fetch(`${httpUrl}${path}`, {

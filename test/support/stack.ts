@@ -138,10 +138,13 @@ export class E2EStack {
     }
   }
 
-  /** Counts per queue (`out/<domain>`, `in/<domain>`, ...) from the admin API, or undefined when it does not answer. */
-  async queues(): Promise<Record<string, QueueCounts> | undefined> {
+  /**
+   * Counts per queue (`out/<domain>`, `in/<domain>`, ...) from the admin API
+   * of `via` (default: stack.gateway), or undefined when it does not answer.
+   */
+  async queues(via: GatewayProcess = this.gateway): Promise<Record<string, QueueCounts> | undefined> {
     try {
-      const res = await this.gateway.api<Record<string, QueueCounts>>('GET', '/admin/queues');
+      const res = await via.api<Record<string, QueueCounts>>('GET', '/admin/queues');
       return res.status === 200 ? res.body : undefined;
     } catch {
       return undefined;
@@ -149,8 +152,8 @@ export class E2EStack {
   }
 
   /** Nothing waiting, active, delayed or prioritized in `out/<domain>`, or in every queue when no domain is given. */
-  async settled(domain?: string): Promise<boolean> {
-    const queues = await this.queues();
+  async settled(domain?: string, via?: GatewayProcess): Promise<boolean> {
+    const queues = await this.queues(via);
     if (queues === undefined) return false;
     const idle = (c: QueueCounts | undefined) =>
       c !== undefined && (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0) === 0;
@@ -160,9 +163,10 @@ export class E2EStack {
   /**
    * Waits until `out/<domain>` (or every queue) has drained; after it, the
    * worker has recorded each provider id, so a status callback finds it.
+   * `via`: the gateway whose admin API is asked (default: stack.gateway).
    */
-  async waitSettled(domain?: string, timeoutMs = 20_000): Promise<void> {
-    await eventually(async () => ((await this.settled(domain)) ? true : undefined), timeoutMs, `${domain === undefined ? 'every queue' : `out/${domain}`} to drain`);
+  async waitSettled(domain?: string, timeoutMs = 20_000, via?: GatewayProcess): Promise<void> {
+    await eventually(async () => ((await this.settled(domain, via)) ? true : undefined), timeoutMs, `${domain === undefined ? 'every queue' : `out/${domain}`} to drain`);
   }
 
   /** Stops clients, the gateway (SIGTERM, or SIGKILL with `kill`), Prosody and a private Redis. */
