@@ -20,6 +20,11 @@ export interface OutboundPolicy {
   requireSenderAddress?: boolean;
   /** Extra body rules (SMS segments); throws GatewayError. Returns facts to log. */
   checkBody?(body: string): Record<string, unknown>;
+  /**
+   * A message was stored as new (not refused later, not a retransmission),
+   * with the facts checkBody returned: count what it costs (SMS segments) here.
+   */
+  queued?(facts: Record<string, unknown>): void;
   /** Per-user daily cap. */
   dailyCap?: DailyCap;
   /** Per-user send rate. */

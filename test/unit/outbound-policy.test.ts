@@ -101,6 +101,22 @@ describe('outbound policy', () => {
     expect((await bridge({ pacer }).accept(req({ stanzaId: 'p3' }))).message.paced).toBeUndefined();
   });
 
+  it('counts what a message costs only once it is stored as new: not a retransmission, a failed store or a refusal', async () => {
+    const counted: Array<Record<string, unknown>> = [];
+    const policy: OutboundPolicy = { checkBody: () => ({ segments: 2, encoding: 'gsm7' }), queued: (facts) => void counted.push(facts) };
+    const seen = new Set<string>();
+    const b = bridge(policy, async (m) => (seen.has(m.id) ? 'duplicate' : (seen.add(m.id), 'queued')));
+    await b.accept(req({ stanzaId: 's1' }));
+    await b.accept(req({ stanzaId: 's1' }));
+    expect(counted).toEqual([{ segments: 2, encoding: 'gsm7' }]);
+    const failing = bridge(policy, async () => {
+      throw new GatewayError('QUEUE_UNAVAILABLE', 'down');
+    });
+    await expect(failing.accept(req({ stanzaId: 's2' }))).rejects.toMatchObject({ code: 'QUEUE_UNAVAILABLE' });
+    await expect(bridge({ ...policy, dailyCap: fakeCap(0) }).accept(req({ stanzaId: 's3' }))).rejects.toMatchObject({ code: 'LIMIT_EXCEEDED' });
+    expect(counted).toHaveLength(1);
+  });
+
   it('runs the body check before anything is counted', async () => {
     const cap = fakeCap(5);
     const b = bridge({

@@ -7,7 +7,7 @@ import type { SmsComponentConfig } from '../../config/schema.js';
 import { NumberPacer } from '../../store/limits.js';
 import type { NetworkProfile } from '../types.js';
 import { smsCodec } from './codec.js';
-import { smsBodyCheck } from './policy.js';
+import { countSegments, smsBodyCheck } from './policy.js';
 
 /** Admins may assign short codes too. */
 const adminInput = smsCodec({ allowShortCodes: true });
@@ -34,7 +34,8 @@ export const smsProfile: NetworkProfile<SmsComponentConfig> = {
     required: (c) => c.provider !== 'sandbox',
   },
   outboundPolicy: (c, deps) => ({
-    checkBody: smsBodyCheck(c, deps.metrics),
+    checkBody: smsBodyCheck(c),
+    queued: countSegments(c, deps.metrics),
     pacer: new NumberPacer(deps.redis, deps.prefix, c.domain, c.limits.perNumberPerSecond),
   }),
 };
