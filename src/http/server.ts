@@ -32,6 +32,16 @@ export interface ServerDeps {
 
 export type GatewayServer = FastifyInstance & { registerAdapterRoutes(r: RouteRegistration): void };
 
+/**
+ * A request URL as logs show it: the path, and `?…` for a query. A client may
+ * put a credential in the query (the admin token, a signature); it must not
+ * reach the logs.
+ */
+export function loggedUrl(url: string): string {
+  const query = url.indexOf('?');
+  return query === -1 ? url : `${url.slice(0, query)}?…`;
+}
+
 export function buildServer(deps: ServerDeps): GatewayServer {
   const requestTimeoutMs = deps.requestTimeoutMs ?? 15_000;
   const app = Fastify({
@@ -61,19 +71,19 @@ export function buildServer(deps: ServerDeps): GatewayServer {
   app.setErrorHandler((error: FastifyError | GatewayError, req, reply) => {
     if (error instanceof GatewayError) {
       const status = error.spec.httpStatus;
-      (status >= 500 ? req.log.warn : req.log.info).call(req.log, { code: error.code, url: req.url, err: error.message }, 'request refused');
+      (status >= 500 ? req.log.warn : req.log.info).call(req.log, { code: error.code, url: loggedUrl(req.url), err: error.message }, 'request refused');
       if (error.code === 'QUEUE_UNAVAILABLE' || error.code === 'SERVICE_UNAVAILABLE') reply.header('retry-after', '5');
       return reply.code(status).send({ error: error.code, message: error.message });
     }
     const status = error.statusCode ?? 500;
-    if (status >= 500) req.log.error({ err: error, url: req.url }, 'request failed');
+    if (status >= 500) req.log.error({ err: error, url: loggedUrl(req.url) }, 'request failed');
     return reply.code(status).send({ error: error.code ?? 'INTERNAL', message: status >= 500 ? 'internal error' : error.message });
   });
 
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'NOT_FOUND', message: `no route ${req.method} ${req.url}` }));
 
   app.addHook('onResponse', async (req, reply) => {
-    req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: reply.elapsedTime }, 'http');
+    req.log.debug({ method: req.method, url: loggedUrl(req.url), status: reply.statusCode, ms: reply.elapsedTime }, 'http');
   });
 
   app.register(healthRoutes({ metrics: deps.metrics, readiness: deps.readiness }));
