@@ -4,9 +4,10 @@
  * the way an admin or a provider would.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { guardChild, isRunning, removeOnExit, stopChild } from './child-guard.js';
 import { freePort } from './ports.js';
 import { sleep } from './waits.js';
@@ -84,6 +85,25 @@ ${components}${opts.extraYaml ?? ''}`;
   const path = join(dir, 'gateway.yaml');
   await writeFile(path, yaml);
   return path;
+}
+
+/** Config keys whose values are credentials: component secrets, provider tokens and keys, the admin token, passwords. */
+const SECRET_KEY = /secret|token|password|apikey/i;
+
+/** Every credential in a gateway config file (values under SECRET_KEY names, at any depth), for checking logs. */
+export async function configuredSecrets(configPath: string): Promise<string[]> {
+  const found = new Set<string>();
+  const walk = (node: unknown, key: string): void => {
+    if (typeof node === 'string') {
+      if (SECRET_KEY.test(key) && node !== '') found.add(node);
+    } else if (Array.isArray(node)) {
+      for (const item of node) walk(item, key);
+    } else if (node !== null && typeof node === 'object') {
+      for (const [k, v] of Object.entries(node)) walk(v, k);
+    }
+  };
+  walk(parse(await readFile(configPath, 'utf8')) as unknown, '');
+  return [...found];
 }
 
 export async function startGateway(opts: GatewayOptions): Promise<GatewayProcess> {
