@@ -9,7 +9,7 @@
  * Provider doubles are not part of it: a test starts the doubles it needs and
  * names them in its components (see HttpDouble.configSection()).
  */
-import { startGateway, type GatewayComponent, type GatewayOptions, type GatewayProcess } from './gateway.js';
+import { configuredSecrets, startGateway, type GatewayComponent, type GatewayOptions, type GatewayProcess } from './gateway.js';
 import { NS_RECEIPTS } from './outcomes.js';
 import { startProsody, type ProsodyInstance } from './prosody.js';
 import { ensureRedis, startPrivateRedis, uniquePrefix, type PrivateRedis } from './redis.js';
@@ -54,6 +54,8 @@ export class E2EStack {
   /** The running gateway; replaced by startGateway(). */
   gateway!: GatewayProcess;
   private readonly clients: TestClient[] = [];
+  /** Every gateway this stack started or launched, for the secrets check in stop(). */
+  private readonly gateways: GatewayProcess[] = [];
 
   private constructor(
     readonly prosody: ProsodyInstance,
@@ -102,13 +104,16 @@ export class E2EStack {
   /** Starts a gateway with the stack's config and prefix as `stack.gateway`, and waits until /readyz is 200. */
   async startGateway(readyTimeoutMs = 20_000): Promise<GatewayProcess> {
     this.gateway = await startGateway(this.gatewayOptions());
+    this.gateways.push(this.gateway);
     await this.gateway.waitReady(readyTimeoutMs);
     return this.gateway;
   }
 
   /** Starts another gateway process against this stack's Prosody (not waited for, not stopped by stop()). */
-  launchGateway(overrides: Partial<GatewayOptions>): Promise<GatewayProcess> {
-    return startGateway(this.gatewayOptions(overrides));
+  async launchGateway(overrides: Partial<GatewayOptions>): Promise<GatewayProcess> {
+    const gateway = await startGateway(this.gatewayOptions(overrides));
+    this.gateways.push(gateway);
+    return gateway;
   }
 
   /**
@@ -169,13 +174,25 @@ export class E2EStack {
     await eventually(async () => ((await this.settled(domain, via)) ? true : undefined), timeoutMs, `${domain === undefined ? 'every queue' : `out/${domain}`} to drain`);
   }
 
-  /** Stops clients, the gateway (SIGTERM, or SIGKILL with `kill`), Prosody and a private Redis. */
+  /**
+   * Stops clients, the gateway (SIGTERM, or SIGKILL with `kill`), Prosody and
+   * a private Redis; then fails if any gateway of this stack wrote one of
+   * its configured secrets or tokens to its log.
+   */
   async stop(opts: { kill?: boolean } = {}): Promise<void> {
     await Promise.all(this.clients.splice(0).map((c) => c.stop().catch(() => undefined)));
     if (this.gateway !== undefined) await (opts.kill ? this.gateway.kill() : this.gateway.stop());
     await this.prosody.stop();
     await this.privateRedis?.stop();
     for (const double of this.opts.doubles ?? []) await double.close();
+    const leaks: string[] = [];
+    for (const gateway of this.gateways.splice(0)) {
+      const output = gateway.output();
+      for (const secret of await configuredSecrets(gateway.configPath)) {
+        if (output.includes(secret)) leaks.push(`${gateway.configPath}: ${secret.slice(0, 4)}…`);
+      }
+    }
+    if (leaks.length > 0) throw new Error(`configured secrets in the gateway log (stack ${this.opts.label}): ${leaks.join(', ')}`);
   }
 }
 
