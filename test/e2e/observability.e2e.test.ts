@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TwilioDouble } from '../doubles/twilio.js';
 import { configuredSecrets, type GatewayProcess } from '../support/gateway.js';
-import { E2EStack, chat, component, errorFor, receiptFor, receiptRequest } from '../support/stack.js';
+import { chat, errorFor, receiptFor, receiptRequest, smsStack, type E2EStack } from '../support/stack.js';
 import { eventually } from '../support/waits.js';
 import { xml, type TestClient } from '../support/xmpp-client.js';
 
@@ -40,19 +40,7 @@ describe('metrics and logs after known traffic (e2e)', () => {
 
   beforeAll(async () => {
     twilio = await TwilioDouble.start();
-    stack = await E2EStack.start({
-      label: 'observability',
-      users: ['alice'],
-      doubles: [twilio],
-      components: [
-        component(SMS, 'sms', 'twilio', [
-          `numbers: { "${ALICE_NUMBER}": alice@localhost }`,
-          'retry: { initialDelayMs: 200, maxDelayMs: 1000 }',
-          'limits: { perNumberPerSecond: 100 }',
-          twilio.configSection(),
-        ]),
-      ],
-    });
+    stack = await smsStack({ label: 'observability', double: twilio, number: ALICE_NUMBER, domain: SMS });
     gateway = stack.gateway;
     alice = await stack.login('alice');
 

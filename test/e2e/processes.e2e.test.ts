@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outboundQueueName } from '../../src/queue/names.js';
 import { TwilioDouble } from '../doubles/twilio.js';
 import type { GatewayProcess } from '../support/gateway.js';
-import { E2EStack, chat, component, receiptFor, receiptRequest } from '../support/stack.js';
+import { chat, receiptFor, receiptRequest, smsStack, type E2EStack } from '../support/stack.js';
 import { eventually } from '../support/waits.js';
 import type { TestClient } from '../support/xmpp-client.js';
 
@@ -53,20 +53,7 @@ describe('gateway processes (e2e)', () => {
 
   beforeAll(async () => {
     twilio = await TwilioDouble.start();
-    stack = await E2EStack.start({
-      label: 'processes',
-      users: ['alice'],
-      doubles: [twilio],
-      gateway: false,
-      components: [
-        component(SMS, 'sms', 'twilio', [
-          `numbers: { "${ALICE_NUMBER}": alice@localhost }`,
-          'retry: { initialDelayMs: 200, maxDelayMs: 1000 }',
-          'limits: { perNumberPerSecond: 100 }',
-          twilio.configSection(),
-        ]),
-      ],
-    });
+    stack = await smsStack({ label: 'processes', double: twilio, number: ALICE_NUMBER, domain: SMS, gateway: false });
     alice = await stack.login('alice');
   });
 

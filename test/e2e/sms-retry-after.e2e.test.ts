@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpDouble } from '../doubles/base.js';
 import { TelnyxDouble } from '../doubles/telnyx.js';
 import { TwilioDouble } from '../doubles/twilio.js';
-import { E2EStack, chat, component } from '../support/stack.js';
+import { chat, smsStack, type E2EStack } from '../support/stack.js';
 import { eventually } from '../support/waits.js';
 import type { TestClient } from '../support/xmpp-client.js';
 
@@ -31,19 +31,7 @@ describe.each(providers)('Retry-After from %s (e2e)', (provider, startDouble) =>
 
   beforeAll(async () => {
     double = await startDouble();
-    stack = await E2EStack.start({
-      label: `retry-after-${provider}`,
-      users: ['alice'],
-      doubles: [double],
-      components: [
-        component(SMS, 'sms', provider, [
-          `numbers: { "${ALICE_NUMBER}": alice@localhost }`,
-          'retry: { initialDelayMs: 200, maxDelayMs: 2000 }',
-          'limits: { perNumberPerSecond: 100 }',
-          double.configSection(),
-        ]),
-      ],
-    });
+    stack = await smsStack({ label: `retry-after-${provider}`, double, number: ALICE_NUMBER, domain: SMS });
     alice = await stack.login('alice');
   });
 

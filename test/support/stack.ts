@@ -196,6 +196,36 @@ export class E2EStack {
   }
 }
 
+/** What smsStack() needs of a provider double. */
+export interface SmsDouble {
+  readonly provider: string;
+  configSection(): string;
+  close(): Promise<void>;
+}
+
+/**
+ * The one-component SMS stack: user `alice` owns `number` on `domain`
+ * through `double`, retries start at 200 ms, and the per-number pace does
+ * not bind. `gateway: false` leaves starting gateways to the test.
+ */
+export function smsStack(opts: { label: string; double: SmsDouble; number: string; domain?: string; gateway?: boolean }): Promise<E2EStack> {
+  const domain = opts.domain ?? 'sms.localhost';
+  return E2EStack.start({
+    label: opts.label,
+    users: ['alice'],
+    doubles: [opts.double],
+    ...(opts.gateway === undefined ? {} : { gateway: opts.gateway }),
+    components: [
+      component(domain, 'sms', opts.double.provider, [
+        `numbers: { "${opts.number}": alice@localhost }`,
+        'retry: { initialDelayMs: 200, maxDelayMs: 1000 }',
+        'limits: { perNumberPerSecond: 100 }',
+        opts.double.configSection(),
+      ]),
+    ],
+  });
+}
+
 /**
  * One entry of the component list: its config keys as YAML lines (a
  * provider's section among them), its secret `<domain>-secret`.
