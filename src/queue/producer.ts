@@ -53,6 +53,8 @@ export type EnqueueOutcome = 'queued' | 'duplicate';
 export class QueueProducer {
   private readonly outbound = new Map<string, Queue<OutboundMessage>>();
   private readonly inbound = new Map<string, Queue<InboundJob>>();
+  /** Adds in progress by job key: a second add of the same id waits for the first, so it is told `duplicate`. */
+  private readonly adding = new Map<string, Promise<EnqueueOutcome>>();
 
   constructor(
     private readonly connection: Redis,
@@ -89,7 +91,24 @@ export class QueueProducer {
     return this.add(this.inboundQueue(domain), jobId, job, INBOUND_OPTS);
   }
 
+  /**
+   * Stores a job unless its id is known. Adds of one id run one after the
+   * other: two at once both saw no job before either was stored, and a
+   * retransmission counted as new (metrics, the daily cap).
+   */
   private async add<T>(queue: Queue<T>, jobId: string, data: T, opts: JobsOptions): Promise<EnqueueOutcome> {
+    const key = `${queue.name}:${jobId}`;
+    const earlier = this.adding.get(key);
+    const mine = (earlier ?? Promise.resolve()).catch(() => undefined).then(() => this.addOnce(queue, jobId, data, opts));
+    this.adding.set(key, mine);
+    try {
+      return await mine;
+    } finally {
+      if (this.adding.get(key) === mine) this.adding.delete(key);
+    }
+  }
+
+  private async addOnce<T>(queue: Queue<T>, jobId: string, data: T, opts: JobsOptions): Promise<EnqueueOutcome> {
     try {
       return await withTimeout(
         (async () => {
