@@ -164,6 +164,7 @@ export class OutboundBridge {
     }
     // A retransmitted stanza was counted once already.
     if (outcome === 'duplicate') await cap?.giveBack(senderBare, now, units).catch(() => undefined);
+    else this.policy.queued?.(facts);
     return { message, outcome, facts };
   }
 }

@@ -27,6 +27,12 @@ export interface OutboundPolicy {
   /** The unit of `cost`, plural, for what users read: 'SMS segments'. Default 'messages'. */
   unit?: string;
   /** Per-user daily cap, in `unit`. */
+  /**
+   * A message was stored as new (not refused later, not a retransmission),
+   * with the facts checkBody returned: count what it costs (SMS segments) here.
+   */
+  queued?(facts: Record<string, unknown>): void;
+  /** Per-user daily cap. */
   dailyCap?: DailyCap;
   /** Per-user send rate, in `unit`. */
   senderRate?: SenderBucket;

@@ -9,9 +9,21 @@ import type { OutboundMessage } from '../../adapters/types.js';
 import { GatewayError } from '../errors/registry.js';
 import type { InboundJob } from './jobs.js';
 import { inboundQueueName, outboundQueueName } from './names.js';
+import { waitReady } from './redis.js';
 
 /** How long an add may take before the sender is told to retry. */
 const ADD_TIMEOUT_MS = 2000;
+
+/**
+ * How long an add whose outcome is unknown (sent, then the connection went)
+ * waits for Redis to come back and say whether the job is there.
+ */
+const UNKNOWN_OUTCOME_PATIENCE_MS = 5000;
+
+/** ioredis's refusal of a command while disconnected (enableOfflineQueue: false): it never left this process. */
+function neverSent(err: unknown): boolean {
+  return err instanceof Error && err.message.startsWith("Stream isn't writeable");
+}
 
 // Job options are stored with every job, so they are kept short: how long finished jobs are
 // kept (which is also how long an id is recognised as a duplicate) is set on the workers.
@@ -43,6 +55,8 @@ export type EnqueueOutcome = 'queued' | 'duplicate';
 export class QueueProducer {
   private readonly outbound = new Map<string, Queue<OutboundMessage>>();
   private readonly inbound = new Map<string, Queue<InboundJob>>();
+  /** Adds in progress by job key: a second add of the same id waits for the first, so it is told `duplicate`. */
+  private readonly adding = new Map<string, Promise<EnqueueOutcome>>();
 
   constructor(
     private readonly connection: Redis,
@@ -101,7 +115,24 @@ export class QueueProducer {
     }
   }
 
+  /**
+   * Stores a job unless its id is known. Adds of one id run one after the
+   * other: two at once both saw no job before either was stored, and a
+   * retransmission counted as new (metrics, the daily cap).
+   */
   private async add<T>(queue: Queue<T>, jobId: string, data: T, opts: JobsOptions): Promise<EnqueueOutcome> {
+    const key = `${queue.name}:${jobId}`;
+    const earlier = this.adding.get(key);
+    const mine = (earlier ?? Promise.resolve()).catch(() => undefined).then(() => this.addOnce(queue, jobId, data, opts));
+    this.adding.set(key, mine);
+    try {
+      return await mine;
+    } finally {
+      if (this.adding.get(key) === mine) this.adding.delete(key);
+    }
+  }
+
+  private async addOnce<T>(queue: Queue<T>, jobId: string, data: T, opts: JobsOptions): Promise<EnqueueOutcome> {
     try {
       return await withTimeout(
         (async () => {
@@ -117,9 +148,28 @@ export class QueueProducer {
         ADD_TIMEOUT_MS,
       );
     } catch (err) {
+      // An add that reached Redis and lost its reply with the connection may have stored the job
+      // (test/chaos: Redis stopped mid-burst): refusing it would tell the sender it failed while it
+      // goes out. Once Redis is back, the job's presence says which it was.
+      if (!neverSent(err) && (await this.storedAfterAll(queue, jobId))) return 'queued';
       throw new GatewayError('QUEUE_UNAVAILABLE', 'the gateway cannot store messages right now, try again shortly', {
         cause: err,
       });
+    }
+  }
+
+  /** Whether the job is in Redis after all, asked once Redis answers again; false when it does not answer in time. */
+  private async storedAfterAll<T>(queue: Queue<T>, jobId: string): Promise<boolean> {
+    try {
+      return await withTimeout(
+        (async () => {
+          await waitReady(this.connection, UNKNOWN_OUTCOME_PATIENCE_MS);
+          return (await this.connection.exists(`${this.prefix}:${queue.name}:${jobId}`)) === 1;
+        })(),
+        UNKNOWN_OUTCOME_PATIENCE_MS,
+      );
+    } catch {
+      return false;
     }
   }
 

@@ -1,6 +1,7 @@
 /**
  * What every chaos case reports and asserts (DESIGN.md): every message the
- * gateway accepted is delivered or answered with an error stanza, duplicates
+ * gateway accepted is delivered or answered with an error stanza, never both,
+ * no refused message is delivered after all, duplicates
  * stay within DUPLICATE_RATIO, and delivery resumes within RECOVERY_BOUND_MS
  * after the fault ends.
  */
@@ -50,6 +51,9 @@ export function report(s: ChaosSummary, extra: Record<string, string | number> =
 /** The assertions every case makes. */
 export function assertChaos(s: ChaosSummary): void {
   expect(s.lost, 'accepted messages neither delivered nor answered with an error').toEqual([]);
+  // The sender was told it failed, yet it was sent: they would send it again.
+  expect(s.refusedButDelivered, 'messages refused at once but delivered after all').toEqual([]);
+  expect(s.erroredAndDelivered, 'messages answered with an error and delivered too').toEqual([]);
   expect(s.duplicated, `duplicates (at most ${DUPLICATE_RATIO * 100}% of ${s.sent})`).toBeLessThanOrEqual(
     Math.floor(s.sent * DUPLICATE_RATIO),
   );

@@ -130,7 +130,14 @@ export function adapterContract(name: string, harness: ContractHarness): void {
     it('refuses to send once the attempt is aborted', async () => {
       const ac = new AbortController();
       ac.abort(new Error('shutting down'));
-      await expect(send(outbound(harness.config.domain, harness.foreignAddress), ac.signal)).rejects.toThrow();
+      const before = (await harness.sent(app)).length;
+      const err = await send(outbound(harness.config.domain, harness.foreignAddress, 'aborted'), ac.signal).catch((e: unknown) => e);
+      // Nothing went out, and the message is tried again later (adapters/kit/abort.ts).
+      expect(err).toBeInstanceOf(GatewayError);
+      expect((err as GatewayError).code).toBe('SERVICE_UNAVAILABLE');
+      expect((err as GatewayError).spec.retryable).toBe(true);
+      expect((err as GatewayError).message).toMatch(/aborted before sending \(shutting down\)/);
+      expect((await harness.sent(app)).length).toBe(before);
     });
 
     it.each([

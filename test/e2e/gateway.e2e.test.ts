@@ -129,7 +129,7 @@ describe('gateway e2e (sandbox)', () => {
     expect(reply.attrs.from).toBe(`bob\\40example.net@${MAIL}`);
   });
 
-  it('answers with an error after retries for a provider that keeps refusing', async () => {
+  it('answers a provider\'s permanent refusal with an error stanza carrying its reason', async () => {
     await gateway.api('PUT', `/sandbox/${SMS}/faults`, { mode: 'permanent' });
     await alice.send(chat(CONTACT, 'perm-1', 'refused'));
     const error = await alice.waitFor((el) => el.attrs.type === 'error' && el.attrs.id === 'perm-1');

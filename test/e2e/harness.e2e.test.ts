@@ -1,5 +1,6 @@
-// Proves the test harness itself: a private Prosody, a raw XEP-0114 component,
-// c2s clients, and a Prosody restart on the same ports.
+// Proves the test support itself, not the gateway (no gateway runs here): a
+// private Prosody, a raw XEP-0114 component, c2s clients, and a Prosody
+// restart on the same ports. The e2e files that follow stand on these.
 import { component, xml as componentXml, type Component } from '@xmpp/component';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProsody, type ProsodyInstance } from '../support/prosody.js';
@@ -44,7 +45,7 @@ function isEchoOf(id: string) {
   return (el: Element): boolean => el.is('message') && el.attrs.id === `echo-${id}`;
 }
 
-describe('e2e harness: Prosody + component + clients', () => {
+describe('test support only, no gateway: Prosody + a raw component + clients', () => {
   let prosody: ProsodyInstance;
   let echo: Component | undefined;
   const clients: TestClient[] = [];

@@ -50,6 +50,26 @@ components:
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
+  it('prints its usage for --help and its name and version for --version, exit 0, without a config', async () => {
+    const help = await runCli(['--help', '--config', '/nonexistent/gateway.yaml']);
+    expect(help).toMatchObject({ code: 0, stderr: '' });
+    expect(help.stdout).toMatch(/^usage: xmpp-gateway /);
+    for (const option of ['--config FILE', '--check', '--roles LIST']) expect(help.stdout).toContain(option);
+    const pkg = JSON.parse(await readFile('package.json', 'utf8')) as { version: string };
+    const version = await runCli(['--version', '--config', '/nonexistent/gateway.yaml']);
+    expect(version).toEqual({ code: 0, stdout: `xmpp-gateway ${pkg.version}\n`, stderr: '' });
+  });
+
+  it('refuses an unknown role and an unknown option with exit 2, naming it, before reading the config', async () => {
+    const role = await runCli(['--roles', 'component,mailer', '--config', '/nonexistent/gateway.yaml']);
+    expect(role).toMatchObject({ code: 2, stdout: '' });
+    expect(role.stderr).toBe('--roles: unknown role mailer (use component, worker)\n');
+    const option = await runCli(['--role', 'worker']);
+    expect(option).toMatchObject({ code: 2, stdout: '' });
+    expect(option.stderr).toMatch(/--role/);
+    expect(option.stderr).toContain('usage: xmpp-gateway');
+  });
+
   it('reports a missing config file and validates a good one with --check', async () => {
     const missing = await runCli(['--config', '/nonexistent/gateway.yaml']);
     expect(missing.code).toBe(2);
@@ -124,15 +144,20 @@ describe('process lifecycle', () => {
       const box = (await gateway!.api<Array<{ body: string }>>('GET', `/sandbox/${SMS}/outbox`)).body;
       return box.some((e) => e.body === 'back again') ? true : undefined;
     }, 20_000, 'delivery after Redis came back');
+    await gateway.stop();
+    gateway = undefined;
   });
 
   it('drains on SIGTERM: closes the stream and exits 0', async () => {
-    const gw = gateway!;
+    // Its own gateway, so this case does not depend on the ones before it.
+    const gw = await stack.launchGateway({});
+    await gw.waitReady();
     const code = await gw.stop();
     expect(code).toBe(0);
     const messages = gw.logs().map((l) => l.msg);
     expect(messages).toContain('shutting down: refusing new messages, finishing deliveries in flight');
     expect(messages).toContain('gateway stopped');
-    gateway = undefined;
+    // The XMPP stream was closed with </stream:stream>, not dropped (component/connection.ts logs the fallback).
+    expect(messages).not.toContain('stream close did not complete; dropping the socket');
   });
 });

@@ -5,6 +5,7 @@
  */
 import { ADMIN_AUTH } from '../support/gateway.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { THROTTLE_RETRY_MS } from '../../adapters/sms/smpp/status.js';
 import { SmscDouble } from '../doubles/smsc.js';
 import { E2EStack, chat, smsComponent, errorFor, receiptRequest, receiptFor } from '../support/stack.js';
 import { eventually, sleep } from '../support/waits.js';
@@ -85,6 +86,11 @@ describe('SMS via SMPP (e2e)', () => {
     smsc.failNext({ kind: 'status', status: ESME_RTHROTTLED }, 3);
     await alice.send(chat(CONTACT, 'sm-4', 'throttled'));
     await sentWith('throttled');
+    // Slowing down: each submit after a throttled one waits out the adapter's throttle pause.
+    const tries = smsc.submits.filter((s) => s.text === 'throttled');
+    expect(tries.map((s) => s.answered)).toEqual([ESME_RTHROTTLED, ESME_RTHROTTLED, ESME_RTHROTTLED, 0]);
+    const gaps = tries.slice(1).map((s, i) => s.receivedAt - tries[i]!.receivedAt);
+    expect(gaps.filter((gap) => gap < THROTTLE_RETRY_MS), `gaps between submits: ${gaps.join(', ')} ms`).toEqual([]);
     const binds = smsc.binds;
     smsc.dropConnections();
     await alice.send(chat(CONTACT, 'sm-5', 'after the drop'));

@@ -82,6 +82,24 @@ describe('limits', () => {
     expect(await cap.take('alice@localhost', now + 24 * 3600 * 1000)).toBe(true);
   });
 
+  it('counts one user under one daily key whatever the case of their JID', async () => {
+    const cap = new DailyCap(redis, prefix, DOMAIN, 2);
+    const spellings = ['alice@localhost', 'Alice@LocalHost', 'ALICE@localhost'];
+    const taken = [];
+    for (const jid of spellings) taken.push(await cap.take(jid, Date.UTC(2026, 10, 21, 12)));
+    expect(taken).toEqual([true, true, false]);
+    expect(await redis.keys(`${prefix}:daily:*`)).toHaveLength(1);
+  });
+
+  it('lets a daily count expire within two days, so the keys of past days do not pile up', async () => {
+    const cap = new DailyCap(redis, prefix, DOMAIN, 5);
+    await cap.take('alice@localhost', Date.UTC(2026, 10, 21, 12));
+    const [key] = await redis.keys(`${prefix}:daily:*`);
+    const ttl = await redis.ttl(key!);
+    expect(ttl).toBeGreaterThan(24 * 3600);
+    expect(ttl).toBeLessThanOrEqual(2 * 24 * 3600);
+  });
+
   it('lets a sender burst, then holds them to the sustained rate, saying how long to wait', async () => {
     const bucket = new SenderBucket(redis, prefix, DOMAIN, 2, 3);
     const t = 10_000;

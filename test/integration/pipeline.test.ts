@@ -103,6 +103,13 @@ describe('producer', () => {
     expect((await producer.outboundQueue(DOMAIN).getJobCounts('waiting')).waiting).toBe(1);
   });
 
+  it('calls one of two retransmissions stored at the same moment a duplicate', async () => {
+    const m = message('twice at once');
+    const outcomes = await Promise.all([producer.enqueueOutbound(m), producer.enqueueOutbound({ ...m })]);
+    expect(outcomes.sort()).toEqual(['duplicate', 'queued']);
+    expect((await producer.outboundQueue(DOMAIN).getJobCounts('waiting')).waiting).toBe(1);
+  });
+
   it('answers QUEUE_UNAVAILABLE at once when Redis is unreachable', async () => {
     const dead = producerConnection('redis://127.0.0.1:1');
     dead.on('error', () => undefined);

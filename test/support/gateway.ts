@@ -4,9 +4,10 @@
  * the way an admin or a provider would.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { guardChild, isRunning, removeOnExit, stopChild } from './child-guard.js';
 import { freePort } from './ports.js';
 import { sleep } from './waits.js';
@@ -45,6 +46,10 @@ export interface GatewayProcess {
   waitReady(timeoutMs?: number): Promise<void>;
   /** SIGTERM; resolves with the exit code. */
   stop(): Promise<number | null>;
+  /** Sends `name` and returns at once (a second SIGTERM while the first drains, say). */
+  signal(name: NodeJS.Signals): void;
+  /** Resolves with the exit code once the process has exited; SIGKILLs it after `timeoutMs`. */
+  exited(timeoutMs?: number): Promise<number | null>;
   kill(): Promise<void>;
   /** Authenticated JSON call to the gateway's HTTP API. */
   api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
@@ -58,6 +63,8 @@ export interface GatewayOptions {
   /** Extra top-level YAML appended to the config. */
   extraYaml?: string;
   env?: NodeJS.ProcessEnv;
+  /** Command-line arguments after `--config FILE`, e.g. `['--roles', 'worker']`. */
+  args?: string[];
 }
 
 export async function writeGatewayConfig(opts: GatewayOptions, httpPort: number): Promise<string> {
@@ -82,12 +89,31 @@ ${components}${opts.extraYaml ?? ''}`;
   return path;
 }
 
+/** Config keys whose values are credentials: component secrets, provider tokens and keys, the admin token, passwords. */
+const SECRET_KEY = /secret|token|password|apikey/i;
+
+/** Every credential in a gateway config file (values under SECRET_KEY names, at any depth), for checking logs. */
+export async function configuredSecrets(configPath: string): Promise<string[]> {
+  const found = new Set<string>();
+  const walk = (node: unknown, key: string): void => {
+    if (typeof node === 'string') {
+      if (SECRET_KEY.test(key) && node !== '') found.add(node);
+    } else if (Array.isArray(node)) {
+      for (const item of node) walk(item, key);
+    } else if (node !== null && typeof node === 'object') {
+      for (const [k, v] of Object.entries(node)) walk(v, k);
+    }
+  };
+  walk(parse(await readFile(configPath, 'utf8')) as unknown, '');
+  return [...found];
+}
+
 export async function startGateway(opts: GatewayOptions): Promise<GatewayProcess> {
   const httpPort = await freePort();
   const configPath = await writeGatewayConfig(opts, httpPort);
   const httpUrl = `http://127.0.0.1:${httpPort}`;
   let output = '';
-  const child: ChildProcess = spawn(process.execPath, [MAIN, '--config', configPath], {
+  const child: ChildProcess = spawn(process.execPath, [MAIN, '--config', configPath, ...(opts.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...opts.env },
   });
@@ -123,6 +149,17 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayProcess
     },
     async kill() {
       await stopChild(child, 'SIGKILL');
+    },
+    signal(name) {
+      child.kill(name);
+    },
+    async exited(timeoutMs = 15_000) {
+      if (isRunning(child)) {
+        const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+        await exit.finally(() => clearTimeout(timer));
+      }
+      return child.exitCode;
     },
     async api<T>(method: string, path: string, body?: unknown) {
       const res = await fetch(`${httpUrl}${path}`, {

@@ -9,7 +9,7 @@
  * Provider doubles are not part of it: a test starts the doubles it needs and
  * names them in its components (see HttpDouble.configSection()).
  */
-import { startGateway, type GatewayComponent, type GatewayOptions, type GatewayProcess } from './gateway.js';
+import { configuredSecrets, startGateway, type GatewayComponent, type GatewayOptions, type GatewayProcess } from './gateway.js';
 import { NS_RECEIPTS } from './outcomes.js';
 import { startProsody, type ProsodyInstance } from './prosody.js';
 import { ensureRedis, startPrivateRedis, uniquePrefix, type PrivateRedis } from './redis.js';
@@ -59,6 +59,8 @@ export class E2EStack {
   /** The running gateway; replaced by startGateway(). */
   gateway!: GatewayProcess;
   private readonly clients: TestClient[] = [];
+  /** Every gateway this stack started or launched, for the secrets check in stop(). */
+  private readonly gateways: GatewayProcess[] = [];
 
   private constructor(
     readonly prosody: ProsodyInstance,
@@ -112,13 +114,16 @@ export class E2EStack {
   /** Starts a gateway with the stack's config and prefix as `stack.gateway`, and waits until /readyz is 200. */
   async startGateway(readyTimeoutMs = 20_000): Promise<GatewayProcess> {
     this.gateway = await startGateway(this.gatewayOptions());
+    this.gateways.push(this.gateway);
     await this.gateway.waitReady(readyTimeoutMs);
     return this.gateway;
   }
 
   /** Starts another gateway process against this stack's Prosody (not waited for, not stopped by stop()). */
-  launchGateway(overrides: Partial<GatewayOptions>): Promise<GatewayProcess> {
-    return startGateway(this.gatewayOptions(overrides));
+  async launchGateway(overrides: Partial<GatewayOptions>): Promise<GatewayProcess> {
+    const gateway = await startGateway(this.gatewayOptions(overrides));
+    this.gateways.push(gateway);
+    return gateway;
   }
 
   /**
@@ -148,10 +153,13 @@ export class E2EStack {
     }
   }
 
-  /** Counts per queue (`out/<domain>`, `in/<domain>`, ...) from the admin API, or undefined when it does not answer. */
-  async queues(): Promise<Record<string, QueueCounts> | undefined> {
+  /**
+   * Counts per queue (`out/<domain>`, `in/<domain>`, ...) from the admin API
+   * of `via` (default: stack.gateway), or undefined when it does not answer.
+   */
+  async queues(via: GatewayProcess = this.gateway): Promise<Record<string, QueueCounts> | undefined> {
     try {
-      const res = await this.gateway.api<Record<string, QueueCounts>>('GET', '/admin/queues');
+      const res = await via.api<Record<string, QueueCounts>>('GET', '/admin/queues');
       return res.status === 200 ? res.body : undefined;
     } catch {
       return undefined;
@@ -159,8 +167,8 @@ export class E2EStack {
   }
 
   /** Nothing waiting, active, delayed or prioritized in `out/<domain>`, or in every queue when no domain is given. */
-  async settled(domain?: string): Promise<boolean> {
-    const queues = await this.queues();
+  async settled(domain?: string, via?: GatewayProcess): Promise<boolean> {
+    const queues = await this.queues(via);
     if (queues === undefined) return false;
     const idle = (c: QueueCounts | undefined) =>
       c !== undefined && (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0) === 0;
@@ -170,19 +178,62 @@ export class E2EStack {
   /**
    * Waits until `out/<domain>` (or every queue) has drained; after it, the
    * worker has recorded each provider id, so a status callback finds it.
+   * `via`: the gateway whose admin API is asked (default: stack.gateway).
    */
-  async waitSettled(domain?: string, timeoutMs = 20_000): Promise<void> {
-    await eventually(async () => ((await this.settled(domain)) ? true : undefined), timeoutMs, `${domain === undefined ? 'every queue' : `out/${domain}`} to drain`);
+  async waitSettled(domain?: string, timeoutMs = 20_000, via?: GatewayProcess): Promise<void> {
+    await eventually(async () => ((await this.settled(domain, via)) ? true : undefined), timeoutMs, `${domain === undefined ? 'every queue' : `out/${domain}`} to drain`);
   }
 
-  /** Stops clients, the gateway (SIGTERM, or SIGKILL with `kill`), Prosody and a private Redis. */
+  /**
+   * Stops clients, the gateway (SIGTERM, or SIGKILL with `kill`), Prosody and
+   * a private Redis; then fails if any gateway of this stack wrote one of
+   * its configured secrets or tokens to its log.
+   */
   async stop(opts: { kill?: boolean } = {}): Promise<void> {
     await Promise.all(this.clients.splice(0).map((c) => c.stop().catch(() => undefined)));
     if (this.gateway !== undefined) await (opts.kill ? this.gateway.kill() : this.gateway.stop());
     await this.prosody.stop();
     await this.privateRedis?.stop();
     for (const double of this.opts.doubles ?? []) await double.close();
+    const leaks: string[] = [];
+    for (const gateway of this.gateways.splice(0)) {
+      const output = gateway.output();
+      for (const secret of await configuredSecrets(gateway.configPath)) {
+        if (output.includes(secret)) leaks.push(`${gateway.configPath}: ${secret.slice(0, 4)}…`);
+      }
+    }
+    if (leaks.length > 0) throw new Error(`configured secrets in the gateway log (stack ${this.opts.label}): ${leaks.join(', ')}`);
   }
+}
+
+/** What smsStack() needs of a provider double. */
+export interface SmsDouble {
+  readonly provider: string;
+  configSection(): string;
+  close(): Promise<void>;
+}
+
+/**
+ * The one-component SMS stack: user `alice` owns `number` on `domain`
+ * through `double`, retries start at 200 ms, and the per-number pace does
+ * not bind. `gateway: false` leaves starting gateways to the test.
+ */
+export function smsStack(opts: { label: string; double: SmsDouble; number: string; domain?: string; gateway?: boolean }): Promise<E2EStack> {
+  const domain = opts.domain ?? 'sms.localhost';
+  return E2EStack.start({
+    label: opts.label,
+    users: ['alice'],
+    doubles: [opts.double],
+    ...(opts.gateway === undefined ? {} : { gateway: opts.gateway }),
+    components: [
+      component(domain, 'sms', opts.double.provider, [
+        `numbers: { "${opts.number}": alice@localhost }`,
+        'retry: { initialDelayMs: 200, maxDelayMs: 1000 }',
+        'limits: { perNumberPerSecond: 100 }',
+        opts.double.configSection(),
+      ]),
+    ],
+  });
 }
 
 /**

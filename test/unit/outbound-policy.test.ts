@@ -4,7 +4,7 @@ import type { OutboundMessage } from '../../adapters/types.js';
 import { addressCodec } from '../../src/networks/index.js';
 import { OutboundBridge, type OutboundPolicy } from '../../src/bridge/outbound.js';
 import { GatewayError } from '../../src/errors/registry.js';
-import type { DailyCap } from '../../src/store/limits.js';
+import type { DailyCap, NumberPacer } from '../../src/store/limits.js';
 import { componentConfig } from '../support/fixtures.js';
 
 const config = componentConfig();
@@ -67,10 +67,54 @@ describe('outbound policy', () => {
     expect(err.message).toBe('you have sent 2 messages today, the daily limit on sms.localhost; it resets at 00:00 UTC');
 
     seen = new Set();
-    const failing = bridge({ dailyCap: fakeCap(5) }, async () => {
+    const failingCap = fakeCap(5);
+    const failing = bridge({ dailyCap: failingCap }, async () => {
       throw new GatewayError('QUEUE_UNAVAILABLE', 'down');
     });
     await expect(failing.accept(req())).rejects.toMatchObject({ code: 'QUEUE_UNAVAILABLE' });
+    expect(failingCap.count).toBe(0);
+  });
+
+  it('never asks for a receipt on a message without an id (nothing could carry it back)', async () => {
+    const b = bridge({});
+    expect((await b.accept(req({ stanzaId: '', receiptRequested: true }))).message.receiptRequested).toBe(false);
+    expect((await b.accept(req({ stanzaId: 'r1', receiptRequested: true }))).message.receiptRequested).toBe(true);
+  });
+
+  it('books each message a send slot for its number when it is accepted, in arrival order', async () => {
+    const booked: Array<[string, number]> = [];
+    let next = 5000;
+    const pacer = {
+      async book(number: string, now: number) {
+        booked.push([number, now]);
+        next += 100;
+        return next;
+      },
+    } as unknown as NumberPacer;
+    const b = bridge({ senderAddress: async () => '+15550001111', pacer });
+    const first = await b.accept(req({ stanzaId: 'p1' }), 1000);
+    const second = await b.accept(req({ stanzaId: 'p2' }), 1001);
+    expect(first.message.paced).toEqual({ slot: 5100, attempt: 1 });
+    expect(second.message.paced).toEqual({ slot: 5200, attempt: 1 });
+    expect(booked).toEqual([['+15550001111', 1000], ['+15550001111', 1001]]);
+    // No sender number, nothing to pace.
+    expect((await bridge({ pacer }).accept(req({ stanzaId: 'p3' }))).message.paced).toBeUndefined();
+  });
+
+  it('counts what a message costs only once it is stored as new: not a retransmission, a failed store or a refusal', async () => {
+    const counted: Array<Record<string, unknown>> = [];
+    const policy: OutboundPolicy = { checkBody: () => ({ segments: 2, encoding: 'gsm7' }), queued: (facts) => void counted.push(facts) };
+    const seen = new Set<string>();
+    const b = bridge(policy, async (m) => (seen.has(m.id) ? 'duplicate' : (seen.add(m.id), 'queued')));
+    await b.accept(req({ stanzaId: 's1' }));
+    await b.accept(req({ stanzaId: 's1' }));
+    expect(counted).toEqual([{ segments: 2, encoding: 'gsm7' }]);
+    const failing = bridge(policy, async () => {
+      throw new GatewayError('QUEUE_UNAVAILABLE', 'down');
+    });
+    await expect(failing.accept(req({ stanzaId: 's2' }))).rejects.toMatchObject({ code: 'QUEUE_UNAVAILABLE' });
+    await expect(bridge({ ...policy, dailyCap: fakeCap(0) }).accept(req({ stanzaId: 's3' }))).rejects.toMatchObject({ code: 'LIMIT_EXCEEDED' });
+    expect(counted).toHaveLength(1);
   });
 
   it('runs the body check before anything is counted', async () => {

@@ -8,7 +8,7 @@ import { NumberPacer } from '../../store/limits.js';
 import type { NetworkProfile } from '../types.js';
 import { smsCodec } from './codec.js';
 import { destinationRules } from './destinations.js';
-import { smsBodyCheck, smsCost } from './policy.js';
+import { countQueuedSegments, smsBodyCheck, smsCost } from './policy.js';
 
 /** Admins may assign short codes too. */
 const adminInput = smsCodec({ allowShortCodes: true });
@@ -36,7 +36,8 @@ export const smsProfile: NetworkProfile<SmsComponentConfig> = {
     required: (c) => c.provider !== 'sandbox',
   },
   outboundPolicy: (c, deps) => ({
-    checkBody: smsBodyCheck(c, deps.metrics),
+    checkBody: smsBodyCheck(c),
+    queued: countQueuedSegments(c, deps.metrics),
     checkDestination: destinationRules(c),
     cost: smsCost,
     unit: 'SMS segments',

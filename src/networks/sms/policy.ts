@@ -8,7 +8,7 @@ import { GatewayError } from '../../errors/registry.js';
 import type { GatewayMetrics } from '../../metrics.js';
 import { countSegments } from './segments.js';
 
-export function smsBodyCheck(c: SmsComponentConfig, metrics: GatewayMetrics) {
+export function smsBodyCheck(c: SmsComponentConfig) {
   const max = c.limits.maxSegments;
   return (body: string): Record<string, unknown> => {
     const { encoding, segments, units } = countSegments(body);
@@ -16,7 +16,6 @@ export function smsBodyCheck(c: SmsComponentConfig, metrics: GatewayMetrics) {
       const why = encoding === 'ucs2' ? ' (it contains characters outside the GSM alphabet, so each segment holds 67)' : '';
       throw new GatewayError('BODY_INVALID', `the text needs ${segments} SMS segments${why}; ${c.domain} sends at most ${max}`);
     }
-    metrics.smsSegments.inc({ domain: c.domain, encoding }, segments);
     return { segments, encoding, units };
   };
 }
@@ -28,4 +27,16 @@ export function smsBodyCheck(c: SmsComponentConfig, metrics: GatewayMetrics) {
  */
 export function smsCost(body: string, mediaUrls: readonly string[]): number {
   return mediaUrls.length > 0 ? 1 : countSegments(body).segments;
+}
+
+/**
+ * Counts the segments of a message stored for sending, from smsBodyCheck's
+ * facts. Counted at checkBody, a message refused afterwards (daily cap, rate,
+ * no number) or retransmitted was counted as if it would be sent.
+ */
+export function countQueuedSegments(c: SmsComponentConfig, metrics: GatewayMetrics) {
+  return (facts: Record<string, unknown>): void => {
+    if (typeof facts.segments !== 'number' || typeof facts.encoding !== 'string') return;
+    metrics.smsSegments.inc({ domain: c.domain, encoding: facts.encoding }, facts.segments);
+  };
 }

@@ -28,6 +28,8 @@ export interface RecordedSubmit {
   messageId: string | undefined;
   /** command_status answered; undefined while unanswered (or never, for 'no-answer'). */
   answered: number | undefined;
+  /** When the double read it (ms since epoch). */
+  receivedAt: number;
 }
 
 /** A whole message the adapter sent: a single submit, or all parts of one concatenation. */
@@ -155,6 +157,7 @@ export function recordSubmit(pdu: smpp.PDU, raw: Buffer): RecordedSubmit {
     text: decodedText(pdu.short_message),
     messageId: undefined,
     answered: undefined,
+    receivedAt: Date.now(),
   };
 }
 
