@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TwilioDouble } from '../doubles/twilio.js';
-import { configuredSecrets, type GatewayProcess } from '../support/gateway.js';
+import { ADMIN_AUTH, configuredSecrets, type GatewayProcess } from '../support/gateway.js';
 import { chat, errorFor, receiptFor, receiptRequest, smsStack, type E2EStack } from '../support/stack.js';
 import { eventually } from '../support/waits.js';
 import { xml, type TestClient } from '../support/xmpp-client.js';
@@ -64,7 +64,7 @@ describe('metrics and logs after known traffic (e2e)', () => {
     await alice.waitFor((el) => el.getChildText('body') === 'ob reply');
     // The gateway counts the stanza once the server has confirmed it, just after alice has it.
     await gateway.waitForLog((l) => l.msg === 'inbound message delivered to XMPP');
-    metrics = await (await fetch(`${gateway.httpUrl}/metrics`)).text();
+    metrics = await (await fetch(`${gateway.httpUrl}/metrics`, ADMIN_AUTH)).text();
   });
 
   afterAll(async () => {
