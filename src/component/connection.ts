@@ -109,15 +109,26 @@ export class ComponentConnection extends EventEmitter {
           this.once('offline', onOffline);
         });
         lost.catch(() => undefined);
+        // The ping reaching us back through the server already proves the server routed everything
+        // before it; waiting for our own answer to make a second trip would only widen the window in
+        // which a server that dies leaves delivered stanzas unconfirmed (sent again: test/chaos).
+        const id = `confirm-${crypto.randomUUID()}`;
+        let onElement = (_el: Element): void => undefined;
+        const routedBack = new Promise<void>((resolve) => {
+          onElement = (el: Element) => {
+            if (el.name === 'iq' && el.attrs.id === id && el.attrs.type === 'get') resolve();
+          };
+          this.entity.on('element', onElement);
+        });
+        const answered = this.entity.iqCaller.request(xml('iq', { type: 'get', to: this.domain, id }, xml('ping', { xmlns: 'urn:xmpp:ping' })), timeoutMs);
         try {
-          await Promise.race([
-            this.entity.iqCaller.request(xml('iq', { type: 'get', to: this.domain }, xml('ping', { xmlns: 'urn:xmpp:ping' })), timeoutMs),
-            lost,
-          ]);
+          await Promise.race([answered, routedBack, lost]);
         } catch (err) {
           // An error reply still shows the server read everything before it; only silence does not.
           if (!(err instanceof Error && err.name === 'StanzaError')) throw err;
         } finally {
+          answered.catch(() => undefined);
+          this.entity.off('element', onElement);
           this.off('offline', onOffline);
         }
       });
