@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
+import { configProblems } from '../support/config-problems.js';
 
 const minimal = `
 components:
@@ -8,13 +9,7 @@ components:
 `;
 
 function problems(yaml: string, env: NodeJS.ProcessEnv = {}): string[] {
-  try {
-    parseConfig(yaml, env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems.map((p) => `${p.path}: ${p.message}`);
-  }
-  throw new Error('config was accepted');
+  return configProblems(yaml, env);
 }
 
 describe('config', () => {

@@ -2,17 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../../../src/config/load.js';
 import type { ProviderConfig } from '../../../../src/config/schema.js';
+import { configProblems } from '../../../support/config-problems.js';
 
 const SID = 'AC' + '0123456789abcdef'.repeat(2);
 
 function problems(yaml: string): string[] {
-  try {
-    parseConfig(yaml, {});
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems.map((p) => `${p.path}: ${p.message}`);
-  }
-  throw new Error('config was accepted');
+  return configProblems(yaml);
 }
 
 const component = (extra: string) => `components:\n  - { domain: sms.localhost, secret: x, network: sms, ${extra} }`;
