@@ -185,7 +185,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
         workers.push(worker as unknown as Worker);
       }
       if (p.connection) {
-        workers.push(toXmppWorker(base, { connection: p.connection, messageMap, metrics, logger }, 20) as unknown as Worker);
+        workers.push(toXmppWorker(base, { connection: p.connection, messageMap, metrics, logger, ...(p.rooms ? { rooms: p.rooms } : {}) }, 20) as unknown as Worker);
         p.connection.start();
       }
     }

@@ -7,6 +7,7 @@ import { DelayedError, UnrecoverableError, type Job, type Worker } from 'bullmq'
 import type { Logger } from 'pino';
 import { isBareJid } from '../addressing/index.js';
 import type { ComponentConnection } from './connection.js';
+import type { RoomMembership } from './rooms.js';
 import { chatMessage, isXmlSafe, messageError, receipt } from './stanzas.js';
 import { GatewayError } from '../errors/registry.js';
 import type { GatewayMetrics } from '../metrics.js';
@@ -19,8 +20,12 @@ export interface ToXmppDeps {
   messageMap: MessageMap;
   metrics: GatewayMetrics;
   logger: Logger;
+  /** Rooms the component sits in: a groupchat for a room not joined (yet, or refused) waits. */
+  rooms?: RoomMembership;
   /** How long a job waits before it is looked at again while the XMPP connection is down. */
   offlineRecheckMs?: number;
+  /** How long a groupchat waits before it is looked at again while its room is not joined. */
+  roomRecheckMs?: number;
 }
 
 export function toXmppProcessor(deps: ToXmppDeps) {
@@ -65,6 +70,11 @@ export function toXmppProcessor(deps: ToXmppDeps) {
       case 'message': {
         for (const [role, address] of [['to', data.to], ['from', data.from]] as const) {
           if (!isBareJid(address) || !isXmlSafe(address)) unbuildable(job, `"${role}" is not a bare JID`, { [role]: JSON.stringify(address).slice(0, 200) });
+        }
+        if (data.groupchat && deps.rooms?.isJoined(data.from, data.to) !== true) {
+          // Not in the room (joining, refused, kicked): the room would bounce it. Wait like the offline path, no attempt spent.
+          await job.moveToDelayed(Date.now() + (deps.roomRecheckMs ?? 2000), token);
+          throw new DelayedError();
         }
         // Confirmed, not just written: a server that froze must not swallow the message (test/chaos).
         await connection.sendConfirmed(
