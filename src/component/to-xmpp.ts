@@ -13,6 +13,7 @@ import { GatewayError } from '../errors/registry.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { InboundJob, OutcomeJob } from '../queue/jobs.js';
 import { inboundWorker, type WorkerBase } from '../queue/workers.js';
+import type { CorrectionStore } from '../store/corrections.js';
 import type { MessageMap } from '../store/message-map.js';
 
 export interface ToXmppDeps {
@@ -20,6 +21,8 @@ export interface ToXmppDeps {
   messageMap: MessageMap;
   metrics: GatewayMetrics;
   logger: Logger;
+  /** Where corrected-in-place messages (XEP-0308) keep the stanza id they correct. */
+  corrections?: CorrectionStore;
   /** Rooms the component sits in: a groupchat for a room not joined (yet, or refused) waits. */
   rooms?: RoomMembership;
   /** How long a job waits before it is looked at again while the XMPP connection is down. */
@@ -76,12 +79,19 @@ export function toXmppProcessor(deps: ToXmppDeps) {
           await job.moveToDelayed(Date.now() + (deps.roomRecheckMs ?? 2000), token);
           throw new DelayedError();
         }
+        const id = `in-${job.id ?? crypto.randomUUID()}`;
+        const correction = data.correction;
+        const replaces = correction?.mode === 'replace' ? await deps.corrections?.get(domain, data.to, correction.key) : undefined;
+        // Recorded before sending (the id is fixed per job, retries included), so a correction processed while
+        // this one is in flight still finds it. One that overtakes it in the queue is sent as a new message.
+        if (correction?.mode === 'record') await deps.corrections?.put(domain, data.to, correction.key, id);
         // Confirmed, not just written: a server that froze must not swallow the message (test/chaos).
         await connection.sendConfirmed(
           chatMessage({
             from: data.from,
             to: data.to,
-            id: `in-${job.id ?? crypto.randomUUID()}`,
+            id,
+            ...(replaces === undefined ? {} : { replaces }),
             body: data.body,
             mediaUrls: data.mediaUrls,
             ...(data.groupchat ? { type: 'groupchat' as const } : {}),
@@ -90,7 +100,7 @@ export function toXmppProcessor(deps: ToXmppDeps) {
           }),
         );
         deps.metrics.stanzasOut.inc({ domain, kind: 'message' });
-        log.info({ jobId: job.id, from: data.from, to: data.to }, 'inbound message delivered to XMPP');
+        log.info({ jobId: job.id, from: data.from, to: data.to, ...(replaces === undefined ? {} : { replaces }) }, 'inbound message delivered to XMPP');
         return 'message sent';
       }
       case 'status': {

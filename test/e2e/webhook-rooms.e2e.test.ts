@@ -20,6 +20,7 @@ const OPS = `ops@${MUC}`;
 const LATE = `late@${MUC}`;
 const WHSEC = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
 const NS_MUC = 'http://jabber.org/protocol/muc';
+const TOKEN = 'e2e-rooms-alertmanager-token';
 
 describe('webhooks: inbound into rooms (e2e)', () => {
   let stack: E2EStack;
@@ -55,6 +56,7 @@ describe('webhooks: inbound into rooms (e2e)', () => {
           'inbound:',
           `  ops: { secret: "${WHSEC}", rooms: [${OPS}], nick: Opsbot }`,
           `  late: { secret: "${WHSEC}", to: [alice@localhost], rooms: [${LATE}] }`,
+          `  am: { verify: bearer, token: "${TOKEN}", format: alertmanager, rooms: [${OPS}], nick: Alerts }`,
         ]),
       ],
     });
@@ -75,6 +77,24 @@ describe('webhooks: inbound into rooms (e2e)', () => {
     expect((await post('ops', 'deploy finished', 'room_1')).status).toBe(202);
     const msg = await alice.waitFor(groupchat(OPS, 'deploy finished'), 15_000);
     expect(msg.attrs.from).toBe(`${OPS}/Opsbot`);
+  });
+
+  it('corrects a firing alert in the room when it resolves (XEP-0308)', async () => {
+    await occupantSeen(alice, OPS, 'Alerts');
+    const alert = (status: 'firing' | 'resolved') =>
+      JSON.stringify({
+        version: '4', status, receiver: 'xmpp', groupKey: '{}:{alertname="QueueStuck"}', groupLabels: { alertname: 'QueueStuck' }, commonLabels: { alertname: 'QueueStuck' }, commonAnnotations: {},
+        externalURL: 'http://alertmanager.example.org:9093', truncatedAlerts: 0,
+        alerts: [{ status, labels: { alertname: 'QueueStuck' }, annotations: { summary: 'jobs waiting' }, fingerprint: 'beef', generatorURL: 'http://prometheus.example.org/g' }],
+      });
+    const send = (status: 'firing' | 'resolved') =>
+      fetch(`${stack.gateway.httpUrl}/webhooks/${HOOKS}/am`, { method: 'POST', body: alert(status), headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` } });
+    expect((await send('firing')).status).toBe(202);
+    const firing = await alice.waitFor((el) => el.attrs.type === 'groupchat' && el.getChildText('body')?.startsWith('[FIRING:1] QueueStuck') === true, 15_000);
+    expect(firing.attrs.from).toBe(`${OPS}/Alerts`);
+    expect((await send('resolved')).status).toBe(202);
+    const resolved = await alice.waitFor((el) => el.attrs.type === 'groupchat' && el.getChildText('body')?.startsWith('[RESOLVED] QueueStuck') === true, 15_000);
+    expect(resolved.getChild('replace', 'urn:xmpp:message-correct:0')?.attrs.id).toBe(firing.attrs.id);
   });
 
   it('a room that refuses the component: logged and counted, the message waits and arrives once it gets in', async () => {

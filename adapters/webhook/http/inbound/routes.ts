@@ -116,6 +116,7 @@ export function hookRoutes(opts: HookRoutesOptions): FastifyPluginAsync {
           to: (hook.to[0] ?? hook.rooms[0]) as string,
           recipients: [...hook.to.map((jid) => ({ jid, type: 'chat' as const })), ...hook.rooms.map((jid) => ({ jid, type: 'groupchat' as const }))],
           body: rendered.body,
+          ...(rendered.correction === undefined ? {} : { correction: { key: `${name}:${rendered.correction.key}`, mode: rendered.correction.mode } }),
         });
         if (result.outcome === 'dropped') throw new GatewayError('PAYLOAD_INVALID', result.reason);
         log.info({ hook: name, id, outcome: result.outcome }, `inbound webhook ${name} ${result.outcome}`);
