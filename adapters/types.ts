@@ -100,6 +100,13 @@ export interface InboundMessage {
    * each gets its own stanza (`chat` to users, `groupchat` to rooms).
    */
   recipients?: Recipient[];
+  /**
+   * Last Message Correction (XEP-0308): `record` keeps this message's stanza
+   * id under `key` per recipient; `replace` sends it as a correction of the
+   * message recorded under `key` (an alert's firing message, corrected when
+   * it resolves), or as a plain new message when none is known.
+   */
+  correction?: { key: string; mode: 'record' | 'replace' };
   body: string;
   /** Mail subject, alert title. */
   subject?: string;

@@ -9,6 +9,7 @@ import type { HttpRegistrar } from '../adapters/types.js';
 import { assembleComponent, type ComponentParts } from './assembly.js';
 import { deliveryWorker } from './bridge/delivery.js';
 import { toXmppWorker } from './component/to-xmpp.js';
+import { CorrectionStore } from './store/corrections.js';
 import type { GatewayConfig } from './config/schema.js';
 import { GatewayError } from './errors/registry.js';
 import type { ReadinessReport } from './http/plugins/health.js';
@@ -53,6 +54,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   // Connects in start(); stores only hold the handle until then.
   const redis = producerConnection(config.redis.url, { lazyConnect: true });
   const messageMap = new MessageMap(redis, config.redis.prefix);
+  const corrections = new CorrectionStore(redis, config.redis.prefix);
   // BullMQ queues connect as soon as they exist, so they are made in start().
   let producer: QueueProducer | undefined;
   const queues = (): QueueProducer => {
@@ -185,7 +187,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
         workers.push(worker as unknown as Worker);
       }
       if (p.connection) {
-        workers.push(toXmppWorker(base, { connection: p.connection, messageMap, metrics, logger }, 20) as unknown as Worker);
+        workers.push(toXmppWorker(base, { connection: p.connection, messageMap, corrections, metrics, logger, ...(p.rooms ? { rooms: p.rooms } : {}) }, 20) as unknown as Worker);
         p.connection.start();
       }
     }

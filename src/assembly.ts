@@ -12,6 +12,7 @@ import { InboundBridge, type InboundEnqueue } from './bridge/inbound.js';
 import { OutboundBridge, type OutboundPolicy } from './bridge/outbound.js';
 import { ComponentConnection } from './component/connection.js';
 import type { ComponentTlsOptions } from './component/tls-socket.js';
+import { Rooms, type RoomMembership } from './component/rooms.js';
 import { registerRoutes } from './component/router.js';
 import type { ComponentConfig, GatewayConfig } from './config/schema.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -35,6 +36,8 @@ export interface ComponentParts {
   pacer: NumberPacer | undefined;
   /** Only in processes with the component role. */
   connection: ComponentConnection | undefined;
+  /** The rooms the connection sits in, where the network has any: groupchats wait until joined. */
+  rooms: RoomMembership | undefined;
 }
 
 export interface AssemblyDeps {
@@ -83,6 +86,7 @@ export function assembleComponent(c: ComponentConfig, index: number, deps: Assem
   const inbound = new InboundBridge(c, codec, deps.enqueueInbound(c.domain), ownership, { localJidRecipients: adapter.namesLocalRecipients === true });
 
   let connection: ComponentConnection | undefined;
+  let rooms: Rooms | undefined;
   if (deps.withConnection) {
     connection = new ComponentConnection({
       host: config.xmpp.host,
@@ -108,6 +112,10 @@ export function assembleComponent(c: ComponentConfig, index: number, deps: Assem
         ? { perDay: new DailyCap(redis, prefix, c.domain, claimRules.perUserPerDay, 'claims') }
         : {}),
     };
+    const seats = profile.rooms?.(c) ?? [];
+    if (seats.length > 0) {
+      rooms = new Rooms({ connection: conn, seats: seats.map((s) => ({ occupant: `${s.localpart}@${c.domain}`, room: s.room, nick: s.nick })), metrics, logger });
+    }
     const admins = new Set(config.admins.map((a) => a.toLowerCase()));
     registerRoutes({
       domain: c.domain,
@@ -122,8 +130,9 @@ export function assembleComponent(c: ComponentConfig, index: number, deps: Assem
       isAllowed: (jid) => isAllowed(jid, rules),
       isAdmin: (jid) => admins.has(jid.toLowerCase()),
       ...(contacts ? { contacts } : {}),
+      ...(rooms ? { rooms } : {}),
       ...(ownership && owned ? { ownership: { store: ownership, wording: owned.wording, parse: owned.parse, claims } } : {}),
     });
   }
-  return { config: c, profile, adapter, inbound, outbound, ownership, pacer: policy.pacer, connection };
+  return { config: c, profile, adapter, inbound, outbound, ownership, pacer: policy.pacer, connection, rooms };
 }

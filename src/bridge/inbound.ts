@@ -87,6 +87,7 @@ export class InboundBridge {
         from: contactJid(from.localpart, this.componentDomain),
         to: recipient.jid,
         ...(recipient.type === 'groupchat' ? { groupchat: true as const } : {}),
+        ...(event.correction === undefined ? {} : { correction: event.correction }),
         body: event.body,
         ...(event.subject === undefined ? {} : { subject: event.subject }),
         ...(event.thread === undefined ? {} : { thread: event.thread }),

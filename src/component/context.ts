@@ -8,6 +8,7 @@ import type { ContactDirectory, NetworkIdentity, OwnershipWording } from '../net
 import type { DailyCap } from '../store/limits.js';
 import type { OwnershipStore } from '../store/ownership.js';
 import type { ComponentConnection } from './connection.js';
+import type { Rooms } from './rooms.js';
 
 /** Gateway addresses users own on this component (SMS numbers, mail addresses), in the network's words. */
 export interface ComponentOwnership {
@@ -48,6 +49,8 @@ export interface ComponentContext {
   ownership?: ComponentOwnership;
   /** Where only configured contacts exist (webhook endpoints): who they are and how they are described. */
   contacts?: ContactDirectory;
+  /** Group chat rooms the component sits in (their presences and traffic stop there). */
+  rooms?: Rooms;
 }
 
 /**

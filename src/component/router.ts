@@ -30,6 +30,7 @@ export function registerRoutes(c: ComponentContext): void {
     registerRegistration(c, c.ownership);
     registerCommands(c, commands);
   }
+  if (c.rooms) entity.middleware.use(c.rooms.middleware());
   entity.middleware.use(messageHandler(c));
   entity.middleware.use(presenceHandler(c));
 }

@@ -89,6 +89,8 @@ export function chatMessage(opts: {
   type?: 'chat' | 'groupchat';
   subject?: string;
   thread?: string;
+  /** XEP-0308 Last Message Correction: the id of the message this one corrects. */
+  replaces?: string;
 }): Element {
   const urls = opts.mediaUrls;
   const text = opts.body;
@@ -100,6 +102,7 @@ export function chatMessage(opts: {
     xml('body', {}, body),
     opts.thread === undefined ? null : xml('thread', {}, opts.thread),
     ...urls.map((url) => xml('x', { xmlns: NS.OOB }, xml('url', {}, url))),
+    opts.replaces === undefined ? null : xml('replace', { xmlns: 'urn:xmpp:message-correct:0', id: opts.replaces }),
   ));
 }
 

@@ -7,11 +7,13 @@ import { DelayedError, UnrecoverableError, type Job, type Worker } from 'bullmq'
 import type { Logger } from 'pino';
 import { isBareJid } from '../addressing/index.js';
 import type { ComponentConnection } from './connection.js';
+import type { RoomMembership } from './rooms.js';
 import { chatMessage, isXmlSafe, messageError, receipt } from './stanzas.js';
 import { GatewayError } from '../errors/registry.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { InboundJob, OutcomeJob } from '../queue/jobs.js';
 import { inboundWorker, type WorkerBase } from '../queue/workers.js';
+import type { CorrectionStore } from '../store/corrections.js';
 import type { MessageMap } from '../store/message-map.js';
 
 export interface ToXmppDeps {
@@ -19,8 +21,14 @@ export interface ToXmppDeps {
   messageMap: MessageMap;
   metrics: GatewayMetrics;
   logger: Logger;
+  /** Where corrected-in-place messages (XEP-0308) keep the stanza id they correct. */
+  corrections?: CorrectionStore;
+  /** Rooms the component sits in: a groupchat for a room not joined (yet, or refused) waits. */
+  rooms?: RoomMembership;
   /** How long a job waits before it is looked at again while the XMPP connection is down. */
   offlineRecheckMs?: number;
+  /** How long a groupchat waits before it is looked at again while its room is not joined. */
+  roomRecheckMs?: number;
 }
 
 export function toXmppProcessor(deps: ToXmppDeps) {
@@ -66,12 +74,24 @@ export function toXmppProcessor(deps: ToXmppDeps) {
         for (const [role, address] of [['to', data.to], ['from', data.from]] as const) {
           if (!isBareJid(address) || !isXmlSafe(address)) unbuildable(job, `"${role}" is not a bare JID`, { [role]: JSON.stringify(address).slice(0, 200) });
         }
+        if (data.groupchat && deps.rooms?.isJoined(data.from, data.to) !== true) {
+          // Not in the room (joining, refused, kicked): the room would bounce it. Wait like the offline path, no attempt spent.
+          await job.moveToDelayed(Date.now() + (deps.roomRecheckMs ?? 2000), token);
+          throw new DelayedError();
+        }
+        const id = `in-${job.id ?? crypto.randomUUID()}`;
+        const correction = data.correction;
+        const replaces = correction?.mode === 'replace' ? await deps.corrections?.get(domain, data.to, correction.key) : undefined;
+        // Recorded before sending (the id is fixed per job, retries included), so a correction processed while
+        // this one is in flight still finds it. One that overtakes it in the queue is sent as a new message.
+        if (correction?.mode === 'record') await deps.corrections?.put(domain, data.to, correction.key, id);
         // Confirmed, not just written: a server that froze must not swallow the message (test/chaos).
         await connection.sendConfirmed(
           chatMessage({
             from: data.from,
             to: data.to,
-            id: `in-${job.id ?? crypto.randomUUID()}`,
+            id,
+            ...(replaces === undefined ? {} : { replaces }),
             body: data.body,
             mediaUrls: data.mediaUrls,
             ...(data.groupchat ? { type: 'groupchat' as const } : {}),
@@ -80,7 +100,7 @@ export function toXmppProcessor(deps: ToXmppDeps) {
           }),
         );
         deps.metrics.stanzasOut.inc({ domain, kind: 'message' });
-        log.info({ jobId: job.id, from: data.from, to: data.to }, 'inbound message delivered to XMPP');
+        log.info({ jobId: job.id, from: data.from, to: data.to, ...(replaces === undefined ? {} : { replaces }) }, 'inbound message delivered to XMPP');
         return 'message sent';
       }
       case 'status': {

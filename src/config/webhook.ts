@@ -83,10 +83,18 @@ export const hookSchema = z
     password: z.string().min(12).optional(),
     format: z.enum(HOOK_FORMATS).default('plain'),
     template: z.string().min(1).max(TEMPLATE_LIMITS.templateChars).optional(),
-    to: z.array(bareJid).min(1),
+    to: z.array(bareJid).default([]),
+    rooms: z.array(bareJid).default([]),
+    nick: z.string().min(1).max(64).regex(/^[^\s/@][^/@]*$/, 'must be a room nickname: no "/" or "@", not starting with a space').optional(),
   })
   .strict()
   .superRefine((hook, ctx) => {
+    if (hook.to.length === 0 && hook.rooms.length === 0) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['to'], message: 'a hook needs recipients: local JIDs in to, rooms (MUC JIDs) in rooms, or both' });
+    }
+    if (hook.nick !== undefined && hook.rooms.length === 0) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['nick'], message: 'only used with rooms' });
+    }
     if (hook.format === 'template' && hook.template === undefined) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['template'], message: 'required with format template: a LiquidJS template over the JSON payload' });
     }
@@ -144,7 +152,7 @@ export function webhookComponentSchema<N extends z.ZodRawShape, S extends z.ZodR
             .record(endpointName, hookSchema)
             .default({})
             .describe(
-              'webhook http: name -> hook, POST /webhooks/<domain>/<name>: { verify (standard-webhooks, the default for whsec_ secrets | github | bearer | basic), secret (whsec_ key, GitHub secret, or a list), token, username + password, format (plain | alertmanager | grafana | github | template), template (with format template: a LiquidJS template over the JSON payload; no include/render/layout, rendering limited in time and memory), to (local JIDs) }.',
+              'webhook http: name -> hook, POST /webhooks/<domain>/<name>: { verify (standard-webhooks, the default for whsec_ secrets | github | bearer | basic), secret (whsec_ key, GitHub secret, or a list), token, username + password, format (plain | alertmanager | grafana | github | template), template (with format template: a LiquidJS template over the JSON payload; no include/render/layout, rendering limited in time and memory), to (local JIDs), rooms (group chat rooms, XEP-0045: the component joins each as <name>@<domain> and posts there), nick (the nickname in those rooms; default: the hook name) }.',
             ),
           http: httpProviderSchema.describe('Settings of the http webhook provider.'),
         })

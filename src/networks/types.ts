@@ -129,4 +129,13 @@ export interface NetworkProfile<C extends ComponentConfig = ComponentConfig> {
   outboundPolicy?(config: C, deps: PolicyDeps): OutboundPolicy;
   /** Where only configured contacts exist (webhook endpoints): the list. Absent or undefined: every valid address is a contact. */
   contacts?(config: C): ContactDirectory | undefined;
+  /** Group chat rooms (XEP-0045) the component sits in: `localpart@<domain>` joins `room` as `nick`. */
+  rooms?(config: C): RoomSeatPlan[];
+}
+
+/** One room the component joins, as its network's config names it. */
+export interface RoomSeatPlan {
+  localpart: string;
+  room: string;
+  nick: string;
 }

@@ -25,6 +25,8 @@ export interface InboundMessageJob {
   to: string;
   /** Set for a room (XEP-0045): the stanza is a `groupchat`. Absent: `chat`. */
   groupchat?: true;
+  /** XEP-0308: record this message's stanza id under key, or send it as a correction of the one recorded. */
+  correction?: { key: string; mode: 'record' | 'replace' };
   body: string;
   subject?: string;
   thread?: string;

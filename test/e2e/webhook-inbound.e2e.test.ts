@@ -79,11 +79,15 @@ describe('webhooks: inbound (e2e)', () => {
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` };
     expect((await post('am', alert('firing'), headers)).status).toBe(202);
     expect((await post('am', alert('firing'), headers)).status).toBe(200);
+    // Alertmanager reports resolved minutes later; a resolved job that overtook its firing one would come as a new message.
+    await alice.waitFor((el) => el.getChildText('body')?.startsWith('[FIRING:1] DiskFull') === true);
     expect((await post('am', alert('resolved'), headers)).status).toBe(202);
-    await alice.waitFor((el) => el.getChildText('body')?.startsWith('[RESOLVED] DiskFull') === true);
+    const resolved = await alice.waitFor((el) => el.getChildText('body')?.startsWith('[RESOLVED] DiskFull') === true);
     const firing = alice.received.filter((el) => el.getChildText('body')?.startsWith('[FIRING:1] DiskFull') === true);
     expect(firing).toHaveLength(1);
     expect(firing[0]?.getChildText('body')).toContain('• DiskFull: /var at 97%');
+    // The resolved notice corrects the firing one in place (XEP-0308).
+    expect(resolved.getChild('replace', 'urn:xmpp:message-correct:0')?.attrs.id).toBe(firing[0]?.attrs.id);
   });
 
   it('delivers a signed GitHub push and refuses a forged one', async () => {

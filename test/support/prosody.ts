@@ -13,6 +13,12 @@ export interface ProsodyOptions {
   domain?: string;
   /** External components (XEP-0114) Prosody accepts on its component port. */
   components: { domain: string; secret: string }[];
+  /**
+   * Domain of a group chat service (XEP-0045, Prosody's internal `muc`
+   * component), e.g. `muc.localhost`. Anyone may create a room by joining it,
+   * and new rooms are open at once (no locking until configured).
+   */
+  muc?: string;
   /** Accounts created on `domain` before Prosody starts. */
   users?: { username: string; password: string }[];
   /**
@@ -97,7 +103,7 @@ async function createInstance(opts: ProsodyOptions): Promise<Instance> {
   const instance = new Instance(domain, baseDir, c2sPort, componentPort, opts.components.length > 0);
   await mkdir(instance.dataDir, { recursive: true });
   await mkdir(join(baseDir, 'certs'), { recursive: true });
-  await writeFile(instance.configPath, renderConfig(instance, opts.components, logLevel));
+  await writeFile(instance.configPath, renderConfig(instance, opts.components, logLevel, opts.muc));
   for (const user of opts.users ?? []) await instance.registerUser(user.username, user.password);
   return instance;
 }
@@ -214,7 +220,7 @@ class Instance implements ProsodyInstance {
   }
 }
 
-function renderConfig(instance: Instance, components: ProsodyOptions['components'], logLevel: string): string {
+function renderConfig(instance: Instance, components: ProsodyOptions['components'], logLevel: string, muc?: string): string {
   const q = luaString;
   const lines = [
     '-- Written by test/support/prosody.ts for one test run. Not for production:',
@@ -249,6 +255,11 @@ function renderConfig(instance: Instance, components: ProsodyOptions['components
   ];
   for (const component of components) {
     lines.push(`Component ${q(component.domain)}`, `\tcomponent_secret = ${q(component.secret)}`, '');
+  }
+  if (muc !== undefined) {
+    // Rooms are created by whoever joins first and usable at once; a room kept
+    // locked until configured (XEP-0045 §10.1.2) would refuse the next joiner.
+    lines.push(`Component ${q(muc)} "muc"`, '\trestrict_room_creation = false', '\tmuc_room_locking = false', '\tmuc_room_default_public = true', '');
   }
   return lines.join('\n');
 }

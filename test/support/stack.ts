@@ -44,6 +44,8 @@ export interface StackOptions {
    * attaches its own, e.g. one that stands in for a stalled remote domain).
    */
   otherComponents?: Array<{ domain: string; secret: string }>;
+  /** Domain of a group chat service (XEP-0045) on the stack's Prosody, e.g. `muc.localhost`. */
+  muc?: string;
   /** Provider doubles the components use; stop() closes them after the gateway. */
   doubles?: Array<{ close(): Promise<void> }>;
 }
@@ -81,6 +83,7 @@ export class E2EStack {
     const prosody = await startProsody({
       components: [...opts.components.map(({ domain, secret }) => ({ domain, secret })), ...(opts.otherComponents ?? [])],
       users: (opts.users ?? []).map(account),
+      ...(opts.muc === undefined ? {} : { muc: opts.muc }),
     });
     const privateRedis = opts.redis === 'private' ? await startPrivateRedis({ appendonly: true }) : undefined;
     const sharedRedisUrl = privateRedis === undefined ? await ensureRedis() : undefined;

@@ -16,4 +16,9 @@ export const webhookProfile: NetworkProfile<WebhookComponentConfig> = {
   defaults: { maxBody: 65_536, dailyPerUser: 2000, senderRate: { perSecond: 5, burst: 50 }, maxAgeSeconds: 3600, media: { maxCount: 10, maxUrlLength: 2048 } },
   codec: () => codec,
   contacts: endpointDirectory,
+  // Each hook with rooms sits in them as <hook>@<domain>, the JID its groupchat messages come from.
+  rooms: (config) =>
+    'inbound' in config
+      ? Object.entries(config.inbound).flatMap(([name, hook]) => hook.rooms.map((room) => ({ localpart: name, room: room.toLowerCase(), nick: hook.nick ?? name })))
+      : [],
 };

@@ -78,8 +78,14 @@ export function renderAlerts(format: 'alertmanager' | 'grafana', raw: unknown): 
   const dedupeKey = createHash('sha256')
     .update([format, groupKey, status, ...alerts.map((a) => `${a.fingerprint}:${a.status}`).sort()].join('\n'))
     .digest('hex');
+  // The same alert group with the same alerts (by fingerprint): its resolved notice corrects its firing one.
+  const correctionKey = createHash('sha256')
+    .update([format, groupKey, ...alerts.map((a) => a.fingerprint).sort()].join('\n'))
+    .digest('hex')
+    .slice(0, 32);
   return {
     body: [`${title}${truncated}`, ...lines, ...(link === undefined ? [] : [link])].join('\n'),
     dedupeKey,
+    correction: { key: correctionKey, mode: status === 'firing' ? 'record' : 'replace' },
   };
 }

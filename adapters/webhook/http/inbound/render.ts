@@ -13,6 +13,8 @@ export interface Rendered {
   body: string;
   /** For senders without delivery ids (Alertmanager, Grafana): a key derived from the payload, so a repeat is a duplicate. */
   dedupeKey?: string;
+  /** Alerts: the firing message is recorded, the resolved one corrects it in place (XEP-0308). */
+  correction?: { key: string; mode: 'record' | 'replace' };
 }
 
 /** What the route read: the body as text and, for JSON, parsed. */

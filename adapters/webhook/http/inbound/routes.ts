@@ -113,9 +113,10 @@ export function hookRoutes(opts: HookRoutesOptions): FastifyPluginAsync {
           kind: 'message',
           id: `hook:${name}:${id}`,
           from: name,
-          to: hook.to[0] as string,
-          recipients: hook.to.map((jid) => ({ jid, type: 'chat' as const })),
+          to: (hook.to[0] ?? hook.rooms[0]) as string,
+          recipients: [...hook.to.map((jid) => ({ jid, type: 'chat' as const })), ...hook.rooms.map((jid) => ({ jid, type: 'groupchat' as const }))],
           body: rendered.body,
+          ...(rendered.correction === undefined ? {} : { correction: { key: `${name}:${rendered.correction.key}`, mode: rendered.correction.mode } }),
         });
         if (result.outcome === 'dropped') throw new GatewayError('PAYLOAD_INVALID', result.reason);
         log.info({ hook: name, id, outcome: result.outcome }, `inbound webhook ${name} ${result.outcome}`);
