@@ -8,14 +8,13 @@
  */
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { standardWebhookHeaders } from '../../adapters/webhook/http/signing.js';
 import { E2EStack, component } from '../support/stack.js';
 import { ADMIN_AUTH } from '../support/gateway.js';
 import { sleep } from '../support/waits.js';
 import type { TestClient } from '../support/xmpp-client.js';
+import { HOOKS, postHook, signedJson, whsec } from './webhook-support.js';
 
-const HOOKS = 'hooks.localhost';
-const WHSEC = `whsec_${Buffer.alloc(32, 5).toString('base64')}`;
+const WHSEC = whsec(5);
 const GH_SECRET = 'e2e-github-secret-0123';
 const TOKEN = 'e2e-alertmanager-token-0123';
 
@@ -23,9 +22,8 @@ describe('webhooks: inbound (e2e)', () => {
   let stack: E2EStack;
   let alice: TestClient;
 
-  const post = (hook: string, body: string, headers: Record<string, string>) =>
-    fetch(`${stack.gateway.httpUrl}/webhooks/${HOOKS}/${hook}`, { method: 'POST', body, headers });
-  const signed = (body: string, id: string, at = Math.floor(Date.now() / 1000)) => ({ 'content-type': 'application/json', ...standardWebhookHeaders([WHSEC], id, at, body) });
+  const post = (hook: string, body: string, headers: Record<string, string>) => postHook(stack, hook, body, headers);
+  const signed = (body: string, id: string, at?: number) => signedJson(WHSEC, id, body, at);
   const bodies = (client: TestClient, text: string) => client.received.filter((el) => el.getChildText('body') === text);
 
   beforeAll(async () => {

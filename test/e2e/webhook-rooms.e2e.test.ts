@@ -8,17 +8,16 @@
  * gone) the component joins again and posts still arrive.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { standardWebhookHeaders } from '../../adapters/webhook/http/signing.js';
 import { ADMIN_AUTH } from '../support/gateway.js';
 import { E2EStack, component } from '../support/stack.js';
 import { eventually, sleep } from '../support/waits.js';
 import { xml, type Element, type TestClient } from '../support/xmpp-client.js';
+import { HOOKS, postHook, signedJson, whsec } from './webhook-support.js';
 
-const HOOKS = 'hooks.localhost';
 const MUC = 'muc.localhost';
 const OPS = `ops@${MUC}`;
 const LATE = `late@${MUC}`;
-const WHSEC = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+const WHSEC = whsec(7);
 const NS_MUC = 'http://jabber.org/protocol/muc';
 const TOKEN = 'e2e-rooms-alertmanager-token';
 
@@ -29,11 +28,7 @@ describe('webhooks: inbound into rooms (e2e)', () => {
 
   const post = (hook: string, text: string, id: string) => {
     const body = JSON.stringify({ text });
-    return fetch(`${stack.gateway.httpUrl}/webhooks/${HOOKS}/${hook}`, {
-      method: 'POST',
-      body,
-      headers: { 'content-type': 'application/json', ...standardWebhookHeaders([WHSEC], id, Math.floor(Date.now() / 1000), body) },
-    });
+    return postHook(stack, hook, body, signedJson(WHSEC, id, body));
   };
   const groupchat = (room: string, text: string) => (el: Element) =>
     el.name === 'message' && el.attrs.type === 'groupchat' && String(el.attrs.from).startsWith(`${room}/`) && el.getChildText('body') === text;

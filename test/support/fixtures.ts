@@ -7,10 +7,11 @@
 import type { Redis } from 'ioredis';
 import { pino, type Level, type Logger } from 'pino';
 import { parse as parseYaml } from 'yaml';
-import type { AdapterContext, InboundEvent, OutboundMessage } from '../../adapters/types.js';
+import type { AdapterContext, InboundAcceptance, InboundEvent, OutboundMessage } from '../../adapters/types.js';
 import { componentSchema, type ComponentConfig, type ProviderConfig } from '../../src/config/schema.js';
 import { buildServer, type GatewayServer } from '../../src/http/server.js';
 import { GatewayMetrics } from '../../src/metrics.js';
+import { GatewayError } from '../../src/errors/registry.js';
 
 /** What every fixture component has unless told otherwise: an SMS sandbox on `sms.localhost`. */
 export const COMPONENT_DEFAULTS = { domain: 'sms.localhost', secret: 's', network: 'sms', provider: 'sandbox' } as const;
@@ -91,6 +92,26 @@ export function serverRoutes(app: GatewayServer, domain: string): AdapterContext
   return {
     webhooks: (plugin) => app.registerAdapterRoutes({ domain, scope: 'webhooks', plugin }),
     sandbox: (plugin) => app.registerAdapterRoutes({ domain, scope: 'sandbox', plugin }),
+  };
+}
+
+/** An emitInbound answer while Redis is down: the event cannot be stored (QUEUE_UNAVAILABLE, 503 to the provider). */
+export const redisDown = async (): Promise<InboundAcceptance> => {
+  throw new GatewayError('QUEUE_UNAVAILABLE', 'Redis is down');
+};
+
+/**
+ * An emitInbound that answers with `answer()` (read at each call, so a test
+ * can swap it) and records each event once it was answered.
+ */
+export function answeredAndRecorded(
+  answer: () => (event: InboundEvent) => Promise<InboundAcceptance>,
+  emitted: InboundEvent[],
+): (event: InboundEvent) => Promise<InboundAcceptance> {
+  return async (event) => {
+    const result = await answer()(event);
+    emitted.push(event);
+    return result;
   };
 }
 

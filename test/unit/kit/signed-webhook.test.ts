@@ -14,7 +14,7 @@ import { GatewayError } from '../../../src/errors/registry.js';
 import type { GatewayServer } from '../../../src/http/server.js';
 import { inboundPayload, rawPublicKeyBase64, signTelnyxWebhook, telnyxEvent } from '../../doubles/telnyx.js';
 import { inboundParams, signedWebhook } from '../../doubles/twilio.js';
-import { adapterContext, gatewayServer, providerConfig, recordingLogger, serverRoutes } from '../../support/fixtures.js';
+import { adapterContext, redisDown, gatewayServer, providerConfig, recordingLogger, serverRoutes } from '../../support/fixtures.js';
 
 const DOMAIN = 'hooks.example.org';
 const SECRET = 'kit-test-secret';
@@ -126,9 +126,7 @@ describe('signedWebhookRoutes with a scheme of its own (HMAC-SHA256 over the raw
   });
 
   it('answers 503 while the event cannot be stored, whatever the failure', async () => {
-    emit = async () => {
-      throw new GatewayError('QUEUE_UNAVAILABLE', 'Redis is down');
-    };
+    emit = redisDown;
     const queue = await post(event);
     expect(queue.statusCode).toBe(503);
     expect(queue.json()).toMatchObject({ error: 'QUEUE_UNAVAILABLE' });

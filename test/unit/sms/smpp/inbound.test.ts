@@ -8,7 +8,7 @@ import type { SmppAdapter } from '../../../../adapters/sms/smpp/index.js';
 import type { InboundAcceptance, InboundEvent } from '../../../../adapters/types.js';
 import { GatewayError } from '../../../../src/errors/registry.js';
 import type { SmscDouble } from '../../../doubles/smsc.js';
-import { outbound } from '../../../support/fixtures.js';
+import { outbound, redisDown } from '../../../support/fixtures.js';
 import { smscSuite } from './smsc-suite.js';
 
 const ESME_ROK = 0x00;
@@ -27,9 +27,6 @@ beforeAll(() => {
 const queued = async (event: InboundEvent): Promise<InboundAcceptance> => {
   emitted.push(event);
   return { outcome: 'queued', jobId: `j${emitted.length}` };
-};
-const redisDown = async (): Promise<InboundAcceptance> => {
-  throw new GatewayError('QUEUE_UNAVAILABLE', 'Redis is down');
 };
 
 function started(smpp: Record<string, unknown> = {}): Promise<SmppAdapter> {

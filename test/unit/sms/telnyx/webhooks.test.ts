@@ -19,7 +19,7 @@ import {
   type SigningOptions,
   type TelnyxDeliveryStatus,
 } from '../../../doubles/telnyx.js';
-import { adapterContext, gatewayServer, outboundMessage, providerConfig, recordingLogger, serverRoutes } from '../../../support/fixtures.js';
+import { adapterContext, redisDown, answeredAndRecorded, gatewayServer, outboundMessage, providerConfig, recordingLogger, serverRoutes } from '../../../support/fixtures.js';
 import { freePort } from '../../../support/ports.js';
 
 const DOMAIN = 'sms.example.org';
@@ -52,11 +52,7 @@ beforeEach(async () => {
   const ctx = adapterContext(config, {
     logger: logger.child({ domain: DOMAIN }),
     publicUrl: 'https://gw.example.org',
-    emitInbound: async (event) => {
-      const result = await emit(event);
-      emitted.push(event);
-      return result;
-    },
+    emitInbound: answeredAndRecorded(() => emit, emitted),
     http: serverRoutes(app, DOMAIN),
   });
   await new TelnyxAdapter(config).start(ctx);
@@ -126,9 +122,7 @@ describe('POST /webhooks/<domain>/messages (message.received)', () => {
   });
 
   it('answers 503 while the event cannot be stored, so Telnyx retries', async () => {
-    emit = async () => {
-      throw new GatewayError('QUEUE_UNAVAILABLE', 'Redis is down');
-    };
+    emit = redisDown;
     const res = await post(messagesPath, inbound());
     expect(res.statusCode).toBe(503);
     expect(res.headers['retry-after']).toBe('5');

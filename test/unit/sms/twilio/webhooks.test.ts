@@ -10,7 +10,7 @@ import type { InboundAcceptance, InboundEvent } from '../../../../adapters/types
 import { GatewayError } from '../../../../src/errors/registry.js';
 import type { GatewayServer } from '../../../../src/http/server.js';
 import { inboundParams, signedWebhook, statusParams, TwilioDouble, type SigningOptions } from '../../../doubles/twilio.js';
-import { adapterContext, gatewayServer, providerConfig, recordingLogger, serverRoutes } from '../../../support/fixtures.js';
+import { adapterContext, redisDown, answeredAndRecorded, gatewayServer, providerConfig, recordingLogger, serverRoutes } from '../../../support/fixtures.js';
 
 const DOMAIN = 'sms.example.org';
 const PUBLIC_URL = 'https://gw.example.org';
@@ -37,11 +37,7 @@ beforeEach(async () => {
   const ctx = adapterContext(config, {
     logger: logger.child({ domain: DOMAIN }),
     publicUrl: PUBLIC_URL,
-    emitInbound: async (event) => {
-      const result = await emit(event);
-      emitted.push(event);
-      return result;
-    },
+    emitInbound: answeredAndRecorded(() => emit, emitted),
     http: serverRoutes(app, DOMAIN),
   });
   await new TwilioAdapter(config).start(ctx);
@@ -96,9 +92,7 @@ describe('Twilio webhook: incoming messages', () => {
   });
 
   it('answers 503 (so Twilio retries) while the queue is unavailable', async () => {
-    emit = async () => {
-      throw new GatewayError('QUEUE_UNAVAILABLE', 'Redis is down');
-    };
+    emit = redisDown;
     const res = await post(messagesPath, inbound());
     expect(res.statusCode).toBe(503);
     expect(res.headers['retry-after']).toBe('5');
@@ -211,9 +205,7 @@ describe('Twilio webhook: status callbacks', () => {
   });
 
   it('answers 503 while the queue is unavailable', async () => {
-    emit = async () => {
-      throw new GatewayError('QUEUE_UNAVAILABLE', 'Redis is down');
-    };
+    emit = redisDown;
     expect((await post(statusPath, statusParams(ACCOUNT, SID, 'delivered'))).statusCode).toBe(503);
   });
 });
