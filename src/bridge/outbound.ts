@@ -3,7 +3,7 @@
  * the message in Redis, and only then is the message accepted. Never calls a
  * provider (DESIGN.md: a stanza handler validates, enqueues and returns).
  */
-import type { Attachment, Network, OutboundMessage } from '../../adapters/types.js';
+import type { Attachment, OutboundMessage } from '../../adapters/types.js';
 import { bare, contactJid as joinJid, type AddressCodec } from '../addressing/index.js';
 import type { ComponentConfig } from '../config/schema.js';
 import { GatewayError } from '../errors/registry.js';
@@ -33,7 +33,6 @@ const MAX_HEADER_FIELD = 998;
 
 export class OutboundBridge {
   readonly componentDomain: string;
-  readonly network: Network;
   private readonly rules: string[];
   private readonly maxBody: number;
   private readonly media: { maxCount: number; maxUrlLength: number };
@@ -45,7 +44,6 @@ export class OutboundBridge {
     private readonly policy: OutboundPolicy = {},
   ) {
     this.componentDomain = config.domain;
-    this.network = config.network;
     this.rules = accessRules(config.domain, config.allow);
     this.maxBody = config.maxBodyLength ?? profileOf(config).defaults.maxBody;
     this.media = profileOf(config).defaults.media;
