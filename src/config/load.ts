@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import type { ZodIssue } from 'zod';
 import { GatewayError } from '../errors/registry.js';
+import { configKeys } from './docs.js';
 import { configSchema, type GatewayConfig } from './schema.js';
 
 export interface ConfigProblem {
@@ -60,11 +61,74 @@ export function substituteEnv(
   return value;
 }
 
-function issueProblem(issue: ZodIssue): ConfigProblem {
-  if (issue.code === 'unrecognized_keys') {
-    return { path: formatPath(issue.path), message: `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}` };
+/** Edit distance (insertions, deletions, substitutions, adjacent swaps), for "did you mean". */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const row = d[i] as number[];
+      const up = d[i - 1] as number[];
+      row[j] = Math.min((up[j] as number) + 1, (row[j - 1] as number) + 1, (up[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j] as number, ((d[i - 2] as number[])[j - 2] as number) + 1);
+    }
   }
-  return { path: formatPath(issue.path), message: issue.message };
+  return (d[a.length] as number[])[b.length] as number;
+}
+
+let knownKeys: Map<string, string[]> | undefined;
+
+/** The keys the schema knows under a path such as `components[3]` (any variant), by generic path (`components[]`). */
+function keysUnder(path: ReadonlyArray<string | number>): string[] {
+  if (knownKeys === undefined) {
+    knownKeys = new Map();
+    for (const { path: full } of configKeys()) {
+      const dot = full.lastIndexOf('.');
+      const parent = dot === -1 ? '' : full.slice(0, dot);
+      const list = knownKeys.get(parent) ?? [];
+      list.push(full.slice(dot + 1));
+      knownKeys.set(parent, list);
+    }
+  }
+  const generic = path.map((p, i) => (typeof p === 'number' ? '[]' : i === 0 ? p : `.${p}`)).join('');
+  return knownKeys.get(generic) ?? [];
+}
+
+/** `concurency` -> `concurrency`: the known key a typo is closest to, when it is close. */
+export function didYouMean(key: string, known: readonly string[]): string | undefined {
+  let best: { key: string; d: number } | undefined;
+  for (const k of known) {
+    const d = distance(key.toLowerCase(), k.toLowerCase());
+    if (d <= Math.max(1, Math.floor(k.length / 4)) && (best === undefined || d < best.d)) best = { key: k, d };
+  }
+  return best?.key;
+}
+
+function issueProblems(issue: ZodIssue): ConfigProblem[] {
+  if (issue.code === 'unrecognized_keys') {
+    // Each unknown key under its own path, with the near miss it probably is.
+    return issue.keys.map((key) => {
+      const near = didYouMean(key, keysUnder(issue.path));
+      return { path: formatPath([...issue.path, key]), message: `unknown key${near === undefined ? '' : ` (did you mean ${near}?)`}` };
+    });
+  }
+  return [{ path: formatPath(issue.path), message: issue.message }];
+}
+
+/**
+ * The first YAML error only: the ones after it are the parser losing its
+ * place, and bury the cause. An unquoted `${VAR}` in a flow map or list is
+ * the usual slip, and gets a hint.
+ */
+function yamlProblem(text: string, errors: ReadonlyArray<{ pos: [number, number]; message: string; code: string }>): ConfigProblem {
+  const first = errors[0] as (typeof errors)[number];
+  let message = syntaxProblem(text, first.pos[0], first.message, first.code);
+  const line = text.slice(0, first.pos[0]).split('\n').length;
+  const source = text.split('\n')[line - 1] ?? '';
+  if (/[{[][^}\]]*\$\{/.test(source) || /\$\{[^}]*\}[^'"]*[}\]]/.test(source)) {
+    message += '; inside { } or [ ], quote a value that holds ${VAR}: "${VAR}"';
+  }
+  if (errors.length > 1) message += ` (${errors.length - 1} more parser error${errors.length > 2 ? 's' : ''} follow from it)`;
+  return { path: '', message };
 }
 
 /**
@@ -90,10 +154,7 @@ export function syntaxProblem(text: string, offset: number, message: string, cod
 export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env, source = 'config'): GatewayConfig {
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    throw new ConfigError(
-      source,
-      doc.errors.map((e) => ({ path: '', message: syntaxProblem(text, e.pos[0], e.message, e.code) })),
-    );
+    throw new ConfigError(source, [yamlProblem(text, doc.errors)]);
   }
   const problems: ConfigProblem[] = [];
   const raw = substituteEnv(doc.toJS() ?? {}, env, problems);
@@ -101,7 +162,7 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env, 
   if (!result.success) {
     // A missing ${VAR} already explains the empty value the schema then complains about.
     const reported = new Set(problems.map((p) => p.path));
-    problems.push(...result.error.issues.map(issueProblem).filter((p) => !reported.has(p.path)));
+    problems.push(...result.error.issues.flatMap(issueProblems).filter((p) => !reported.has(p.path)));
   }
   if (problems.length > 0 || !result.success) throw new ConfigError(source, problems);
   return result.data;

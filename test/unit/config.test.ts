@@ -44,7 +44,7 @@ components:
       expect.arrayContaining([
         'components[0].secret: environment variable MISSING is not set',
         'xmpp.port: Expected number, received string',
-        'xmpp: unknown key extra',
+        'xmpp.extra: unknown key',
         'http.adminToken: must be at least 16 characters',
         expect.stringMatching(/^components\[1\]\.network: Invalid enum value/),
       ]),
@@ -88,6 +88,43 @@ components:
     const quoted = problems('components:\n  - domain: a\n    secret: "s3cr3t-token-value\n    network: sms\n').join('\n');
     expect(quoted).toMatch(/line \d+, column \d+/);
     expect(quoted).not.toContain('s3cr3t');
+  });
+
+  it('reports only the first YAML error, with a hint for an unquoted ${VAR} in a flow map', () => {
+    const found = problems('http: { adminToken: ${TOKEN}, port: 8080 }\ncomponents: []\n', { TOKEN: 'x'.repeat(20) });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/^: YAML syntax error at line 1, column \d+ \(key "http"\)/);
+    expect(found[0]).toContain('quote a value that holds ${VAR}');
+    expect(found[0]).toMatch(/\(\d+ more parser errors follow from it\)$/);
+  });
+
+  it('names each unknown key under its own path, with the key a near miss probably meant', () => {
+    const found = problems(`logging: { level: info }
+components:
+  - { domain: sms.localhost, secret: x, network: sms, provider: sandbox, concurency: 5, numbrs: {} }
+`);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        'logging: unknown key',
+        'components[0].concurency: unknown key (did you mean concurrency?)',
+        'components[0].numbrs: unknown key (did you mean numbers?)',
+      ]),
+    );
+  });
+
+  it('reports problems across components together with field problems, in one round', () => {
+    const found = problems(`components:
+  - { domain: mail.localhost, secret: "", network: email, provider: sandbox, numbers: { "+15550001111": alice@localhost } }
+  - { domain: mail.localhost, secret: x, network: sms, provider: twilio }
+`);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        'components[0].secret: String must contain at least 1 character(s)',
+        'components[0].numbers: only for network sms',
+        'components[1].twilio: required for provider twilio',
+        'components[1].domain: duplicate domain (also components[0])',
+      ]),
+    );
   });
 
   it.each(['config/default.yaml', 'config/example.yaml'])('%s is valid when its variables are set', (file) => {

@@ -45,7 +45,7 @@ describe('config: telnyx section', () => {
         'components[0].telnyx.publicKey: must be the 32-byte Ed25519 public key, base64 (as the Telnyx portal shows it)',
         expect.stringMatching(/^components\[0\]\.telnyx\.apiBaseUrl: /),
         'components[0].telnyx.messagingProfileId: must be a Telnyx messaging profile id (a UUID)',
-        'components[0].telnyx: unknown key extra',
+        'components[0].telnyx.extra: unknown key',
       ]),
     );
     expect(problems('{ domain: sms.localhost, secret: x, network: sms, provider: telnyx, telnyx: { apiKey: k, publicKey: "not base64!" } }')).toEqual([

@@ -38,7 +38,7 @@ describe('config: twilio section', () => {
         expect.stringMatching(/^components\[0\]\.twilio\.authToken: /),
         expect.stringMatching(/^components\[0\]\.twilio\.apiBaseUrl: /),
         'components[0].twilio.messagingServiceSid: must be a Twilio Messaging Service SID: MG followed by 32 hex digits',
-        'components[0].twilio: unknown key region',
+        'components[0].twilio.region: unknown key',
       ]),
     );
   });
