@@ -1,20 +1,60 @@
 /**
- * CLI entry: `node dist/src/main.js --config FILE [--check] [--roles component,worker]`.
+ * CLI entry: `node dist/src/main.js [start|check-config|server-config] --config FILE ...`
+ * (`--config FILE [--check] [--roles component,worker]` as in 0.1).
  * A bad config prints every problem with its key path and exits 2 before
  * connecting anywhere. SIGTERM/SIGINT drain and exit 0.
  */
 import { parseArgs } from 'node:util';
 import { buildGateway, type Roles } from './app.js';
+import { describeConfig } from './cli/describe.js';
+import { SERVERS, serverSnippet, type XmppServer } from './cli/server-config.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { createLogger } from './logger.js';
 import { SOFTWARE } from './version.js';
 
-const USAGE = `usage: xmpp-gateway [--config FILE] [--check] [--roles component,worker]
+const USAGE = `usage: xmpp-gateway [start] [--config FILE] [--roles component,worker]
+       xmpp-gateway check-config --config FILE
+       xmpp-gateway server-config --server prosody|ejabberd|openfire --config FILE
+       xmpp-gateway --config FILE --check
+
+commands (xmpp-gateway COMMAND --help for one):
+  start           run the gateway (the default)
+  check-config    validate the config and print what would connect where, secrets masked
+  server-config   print what to add to the XMPP server for the configured components
+
+  --version       print the version
+`;
+
+const HELP: Record<Command, string> = {
+  start: `usage: xmpp-gateway [start] [--config FILE] [--roles component,worker] [--check]
+
+Runs the gateway until SIGTERM or SIGINT (a second signal exits at once).
 
   --config FILE   YAML config (default config/default.yaml); \${VAR} is read from the environment
-  --check         validate the config and exit
   --roles LIST    what this process runs: component (XMPP connections), worker (deliveries); default both
-`;
+  --check         validate the config and exit (as check-config, without the summary)
+`,
+  'check-config': `usage: xmpp-gateway check-config --config FILE
+
+Validates the config and prints what the gateway would connect to: the XMPP
+server, each component domain with its network and provider, Redis and HTTP,
+with every secret masked. Exit 0 when valid; exit 2 naming every problem.
+
+  --config FILE   YAML config (default config/default.yaml); \${VAR} is read from the environment
+`,
+  'server-config': `usage: xmpp-gateway server-config --server prosody|ejabberd|openfire --config FILE
+
+Prints the exact snippet (Prosody, ejabberd) or admin-console steps (Openfire)
+that make the XMPP server accept the configured component domains. The output
+holds the component secrets: put it in the server's config, not in a ticket.
+
+  --server NAME   prosody, ejabberd or openfire
+  --config FILE   YAML config (default config/default.yaml); \${VAR} is read from the environment
+`,
+};
+
+const COMMANDS = ['start', 'check-config', 'server-config'] as const;
+type Command = (typeof COMMANDS)[number];
 
 function parseRoles(value: string | undefined): Roles {
   if (value === undefined) return { component: true, worker: true };
@@ -26,23 +66,35 @@ function parseRoles(value: string | undefined): Roles {
 
 async function main(): Promise<number> {
   let args;
+  let command: Command = 'start';
   try {
-    args = parseArgs({
+    const parsed = parseArgs({
       options: {
         config: { type: 'string', default: 'config/default.yaml' },
         check: { type: 'boolean', default: false },
         roles: { type: 'string' },
+        server: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', default: false },
       },
       strict: true,
-    }).values;
+      allowPositionals: true,
+    });
+    args = parsed.values;
+    const [first, ...rest] = parsed.positionals;
+    if (first !== undefined) {
+      if (!(COMMANDS as readonly string[]).includes(first)) throw new Error(`unknown command "${first}"`);
+      command = first as Command;
+    }
+    if (rest.length > 0) throw new Error(`unexpected argument "${rest[0]}"`);
+    if (command !== 'server-config' && args.server !== undefined) throw new Error('--server belongs to server-config');
+    if (command !== 'start' && (args.roles !== undefined || args.check)) throw new Error(`${args.check ? '--check' : '--roles'} belongs to start`);
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n${USAGE}`);
     return 2;
   }
   if (args.help) {
-    process.stdout.write(USAGE);
+    process.stdout.write(command === 'start' && process.argv.slice(2).every((a) => a.startsWith('-')) ? `${USAGE}\n${HELP.start}` : HELP[command]);
     return 0;
   }
   if (args.version) {
@@ -51,12 +103,24 @@ async function main(): Promise<number> {
   }
   let roles: Roles;
   let config;
+  const source = args.config ?? 'config/default.yaml';
   try {
     roles = parseRoles(args.roles);
-    config = await loadConfig(args.config ?? 'config/default.yaml');
+    if (command === 'server-config' && !(SERVERS as readonly string[]).includes(args.server ?? '')) {
+      throw new Error(`server-config needs --server ${SERVERS.join('|')}${args.server === undefined ? '' : ` (not "${args.server}")`}`);
+    }
+    config = await loadConfig(source);
   } catch (err) {
     process.stderr.write(`${err instanceof ConfigError ? err.message : (err as Error).message}\n`);
     return 2;
+  }
+  if (command === 'check-config') {
+    process.stdout.write(describeConfig(config, source));
+    return 0;
+  }
+  if (command === 'server-config') {
+    process.stdout.write(serverSnippet(args.server as XmppServer, config));
+    return 0;
   }
   if (args.check) {
     process.stdout.write(`config ${args.config} is valid (${config.components.length} components)\n`);

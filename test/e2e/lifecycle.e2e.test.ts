@@ -3,8 +3,7 @@
  * anywhere, a wrong secret is named in the log, Redis going away is told to
  * senders and to /readyz, and SIGTERM drains and exits 0.
  */
-import { ADMIN_AUTH } from '../support/gateway.js';
-import { spawn } from 'node:child_process';
+import { ADMIN_AUTH, configuredSecrets, runCli, writeGatewayConfig } from '../support/gateway.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,18 +17,91 @@ import { xml, type TestClient } from '../support/xmpp-client.js';
 const SMS = 'sms.localhost';
 const CONTACT = `+15551234567@${SMS}`;
 
-function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['dist/src/main.js', ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 describe('CLI', () => {
+  it('check-config prints what would connect where, every secret masked; exit 2 with every problem on a bad config', async () => {
+    const config = await writeGatewayConfig(
+      {
+        componentPort: 5347,
+        redisUrl: 'redis://:redis-pass-4242@127.0.0.1:6379',
+        redisPrefix: 'cli',
+        components: [
+          { domain: 'sms.localhost', secret: 'sms-secret-4242', network: 'sms', provider: 'twilio', extra: 'twilio: { accountSid: AC0123456789abcdef0123456789abcdef, authToken: twilio-token-4242 }' },
+          { domain: 'hooks.localhost', secret: 'hooks-secret-4242', network: 'webhook', provider: 'http', extra: 'endpoints: { ci: { url: "https://ci.example.net/hook", secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw } }' },
+        ],
+      },
+      8080,
+    );
+    const ok = await runCli(['check-config', '--config', config]);
+    expect(ok).toMatchObject({ code: 0, stderr: '' });
+    for (const line of [
+      'XMPP server:  127.0.0.1:5347',
+      'Redis:        redis://:****@127.0.0.1:6379 (key prefix cli)',
+      'sms.localhost  network sms, provider twilio, component secret ****',
+      'Twilio calls back: http://127.0.0.1:8080/webhooks/sms.localhost/messages',
+      'hooks.localhost  network webhook, provider http',
+      'endpoint ci@hooks.localhost -> POST https://ci.example.net/hook',
+    ]) {
+      expect(ok.stdout).toContain(line);
+    }
+    const secrets = [...(await configuredSecrets(config)), 'redis-pass-4242'];
+    expect(secrets.length).toBeGreaterThanOrEqual(5);
+    for (const secret of secrets) expect(ok.stdout).not.toContain(secret);
+
+    const bad = join(tmpdir(), `xgw-check-${process.pid}.yaml`);
+    await writeFile(bad, 'components:\n  - { domain: a.localhost, secret: "", network: sms, provider: twilio, concurency: 2 }\n  - { domain: a.localhost, secret: x, network: sms, provider: sandbox }\n');
+    const failed = await runCli(['check-config', '--config', bad]);
+    expect(failed).toMatchObject({ code: 2, stdout: '' });
+    for (const problem of ['components[0].secret', 'components[0].twilio: required', 'components[0].concurency: unknown key (did you mean concurrency?)', 'components[1].domain: duplicate domain']) {
+      expect(failed.stderr).toContain(problem);
+    }
+  });
+
+  it('server-config prints a Prosody snippet that a real Prosody accepts the gateway with', async () => {
+    const components = [{ domain: SMS, secret: 'snippet-secret-0042', network: 'sms' as const, provider: 'sandbox' }];
+    let snippet = '';
+    const stack = await E2EStack.start({
+      label: 'cli-snippet',
+      components,
+      users: ['alice'],
+      serverSnippet: async (componentPort) => {
+        const config = await writeGatewayConfig({ componentPort, redisUrl: 'redis://127.0.0.1:6379', redisPrefix: 'unused', components }, 8080);
+        const out = await runCli(['server-config', '--server', 'prosody', '--config', config]);
+        expect(out).toMatchObject({ code: 0, stderr: '' });
+        snippet = out.stdout;
+        return out.stdout;
+      },
+    });
+    try {
+      expect(snippet).toContain(`component_ports = { ${stack.prosody.componentPort} }`);
+      expect(snippet).toContain(`Component "${SMS}"\n\tcomponent_secret = "snippet-secret-0042"`);
+      const alice = await stack.login('alice');
+      const reply = await alice.iq(xml('iq', { type: 'get', to: SMS, id: 'cli-disco' }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' })));
+      expect(reply.attrs.type).toBe('result');
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it('server-config needs a known --server, and each command has its own --help', async () => {
+    const missing = await runCli(['server-config', '--config', 'config/example.yaml']);
+    expect(missing).toMatchObject({ code: 2, stdout: '', stderr: 'server-config needs --server prosody|ejabberd|openfire\n' });
+    const unknown = await runCli(['server-config', '--server', 'jabberd2', '--config', 'config/example.yaml']);
+    expect(unknown.stderr).toContain('(not "jabberd2")');
+    for (const [command, mentions] of [
+      ['check-config', 'secret masked'],
+      ['server-config', '--server NAME'],
+      ['start', '--roles LIST'],
+    ] as const) {
+      const help = await runCli([command, '--help']);
+      expect(help).toMatchObject({ code: 0, stderr: '' });
+      expect(help.stdout).toMatch(new RegExp(`^usage: xmpp-gateway (\\[)?${command}`));
+      expect(help.stdout).toContain(mentions);
+    }
+    const stray = await runCli(['check-config', '--roles', 'worker', '--config', 'config/example.yaml']);
+    expect(stray).toMatchObject({ code: 2 });
+    expect(stray.stderr).toMatch(/^--roles belongs to start/);
+  });
+
   it('prints every config problem with its key path and exits 2 without connecting', async () => {
     const file = join(tmpdir(), `xgw-bad-${process.pid}.yaml`);
     await writeFile(
@@ -43,7 +115,7 @@ components:
     const { code, stderr, stdout } = await runCli(['--config', file], { XGW_TEST_PORT: '99999' });
     expect(code).toBe(2);
     expect(stdout).toBe('');
-    expect(stderr).toContain('xmpp: unknown key bogus');
+    expect(stderr).toContain('xmpp.bogus: unknown key');
     expect(stderr).toContain('xmpp.port: Number must be less than or equal to 65535');
     expect(stderr).toContain('components[0].secret: environment variable XGW_TEST_UNSET_SECRET is not set');
     expect(stderr).toContain('components[0].concurrency: Expected number, received string');

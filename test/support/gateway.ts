@@ -108,6 +108,20 @@ export async function configuredSecrets(configPath: string): Promise<string[]> {
   return [...found];
 }
 
+/** Runs the built CLI with `args` to completion (check-config, server-config, --help). */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    guardChild(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
 export async function startGateway(opts: GatewayOptions): Promise<GatewayProcess> {
   const httpPort = await freePort();
   const configPath = await writeGatewayConfig(opts, httpPort);

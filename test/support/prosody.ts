@@ -27,6 +27,13 @@ export interface ProsodyOptions {
    * Prosody down under load.
    */
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /**
+   * What an admin would add for the components, instead of the lines this
+   * file writes (`server-config --server prosody` output): its global part
+   * goes above the VirtualHost, its Component blocks after. It must name
+   * `componentPort` in its component_ports.
+   */
+  serverSnippet?: (componentPort: number) => Promise<string>;
 }
 
 /** One Prosody process with its own config, data, log and loopback ports. */
@@ -103,7 +110,8 @@ async function createInstance(opts: ProsodyOptions): Promise<Instance> {
   const instance = new Instance(domain, baseDir, c2sPort, componentPort, opts.components.length > 0);
   await mkdir(instance.dataDir, { recursive: true });
   await mkdir(join(baseDir, 'certs'), { recursive: true });
-  await writeFile(instance.configPath, renderConfig(instance, opts.components, logLevel, opts.muc));
+  const snippet = await opts.serverSnippet?.(componentPort);
+  await writeFile(instance.configPath, renderConfig(instance, opts.components, logLevel, opts.muc, snippet));
   for (const user of opts.users ?? []) await instance.registerUser(user.username, user.password);
   return instance;
 }
@@ -220,8 +228,10 @@ class Instance implements ProsodyInstance {
   }
 }
 
-function renderConfig(instance: Instance, components: ProsodyOptions['components'], logLevel: string, muc?: string): string {
+function renderConfig(instance: Instance, components: ProsodyOptions['components'], logLevel: string, muc?: string, snippet?: string): string {
   const q = luaString;
+  const snippetAt = snippet?.search(/^Component /m) ?? -1;
+  if (snippet !== undefined && snippetAt === -1) throw new Error(`the server snippet has no Component block:\n${snippet}`);
   const lines = [
     '-- Written by test/support/prosody.ts for one test run. Not for production:',
     '-- plain-text c2s logins are allowed so test clients need no TLS.',
@@ -237,8 +247,7 @@ function renderConfig(instance: Instance, components: ProsodyOptions['components
     '',
     `c2s_ports = { ${instance.c2sPort} }`,
     'c2s_interfaces = { "127.0.0.1" }',
-    `component_ports = { ${instance.componentPort} }`,
-    'component_interfaces = { "127.0.0.1" }',
+    ...(snippet === undefined ? [`component_ports = { ${instance.componentPort} }`, 'component_interfaces = { "127.0.0.1" }'] : [snippet.slice(0, snippetAt)]),
     's2s_ports = { }',
     'c2s_direct_tls_ports = { }',
     'legacy_ssl_ports = { }',
@@ -253,8 +262,11 @@ function renderConfig(instance: Instance, components: ProsodyOptions['components
     `VirtualHost ${q(instance.domain)}`,
     '',
   ];
-  for (const component of components) {
-    lines.push(`Component ${q(component.domain)}`, `\tcomponent_secret = ${q(component.secret)}`, '');
+  if (snippet !== undefined) lines.push(snippet.slice(snippetAt));
+  else {
+    for (const component of components) {
+      lines.push(`Component ${q(component.domain)}`, `\tcomponent_secret = ${q(component.secret)}`, '');
+    }
   }
   if (muc !== undefined) {
     // Rooms are created by whoever joins first and usable at once; a room kept

@@ -46,6 +46,8 @@ export interface StackOptions {
   otherComponents?: Array<{ domain: string; secret: string }>;
   /** Domain of a group chat service (XEP-0045) on the stack's Prosody, e.g. `muc.localhost`. */
   muc?: string;
+  /** Configure Prosody's components from the gateway's own `server-config` output (see ProsodyOptions.serverSnippet). */
+  serverSnippet?: (componentPort: number) => Promise<string>;
   /** Provider doubles the components use; stop() closes them after the gateway. */
   doubles?: Array<{ close(): Promise<void> }>;
 }
@@ -84,6 +86,7 @@ export class E2EStack {
       components: [...opts.components.map(({ domain, secret }) => ({ domain, secret })), ...(opts.otherComponents ?? [])],
       users: (opts.users ?? []).map(account),
       ...(opts.muc === undefined ? {} : { muc: opts.muc }),
+      ...(opts.serverSnippet === undefined ? {} : { serverSnippet: opts.serverSnippet }),
     });
     const privateRedis = opts.redis === 'private' ? await startPrivateRedis({ appendonly: true }) : undefined;
     const sharedRedisUrl = privateRedis === undefined ? await ensureRedis() : undefined;

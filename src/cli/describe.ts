@@ -1,0 +1,79 @@
+/**
+ * `check-config`: what a valid config would connect to, and where, with
+ * every secret masked, so an admin can read it over before starting (and
+ * paste it into a ticket).
+ */
+import type { ComponentConfig, GatewayConfig } from '../config/schema.js';
+
+const MASK = '****';
+
+/** A URL with its password (and a user that is a token) replaced by ****. */
+export function maskUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    if (url.password !== '') url.password = MASK;
+    else if (url.username !== '' && url.protocol.startsWith('redis')) url.username = MASK;
+    return url.toString().replace(/\/$/, '');
+  } catch {
+    return MASK;
+  }
+}
+
+function publicRoute(config: GatewayConfig, path: string): string {
+  return `${config.http.publicUrl.replace(/\/$/, '')}${path}`;
+}
+
+/** One line per thing the component talks to. */
+function componentLines(c: ComponentConfig, config: GatewayConfig): string[] {
+  const webhooks = (path: string) => publicRoute(config, `/webhooks/${c.domain}/${path}`);
+  switch (c.provider) {
+    case 'sandbox':
+      return ['sandbox: nothing leaves the gateway; messages are recorded (GET /sandbox/' + c.domain + '/outbox, admin token)'];
+    case 'twilio':
+      return [
+        `Twilio REST API ${c.twilio.apiBaseUrl} as account ${c.twilio.accountSid} (auth token ${MASK})`,
+        `Twilio calls back: ${webhooks('messages')} and ${webhooks('status')}`,
+      ];
+    case 'telnyx':
+      return [`Telnyx API ${c.telnyx.apiBaseUrl} (API key ${MASK})`, `Telnyx calls back: ${webhooks('messages')} (Ed25519-signed)`];
+    case 'smpp':
+      return [`SMSC ${c.smpp.host}:${c.smpp.port}, bind_transceiver as system_id ${c.smpp.systemId} (password ${MASK})`];
+    case 'http': {
+      const out = Object.entries(c.endpoints).map(([name, e]) => `endpoint ${name}@${c.domain} -> POST ${e.url} (signed, secret ${MASK})`);
+      const hooks = Object.entries(c.inbound).map(([name, h]) => `hook ${name}: ${webhooks(name)} (verify ${h.verify ?? 'standard-webhooks'}) -> ${[...h.to, ...h.rooms].join(', ') || 'nobody'}`);
+      return [...out, ...hooks].length > 0 ? [...out, ...hooks] : ['no endpoints and no hooks configured'];
+    }
+  }
+}
+
+function ownedLines(c: ComponentConfig): string[] {
+  if (c.network === 'sms') {
+    const n = Object.keys(c.numbers).length;
+    return [`numbers: ${n} assigned in config, ${c.numberPool.length} in the pool`];
+  }
+  if (c.network === 'email') {
+    return [`addresses: ${Object.keys(c.addresses).length} assigned in config`];
+  }
+  return [];
+}
+
+/** The summary `check-config` prints for a valid config. */
+export function describeConfig(config: GatewayConfig, source: string): string {
+  const x = config.xmpp;
+  const lines = [
+    `config ${source} is valid`,
+    '',
+    `XMPP server:  ${x.host}:${x.port} (XEP-0114 component port, ${x.tls?.enabled ? 'Direct TLS' : 'plaintext: keep it on loopback or a private network'})`,
+    `Redis:        ${maskUrl(config.redis.url)} (key prefix ${config.redis.prefix})`,
+    `HTTP:         listens on ${config.http.host}:${config.http.port}, public URL ${config.http.publicUrl}`,
+    `              /metrics and /readyz ${config.http.opsPort === undefined ? 'on the same port, behind the admin token' : `on ${config.http.opsHost}:${config.http.opsPort} without a token`}; admin token ${config.http.adminToken === undefined ? 'not set: /admin, /sandbox (and /metrics without opsPort) answer 401' : MASK}`,
+    `Admins:       ${config.admins.length > 0 ? config.admins.join(', ') : 'none'}`,
+    '',
+    `Components (${config.components.length}):`,
+  ];
+  for (const c of config.components) {
+    lines.push(`  ${c.domain}  network ${c.network}, provider ${c.provider}, component secret ${MASK}`);
+    for (const l of [...componentLines(c, config), ...ownedLines(c)]) lines.push(`    ${l}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
