@@ -64,6 +64,15 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   const metrics = new GatewayMetrics({
     jobCounts: async () =>
       Promise.all([...allQueues().entries()].map(async ([queue, q]) => ({ queue, counts: await q.getJobCounts(...JOB_STATES) }))),
+    oldestPending: async () =>
+      Promise.all(
+        [...allQueues().entries()].map(async ([queue, q]) => {
+          // The head of each pending list, oldest first; a retried job keeps the time it was first added.
+          const heads = await q.getJobs(['wait', 'delayed', 'prioritized'], 0, 0, true);
+          const times = heads.map((j) => j.timestamp).filter((t) => Number.isFinite(t));
+          return { queue, addedAt: times.length === 0 ? undefined : Math.min(...times) };
+        }),
+      ),
   });
   const shutdown = new AbortController();
   let draining = false;
@@ -118,11 +127,15 @@ export function buildGateway(deps: GatewayDeps): Gateway {
 
   function connectRedis(): void {
     let lastError = '';
+    metrics.redisUp.set(0);
+    redis.on('close', () => metrics.redisUp.set(0));
     redis.on('error', (err: Error) => {
+      metrics.redisUp.set(0);
       if (err.message !== lastError) logger.error({ err: err.message }, 'Redis connection error; retrying');
       lastError = err.message;
     });
     redis.on('ready', () => {
+      metrics.redisUp.set(1);
       if (lastError !== '') logger.info('Redis connection restored');
       lastError = '';
       // Config assignments (numbers, addresses) win over what Redis holds; applied on every (re)connect.

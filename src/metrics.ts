@@ -7,6 +7,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export interface JobCountSource {
   /** Job counts by queue name and state, read at scrape time. */
   jobCounts(): Promise<Array<{ queue: string; counts: Record<string, number> }>>;
+  /** When the oldest job still to be done (waiting, delayed for a retry, prioritized) was added, by queue; ms since epoch, undefined when none. */
+  oldestPending?(): Promise<Array<{ queue: string; addedAt: number | undefined }>>;
 }
 
 export class GatewayMetrics {
@@ -40,6 +42,8 @@ export class GatewayMetrics {
 
   readonly xmppConnected = new Gauge({ name: 'xgw_xmpp_connected', help: '1 while the component connection for the domain is online.', labelNames: ['domain'] as const, registers: [this.registry] });
 
+  readonly redisUp = new Gauge({ name: 'xgw_redis_up', help: "1 while this process's Redis connection is ready, 0 while it is down.", registers: [this.registry] });
+
   /** A counter on this registry. */
   private counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> {
     return new Counter<L>({ name, help, labelNames, registers: [this.registry] });
@@ -61,6 +65,24 @@ export class GatewayMetrics {
             }
           } catch {
             // Redis down: no job figures this scrape; xgw readiness says why.
+          }
+        },
+      });
+    }
+    const oldest = jobs?.oldestPending?.bind(jobs);
+    if (oldest) {
+      new Gauge({
+        name: 'xgw_queue_oldest_pending_seconds',
+        help: 'Age of the oldest job still to be done (waiting, or delayed for a retry), by queue; 0 when the queue is empty (read at scrape time).',
+        labelNames: ['queue'] as const,
+        registers: [this.registry],
+        async collect() {
+          this.reset();
+          try {
+            const now = Date.now();
+            for (const { queue, addedAt } of await oldest()) this.set({ queue }, addedAt === undefined ? 0 : Math.max(0, (now - addedAt) / 1000));
+          } catch {
+            // Redis down: no figure this scrape (xgw_redis_up says so).
           }
         },
       });

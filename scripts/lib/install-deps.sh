@@ -2,7 +2,7 @@
 # Sourced by scripts/test.sh and scripts/dev.sh: installs what the gateway's
 # tests and local stack need and the machine lacks. Debian/Ubuntu only.
 #
-#   install_system_packages   prosody and redis-server via apt-get, only if missing
+#   install_system_packages   prosody, redis-server and prometheus (promtool) via apt-get, only if missing
 #   ensure_node_modules       npm ci when node_modules is missing or stale
 
 # Runs "$@" as root: directly when we are root, else through sudo when it exists.
@@ -21,6 +21,8 @@ install_system_packages() {
   local missing=()
   command -v prosody >/dev/null 2>&1 || missing+=(prosody)
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  # promtool (Debian's prometheus package) checks and tests the shipped alert rules.
+  command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
   [ "${#missing[@]}" -eq 0 ] && return 0
 
   if ! command -v apt-get >/dev/null 2>&1; then
@@ -39,6 +41,10 @@ install_system_packages() {
   if [[ " ${missing[*]} " == *" prosody "* ]] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
     echo "==> disabling the prosody system service the package started (this project runs its own)"
     as_root systemctl disable --now prosody >/dev/null 2>&1 || true
+  fi
+  # Likewise the prometheus package starts a server on :9090; the tests only need promtool.
+  if [[ " ${missing[*]} " == *" prometheus "* ]] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+    as_root systemctl disable --now prometheus prometheus-node-exporter >/dev/null 2>&1 || true
   fi
 }
 

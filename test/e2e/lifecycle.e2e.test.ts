@@ -203,6 +203,8 @@ describe('process lifecycle', () => {
       const body = (await res.json()) as { down?: string[] };
       return res.status === 503 && body.down?.some((d) => d.startsWith('redis')) ? true : undefined;
     }, 10_000, 'readyz naming redis');
+    const redisUp = async () => /^xgw_redis_up (\d+)$/m.exec(await (await fetch(`${gateway!.httpUrl}/metrics`, ADMIN_AUTH)).text())?.[1];
+    expect(await redisUp()).toBe('0');
 
     await alice.send(xml('message', { type: 'chat', to: CONTACT, id: 'during-outage' }, xml('body', {}, 'hello?')));
     const error = await alice.waitFor((el) => el.attrs.type === 'error' && el.attrs.id === 'during-outage', 10_000);
@@ -211,6 +213,7 @@ describe('process lifecycle', () => {
 
     await redis.start();
     await gateway.waitReady(20_000);
+    expect(await redisUp()).toBe('1');
     await alice.send(xml('message', { type: 'chat', to: CONTACT, id: 'after-outage' }, xml('body', {}, 'back again')));
     await eventually(async () => {
       const box = (await gateway!.api<Array<{ body: string }>>('GET', `/sandbox/${SMS}/outbox`)).body;

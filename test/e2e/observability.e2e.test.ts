@@ -108,6 +108,11 @@ describe('metrics and logs after known traffic (e2e)', () => {
     expect(sample(metrics, 'xgw_jobs', { queue: `out/${SMS}`, state: 'waiting' })).toBe(0);
   });
 
+  it('shows Redis up and no pending job (the alert rules read these)', () => {
+    expect(sample(metrics, 'xgw_redis_up', {})).toBe(1);
+    expect(sample(metrics, 'xgw_queue_oldest_pending_seconds', { queue: `out/${SMS}` })).toBe(0);
+  });
+
   it('never writes a configured secret or token to its log, even when a request presents one wrongly', async () => {
     const secrets = await configuredSecrets(gateway.configPath);
     expect(secrets.length).toBeGreaterThanOrEqual(3); // component secret, Twilio auth token, admin token
