@@ -103,7 +103,10 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     const checks: Record<string, string> = {};
     checks.redis = redis.status === 'ready' ? 'ok' : `not connected (${redis.status})`;
     for (const p of parts) {
-      if (p.connection) checks[`xmpp:${p.config.domain}`] = p.connection.isOnline() ? 'ok' : 'not connected';
+      if (p.connection) {
+        const problem = p.connection.problem();
+        checks[`xmpp:${p.config.domain}`] = p.connection.isOnline() ? 'ok' : problem === undefined ? 'not connected' : `not connected: ${problem}`;
+      }
       const h = await p.adapter.health().catch((err: unknown) => ({ ok: false, detail: String(err) }));
       checks[`adapter:${p.config.domain}`] = h.ok ? 'ok' : (h.detail ?? 'unhealthy');
     }

@@ -43,6 +43,10 @@ export class ComponentConnection extends EventEmitter {
   private keepaliveTimer: NodeJS.Timeout | undefined;
   private stopping = false;
   private online = false;
+  /** Why the last attempt failed when the admin must act (a rejected secret), for /readyz; cleared once online. */
+  private configProblem: string | undefined;
+  /** The attempt whose config problem was logged: @xmpp reports a stream error twice (the error, then the close). */
+  private loggedAttempt = -1;
   /** The open write barrier: stanzas written since it was created wait for its ping. */
   private barrier: { sent: boolean; done: Promise<void> } | undefined;
   private readonly log: Logger;
@@ -73,6 +77,11 @@ export class ComponentConnection extends EventEmitter {
 
   isOnline(): boolean {
     return this.online;
+  }
+
+  /** Why the connection is down, when it is the config's fault (a rejected secret, an unknown domain); else undefined. */
+  problem(): string | undefined {
+    return this.online ? undefined : this.configProblem;
   }
 
   /** Starts connecting; never rejects: failures are logged and retried. */
@@ -202,6 +211,8 @@ export class ComponentConnection extends EventEmitter {
 
   private onOnline(): void {
     this.attempt = 0;
+    this.loggedAttempt = -1;
+    this.configProblem = undefined;
     this.log.info('component online');
     if (this.opts.keepaliveSeconds > 0) {
       clearInterval(this.keepaliveTimer);
@@ -225,6 +236,9 @@ export class ComponentConnection extends EventEmitter {
   private onError(err: Error & { condition?: string }): void {
     const reason = err.condition === undefined ? undefined : CONFIG_CONDITIONS[err.condition];
     if (reason !== undefined) {
+      this.configProblem = `${reason} (check ${this.opts.secretPath} and the server's component config)`;
+      if (this.loggedAttempt === this.attempt) return;
+      this.loggedAttempt = this.attempt;
       this.log.error(
         { condition: err.condition, key: this.opts.secretPath },
         `configuration error for component ${this.domain}: ${reason} (check ${this.opts.secretPath} and the server's component config)`,

@@ -187,7 +187,15 @@ describe('process lifecycle', () => {
       const line = await wrong.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('configuration error for component'));
       expect(line).toMatchObject({ level: 50, domain: SMS, key: 'components[0].secret', condition: 'not-authorized' });
       await wrong.waitForLog((l) => l.msg === 'reconnecting to XMPP server' && Number(l.attempt) >= 2);
-      expect((await fetch(`${wrong.httpUrl}/readyz`, ADMIN_AUTH)).status).toBe(503);
+      const ready = await fetch(`${wrong.httpUrl}/readyz`, ADMIN_AUTH);
+      expect(ready.status).toBe(503);
+      expect(JSON.stringify(await ready.json())).toContain('the XMPP server rejected the component secret (check components[0].secret');
+      // One line per failed try, not two (the stream error and the close used to log it each).
+      const logs = wrong.logs();
+      const errors = logs.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('configuration error for component')).length;
+      const retries = logs.filter((l) => l.msg === 'reconnecting to XMPP server').length;
+      expect(retries).toBeGreaterThanOrEqual(2);
+      expect(errors).toBeLessThanOrEqual(retries + 1);
     } finally {
       await wrong.kill();
     }
