@@ -4,7 +4,9 @@
 # The config's http.host must be 0.0.0.0 for the published port to reach it.
 
 # --- build: compile TypeScript, then keep only production dependencies ---
-FROM node:20-slim AS build
+# Node 22 (LTS into 2027): Node 20 reached its end of life in April 2026. CI
+# still tests on Node 20.19+, the oldest the dependencies accept (package.json engines).
+FROM node:22-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -15,7 +17,7 @@ COPY types ./types
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 # --- runtime ---
-FROM node:20-slim
+FROM node:22-slim
 # GATEWAY_HEALTH_URL is what the HEALTHCHECK polls: change it if http.port is not 8080.
 ENV NODE_ENV=production \
     GATEWAY_HEALTH_URL=http://127.0.0.1:8080/healthz

@@ -16,9 +16,13 @@
 -- cannot log in: Prosody refuses it.
 --
 -- The component port (5347) carries the secret handshake in clear text:
--- keep it on loopback or a private network. Prosody listens on every
--- interface for it unless told otherwise, for example:
---     component_interfaces = { "127.0.0.1" }   -- global section, not here
+-- keep it on loopback or a private network. Prosody 0.12 treats it as a
+-- private port and listens on loopback only unless the global section (above
+-- the first VirtualHost, not here) says otherwise; a gateway on another host
+-- or in another container needs, for example:
+--     component_interfaces = { "0.0.0.0" }   -- and a firewall on 5347
+-- `npm start -- server-config --server prosody --config FILE` prints these
+-- lines for your own gateway config, secrets included.
 
 -- SMS: users message +15551234567@sms.example.org
 Component "sms.example.org"
