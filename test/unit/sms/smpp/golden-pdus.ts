@@ -105,25 +105,23 @@ export const SUBMIT_SM_PART_2 = pdu(
   '427965206e6f7721', // "Bye now!" (GSM 03.38 letters, space and "!" have their ASCII codes)
 );
 
-/** submit_sm_resp (§4.4.2) for part 1. */
-export const SUBMIT_SM_RESP_1 = pdu(
-  '00000019', // command_length: 25
-  '80000004', // command_id: submit_sm_resp
-  '00000000', // command_status: ESME_ROK
-  '00000002', // sequence_number: that of part 1
-  '3764336630613131', // message_id: "7d3f0a11"
-  '00', // (its NUL)
-);
+/** submit_sm_resp (§4.4.2) answering `sequence` with an 8-character message_id (given as hex). */
+function submitSmResp(sequence: string, messageId: string): Buffer {
+  return pdu(
+    '00000019', // command_length: 25
+    '80000004', // command_id: submit_sm_resp
+    '00000000', // command_status: ESME_ROK
+    sequence, // sequence_number: that of the submit_sm
+    messageId, // message_id
+    '00', // (its NUL)
+  );
+}
 
-/** submit_sm_resp for part 2: its message_id is the one the receipt names. */
-export const SUBMIT_SM_RESP_2 = pdu(
-  '00000019', // command_length: 25
-  '80000004', // command_id: submit_sm_resp
-  '00000000', // command_status: ESME_ROK
-  '00000003', // sequence_number: that of part 2
-  '3764336630613132', // message_id: "7d3f0a12"
-  '00', // (its NUL)
-);
+/** submit_sm_resp for part 1: message_id "7d3f0a11". */
+export const SUBMIT_SM_RESP_1 = submitSmResp('00000002', '3764336630613131');
+
+/** submit_sm_resp for part 2: message_id "7d3f0a12", the one the receipt names. */
+export const SUBMIT_SM_RESP_2 = submitSmResp('00000003', '3764336630613132');
 
 /** The receipt text, in the form of Appendix B (the spec spells "Text:" with a capital T). */
 export const RECEIPT_TEXT = 'id:7d3f0a12 sub:001 dlvrd:001 submit date:2612010835 done date:2612010836 stat:DELIVRD err:000 Text:Bye now!';
