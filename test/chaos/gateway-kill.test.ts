@@ -1,7 +1,8 @@
 /**
  * Chaos: kill -9 the gateway while a backlog waits for a failing provider,
- * start a new process with the same config and prefix, heal the provider:
- * every accepted message goes out, within the duplicate bound.
+ * some of it held open at the provider (active jobs), start a new process
+ * with the same config and prefix, heal the provider: every accepted message
+ * goes out, within the duplicate bound.
  *
  * Jobs that were active at the kill hold a BullMQ lock (LOCKS in src/queue/workers.ts:
  * lockDuration 15 s). The new process's stalled-job check (every
@@ -49,13 +50,21 @@ describe('chaos: kill -9 of the gateway with a backlog', () => {
       return c !== undefined && (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) + refused === ledger.outcomes.size;
     }, 15_000);
     expect(stored, 'the backlog is in Redis before the kill').toBe(true);
-    // Let retries churn so the kill lands on jobs in every state.
+    // Let retries churn so the kill lands on jobs in every state. Then the provider holds every request open, so
+    // the jobs it has are active (locked by this process) when it dies: the case always measures a takeover.
     await sleep(1_500);
+    twilio.heal();
+    twilio.failNext({ kind: 'hang' }, 1_000_000);
+    const holding = await waitUntil(async () => ((await stack.outboundCounts())?.active ?? 0) > 0, 15_000);
+    expect(holding, 'jobs active (locked by the process to be killed) at the kill').toBe(true);
     const atKill = await stack.outboundCounts();
     const requestsBeforeKill = twilio.requests;
 
     await stack.gateway.kill();
     const killedAt = Date.now();
+    // Still failing, but at once again: a request of the new process held open would wait out its 30 s send timeout.
+    twilio.heal();
+    twilio.failNext({ kind: 'server-error', httpStatus: 503 }, 1_000_000);
     await stack.startGateway();
     const restartMs = Date.now() - killedAt;
     twilio.heal();
