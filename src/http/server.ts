@@ -11,6 +11,7 @@ import { GatewayError } from '../errors/registry.js';
 import { bounded, pathOf } from '../log-bounds.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { adminGuard } from './auth.js';
+import { drainUnreadBodies } from './early-answer.js';
 import { adminRoutes, type AdminDeps } from './plugins/admin.js';
 import { livenessRoute, opsRoutes, type ReadinessCheck } from './plugins/health.js';
 
@@ -77,6 +78,9 @@ export function buildServer(deps: ServerDeps): GatewayServer {
   });
 
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'NOT_FOUND', message: `no route ${req.method} ${req.url}` }));
+
+  // A 413 (or any answer) sent before the body was read: the client still sending must read it, not a reset.
+  drainUnreadBodies(app);
 
   app.addHook('onResponse', async (req, reply) => {
     req.log.debug({ method: req.method, path: pathOf(req.url), status: reply.statusCode, ms: reply.elapsedTime }, 'http');

@@ -12,7 +12,7 @@ import { NS_RECEIPTS, awaitOutcomes, type Outcome } from '../support/outcomes.js
 import type { ProsodyInstance } from '../support/prosody.js';
 import { E2EStack, receiptRequest } from '../support/stack.js';
 import { xml, type Element, type TestClient } from '../support/xmpp-client.js';
-import { Canary, formatStats, stats, type Tally } from './support.js';
+import { Canary, formatStats, normalAgainst, serverPing, stats, type Tally } from './support.js';
 
 export const SMS = 'sms.localhost';
 export const MAIL = 'mail.localhost';
@@ -21,10 +21,8 @@ export const CONTACT = `${PHONE}@${SMS}`;
 export const MAIL_CONTACT = `bob\\40example.net@${MAIL}`;
 /** Prosody's c2s_stanza_size_limit default (mod_c2s, 0.12): 256 KiB. */
 export const PROSODY_C2S_LIMIT = 256 * 1024;
-/** What a well-behaved user's message may take end to end (idle: ~10-20 ms here). */
+/** What a well-behaved user's message may take beyond a control measured with it (idle: ~10-20 ms end to end here); see normalAgainst. */
 export const NORMAL_LATENCY_MS = 1_000;
-/** Beyond this a well-behaved user's message counts as stalled, even during a flood. */
-export const STALL_MS = 10_000;
 
 export const USERS = ['mallory', 'bob', 'flooder', 'presser', 'nester'] as const;
 export type UserName = (typeof USERS)[number];
@@ -130,10 +128,28 @@ export class StanzaAbuseStack {
     return outcomes;
   };
 
-  /** Bob's SMS message still arrives with normal latency. */
+  /**
+   * Bob's SMS messages still arrive with normal latency. Judged on the median
+   * of five probes (one scheduler hiccup on a loaded machine does not decide),
+   * each followed by a ping to his server, the control: Prosody and this
+   * machine, not the gateway. On an idle machine a gateway that takes
+   * NORMAL_LATENCY_MS more than the ping still fails it; load that slows the
+   * ping raises the bound with it (normalAgainst).
+   */
   readonly expectCanaryFlows = async (label: string): Promise<void> => {
-    const latency = await this.started.canary.probe();
-    expect(latency, `${label}: a well-behaved user's message took ${latency} ms`).toBeLessThan(NORMAL_LATENCY_MS);
+    const { canary } = this.started;
+    const ping = serverPing(this.client('bob'));
+    const probes: number[] = [];
+    const pings: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      probes.push(await canary.probe());
+      pings.push(await ping.probe());
+    }
+    const latency = stats(probes).p50;
+    const control = stats(pings).p50;
+    expect(latency, `${label}: a well-behaved user's message took ${latency} ms (median of 5; a ping to his server ${control} ms)`).toBeLessThan(
+      normalAgainst(control, NORMAL_LATENCY_MS),
+    );
   };
 
   /** Bob's probe: a message with a receipt request; it has arrived when the receipt is back. */

@@ -13,8 +13,11 @@ import { awaitOutcomes, outcomesById } from '../support/outcomes.js';
 import { errorCondition } from '../support/stanza-errors.js';
 import { eventually } from '../support/waits.js';
 import { xml } from '../support/xmpp-client.js';
-import { CONTACT, MAIL, NORMAL_LATENCY_MS, SMS, STALL_MS, residentMemory, tracked, useStanzaAbuseStack, type StanzaAbuseParts } from './stanza-stack.js';
-import { Tally, formatStats, gatewayAlive, stats } from './support.js';
+import { CONTACT, MAIL, SMS, residentMemory, tracked, useStanzaAbuseStack, type StanzaAbuseParts } from './stanza-stack.js';
+import { STALL_MS, Tally, formatStats, gatewayAlive, normalAgainst, stats } from './support.js';
+
+/** How much slower than his texts a well-behaved user's mail may be while another user floods the mail component. */
+const FAIRNESS_ALLOWANCE_MS = 250;
 
 describe('hostile stanzas (real Prosody + built gateway)', () => {
   const abuse = useStanzaAbuseStack();
@@ -146,7 +149,8 @@ describe('hostile stanzas (real Prosody + built gateway)', () => {
       tally.sent += N;
       return awaitOutcomes(flooder, ids, 20_000);
     })();
-    const { result: outcomes, latencies } = await mailCanary.during(burst, 100);
+    // The SMS canary is the control: same user, same gateway, same moments, but not the flooded component's queue.
+    const [{ result: outcomes, latencies }, control] = await Promise.all([mailCanary.during(burst, 100), canary.during(burst, 100)]);
     let throttled = 0;
     for (const o of outcomes.values()) {
       if (o.kind === 'error') {
@@ -154,9 +158,11 @@ describe('hostile stanzas (real Prosody + built gateway)', () => {
         if (o.stanza.getChild('error')?.attrs.type === 'wait') throttled += 1;
       } else tally.accepted += 1;
     }
-    tally.note(`throttled (error type wait): ${throttled}; well-behaved user's mail during the burst: ${formatStats(stats(latencies))}`);
+    tally.note(`throttled (error type wait): ${throttled}; well-behaved user's mail during the burst: ${formatStats(stats(latencies))}; his texts (control): ${formatStats(stats(control.latencies))}`);
     await tally.print(gateway);
     expect(throttled, 'the flooder is throttled').toBeGreaterThan(0);
-    expect(stats(latencies).p95).toBeLessThan(NORMAL_LATENCY_MS);
+    // Medians against the control, not p95 against a fixed second: without the limit the mail canary waits behind the
+    // burst (3 runs here: p50 1.2-1.6 s against the control's 110-250 ms; p95 2.3-2.8 s against 0.75-0.85 s, as the flood loads both).
+    expect(stats(latencies).p50, 'mail canary median against his texts\' (control)').toBeLessThan(normalAgainst(stats(control.latencies).p50, FAIRNESS_ALLOWANCE_MS));
   });
 });

@@ -10,7 +10,10 @@ import { connect, type Socket } from 'node:net';
 import type { GatewayProcess } from '../support/gateway.js';
 import { errorText } from '../support/stanza-errors.js';
 import { sleep } from '../support/waits.js';
-import type { Element, TestClient } from '../support/xmpp-client.js';
+import { xml, type Element, type TestClient } from '../support/xmpp-client.js';
+
+/** Beyond this a well-behaved user's message counts as stalled, whatever the load. */
+export const STALL_MS = 10_000;
 
 
 /** True while the child process runs and answers GET /healthz with 200 within 2 s. */
@@ -82,6 +85,18 @@ export function formatStats(s: LatencyStats): string {
 }
 
 /**
+ * The most a well-behaved user's latency may be, judged against a control
+ * measured in the same moments on a path the abuse should not slow: three
+ * times the control, or the control plus `allowanceMs` where that is more (so
+ * two near-idle figures of a few ms are not compared by ratio alone). Load
+ * that slows every process on a shared machine slows the control too; what
+ * slows only the affected path does not.
+ */
+export function normalAgainst(controlMs: number, allowanceMs: number): number {
+  return Math.max(3 * controlMs, controlMs + allowanceMs);
+}
+
+/**
  * A well-behaved user who keeps writing to a contact while others abuse the
  * gateway. Each probe is a message with a unique id; `arrival(id, body)`
  * resolves with the time (ms since epoch) the message reached the far side
@@ -143,6 +158,23 @@ export class Canary {
       lost: outcomes.filter((o): o is Error => o instanceof Error),
     };
   }
+}
+
+/**
+ * A control for a Canary: the same user's XEP-0199 ping to his own server,
+ * which goes through Prosody and this machine but not the gateway.
+ */
+export function serverPing(client: TestClient, server = 'localhost'): Canary {
+  return new Canary(
+    client,
+    server,
+    (to, id) => xml('iq', { type: 'get', to, id }, xml('ping', { xmlns: 'urn:xmpp:ping' })),
+    async (id) => {
+      await client.waitFor((el) => el.is('iq') && el.attrs.id === id, 20_000);
+      return Date.now();
+    },
+    'ping',
+  );
 }
 
 /** A c2s session driven byte by byte: PLAIN login and bind, then raw writes. */
