@@ -50,6 +50,17 @@ export const INBOUND_KEEP = { removeOnComplete: { age: 24 * 3600, count: 50_000 
  */
 const STREAMS = { events: { maxLen: 500 } };
 
+/**
+ * The producer's queues share its connection and do no I/O of their own on
+ * creation. By default a BullMQ queue waits for the connection to be ready and
+ * reads the Redis version; a queue closed before Redis ever answered (a
+ * gateway stopped during an outage) later reported that wait's failure on an
+ * emitter whose listeners close() had removed: an unhandled rejection. With
+ * commands auto-pipelined it happened every time (test/integration/http.test.ts,
+ * Redis down). The version is still checked, by the workers' own connections.
+ */
+const NO_INIT_IO = { skipWaitingForReady: true, skipVersionCheck: true };
+
 export type EnqueueOutcome = 'queued' | 'duplicate';
 
 export class QueueProducer {
@@ -64,8 +75,8 @@ export class QueueProducer {
     domains: readonly string[],
   ) {
     for (const d of domains) {
-      this.outbound.set(d, this.watch(new Queue<OutboundMessage>(outboundQueueName(d), { connection, prefix, streams: STREAMS })));
-      this.inbound.set(d, this.watch(new Queue<InboundJob>(inboundQueueName(d), { connection, prefix, streams: STREAMS })));
+      this.outbound.set(d, this.watch(new Queue<OutboundMessage>(outboundQueueName(d), { connection, prefix, streams: STREAMS, ...NO_INIT_IO })));
+      this.inbound.set(d, this.watch(new Queue<InboundJob>(inboundQueueName(d), { connection, prefix, streams: STREAMS, ...NO_INIT_IO })));
     }
   }
 
