@@ -148,7 +148,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
         publicUrl: config.http.publicUrl,
         emitInbound: async (event) => {
           const result = await p.inbound.accept(event);
-          metrics.inbound.inc({ domain: p.config.domain, kind: event.kind, outcome: result.outcome });
+          metrics.at(metrics.inbound, p.config.domain, event.kind, result.outcome).inc();
           if (result.outcome === 'dropped') logger.warn({ domain: p.config.domain, reason: result.reason }, 'inbound event dropped');
           return result;
         },

@@ -92,7 +92,7 @@ export function deliveryProcessor(deps: DeliveryDeps, worker: () => Worker<Outbo
     const outcome: OutcomeJob = { type: 'outcome', ref: refOf(m), status: 'failed', code: err.code, reason: publicText(err), ...(detail === undefined ? {} : { detail }) };
     // If this add fails the job fails too and is retried: the sender is never left without an answer.
     await deps.enqueueInbound(`f-${m.id}`, outcome);
-    deps.metrics.deliveries.inc({ domain, result: 'failed' });
+    deps.metrics.at(deps.metrics.deliveries, domain, 'failed').inc();
     log.warn({ id: m.id, to: m.to, attempt, code: err.code, reason: err.message, ...(detail === undefined ? {} : { detail }) }, 'delivery failed for good; telling the sender');
     return { failed: err.code };
   }
@@ -105,7 +105,7 @@ export function deliveryProcessor(deps: DeliveryDeps, worker: () => Worker<Outbo
       if (expiresBeforeRetry(m.acceptedAt, now, wait, deps.maxAgeMs)) {
         return giveUp(m, new GatewayError('DELIVERY_EXPIRED', `not delivered in time: ${publicText(err)}`), attempt, `last error: ${err.message}`);
       }
-      deps.metrics.deliveries.inc({ domain, result: 'rate_limited' });
+      deps.metrics.at(deps.metrics.deliveries, domain, 'rate_limited').inc();
       log.info({ id: m.id, waitMs: wait }, 'provider rate limit; pausing this queue');
       await worker().rateLimit(wait);
       throw Worker.RateLimitError();
@@ -122,7 +122,7 @@ export function deliveryProcessor(deps: DeliveryDeps, worker: () => Worker<Outbo
       );
       return giveUp(m, expired, attempt, `last error: ${err.message}`);
     }
-    deps.metrics.deliveries.inc({ domain, result: 'retry' });
+    deps.metrics.at(deps.metrics.deliveries, domain, 'retry').inc();
     log.warn({ id: m.id, attempt, nextInMs: next, err: err.message }, 'delivery attempt failed; will retry');
     throw err;
   }
@@ -162,9 +162,9 @@ export function deliveryProcessor(deps: DeliveryDeps, worker: () => Worker<Outbo
       clearTimeout(timer);
       deps.shutdownSignal.removeEventListener('abort', onShutdown);
     }
-    deps.metrics.deliveries.inc({ domain, result: 'sent' });
-    deps.metrics.deliveryLatency.observe({ domain }, (Date.now() - m.acceptedAt) / 1000);
-    log.info({ id: m.id, to: m.to, attempt, providerMessageId: sent.providerMessageId }, 'message sent');
+    deps.metrics.at(deps.metrics.deliveries, domain, 'sent').inc();
+    deps.metrics.at(deps.metrics.deliveryLatency, domain).observe((Date.now() - m.acceptedAt) / 1000);
+    log.debug({ id: m.id, to: m.to, attempt, providerMessageId: sent.providerMessageId }, 'message sent');
     // The provider has the message now: a Redis hiccup in the bookkeeping must not count as a failed
     // delivery (that would send it again), so it is retried here while BullMQ's lock still holds.
     await untilStored(

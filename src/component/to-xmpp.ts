@@ -41,12 +41,12 @@ export function toXmppProcessor(deps: ToXmppDeps) {
     if (job.status === 'delivered') {
       if (!ref.receiptRequested) return 'no receipt requested';
       await connection.sendConfirmed(receipt({ from: ref.contactJid, to: ref.senderJid, stanzaId: ref.stanzaId }));
-      deps.metrics.stanzasOut.inc({ domain, kind: 'receipt' });
+      deps.metrics.at(deps.metrics.stanzasOut, domain, 'receipt').inc();
       return 'receipt sent';
     }
     const error = new GatewayError(job.code ?? 'DELIVERY_FAILED', job.reason ?? 'the message could not be delivered');
     await connection.sendConfirmed(messageError({ from: ref.contactJid, to: ref.senderJid, id: ref.stanzaId, error }));
-    deps.metrics.stanzasOut.inc({ domain, kind: 'error' });
+    deps.metrics.at(deps.metrics.stanzasOut, domain, 'error').inc();
     log.info({ outboundId: ref.outboundId, to: ref.senderJid, code: error.code }, 'sent delivery error to sender');
     return 'error sent';
   }
@@ -99,8 +99,8 @@ export function toXmppProcessor(deps: ToXmppDeps) {
             ...(data.thread === undefined ? {} : { thread: data.thread }),
           }),
         );
-        deps.metrics.stanzasOut.inc({ domain, kind: 'message' });
-        log.info({ jobId: job.id, from: data.from, to: data.to, ...(replaces === undefined ? {} : { replaces }) }, 'inbound message delivered to XMPP');
+        deps.metrics.at(deps.metrics.stanzasOut, domain, 'message').inc();
+        log.debug({ jobId: job.id, from: data.from, to: data.to, ...(replaces === undefined ? {} : { replaces }) }, 'inbound message delivered to XMPP');
         return 'message sent';
       }
       case 'status': {
