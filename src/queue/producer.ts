@@ -7,6 +7,7 @@ import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { OutboundMessage } from '../../adapters/types.js';
 import { GatewayError } from '../errors/registry.js';
+import type { ConversationOrder } from '../store/conversation-order.js';
 import type { InboundJob } from './jobs.js';
 import { inboundQueueName, outboundQueueName } from './names.js';
 import { waitReady } from './redis.js';
@@ -73,6 +74,8 @@ export class QueueProducer {
     private readonly connection: Redis,
     private readonly prefix: string,
     domains: readonly string[],
+    /** Where inbound messages take their place in their conversation, so they are delivered in order. */
+    private readonly order?: ConversationOrder,
   ) {
     for (const d of domains) {
       this.outbound.set(d, this.watch(new Queue<OutboundMessage>(outboundQueueName(d), { connection, prefix, streams: STREAMS, ...NO_INIT_IO })));
@@ -117,11 +120,18 @@ export class QueueProducer {
       throw new GatewayError('QUEUE_UNAVAILABLE', 'the gateway cannot store messages right now, try again shortly', { cause: err });
     }
     if (first === null) return 'duplicate';
+    // A message takes its place in its conversation before its job exists (the same write, auto-pipelined),
+    // so no worker can see the job unplaced. Placing it is for order only: a job stored but not placed
+    // is delivered without waiting for anyone, and still counts as stored.
+    const conversation = job.type === 'message' && this.order !== undefined ? { order: this.order, from: job.from, to: job.to } : undefined;
+    const placed = conversation?.order.record(queue.name, conversation.from, conversation.to, jobId);
+    placed?.catch(() => undefined);
     try {
       return await this.add(queue, jobId, job, INBOUND_OPTS);
     } catch (err) {
-      // Not stored: the sender's retry must be able to store it.
+      // Not stored: the sender's retry must be able to store it, and no later message may wait for it.
       await this.connection.del(marker).catch(() => undefined);
+      await conversation?.order.forget(queue.name, conversation.from, conversation.to, jobId).catch(() => undefined);
       throw err;
     }
   }
