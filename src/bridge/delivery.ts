@@ -11,8 +11,9 @@ import type { GatewayMetrics } from '../metrics.js';
 import type { MessageRef, OutcomeJob } from '../queue/jobs.js';
 import type { InboundEnqueue } from './inbound.js';
 import { backoffDelay, expiresBeforeRetry, type BackoffPolicy } from '../queue/retry.js';
+import { readOutbound, storeOutbound, type OutboundJobData } from '../queue/stored-job.js';
 import { outboundWorker, type WorkerBase } from '../queue/workers.js';
-import type { NumberPacer } from '../store/limits.js';
+import { PACING_SLACK_MS, type NumberPacer } from '../store/limits.js';
 import type { MessageMap } from '../store/message-map.js';
 
 export interface DeliveryDeps {
@@ -53,12 +54,6 @@ const STALE_BOOKING_MS = 5000;
 
 export type DeliveryResult = { sent: string } | { failed: string };
 
-/** A job as stored: jobs accepted by 0.1 carry bare `mediaUrls` instead of `attachments`. */
-export function storedMessage(data: OutboundMessage & { mediaUrls?: string[] }): OutboundMessage {
-  if (data.attachments !== undefined) return data;
-  const { mediaUrls, ...rest } = data;
-  return { ...rest, attachments: (mediaUrls ?? []).map((url) => ({ url })) };
-}
 
 /**
  * The wait before the retry after failed attempt `attempt`: the provider's
@@ -83,7 +78,7 @@ export function refOf(m: OutboundMessage): MessageRef {
   };
 }
 
-export function deliveryProcessor(deps: DeliveryDeps, worker: () => Worker<OutboundMessage>) {
+export function deliveryProcessor(deps: DeliveryDeps, worker: () => Worker<OutboundJobData>) {
   const domain = deps.adapter.componentDomain;
   const log = deps.logger.child({ domain });
 
@@ -127,20 +122,20 @@ export function deliveryProcessor(deps: DeliveryDeps, worker: () => Worker<Outbo
     throw err;
   }
 
-  return async function processDelivery(job: Job<OutboundMessage>, token?: string): Promise<DeliveryResult> {
-    const m = storedMessage(job.data);
+  return async function processDelivery(job: Job<OutboundJobData>, token?: string): Promise<DeliveryResult> {
+    const m = readOutbound(job.data, String(job.id), domain);
     const attempt = job.attemptsMade + 1;
     // A booking is honoured once, for its attempt, and only if it is not stale (a backlog after an outage is paced anew).
     const booked = m.paced !== undefined && m.paced.attempt === attempt && Date.now() - m.paced.slot <= STALE_BOOKING_MS;
     if (deps.pacer !== undefined && m.from !== undefined && !booked) {
       const slot = await deps.pacer.book(m.from);
       const now = Date.now();
-      if (slot > now + 5) {
+      if (slot > now + PACING_SLACK_MS) {
         if (expiresBeforeRetry(m.acceptedAt, now, slot - now, deps.maxAgeMs)) {
           return giveUp(m, new GatewayError('DELIVERY_EXPIRED', `${m.from} has more queued than it may send before the message expires`), attempt);
         }
         // Wait for the booked slot once, without spending an attempt; the booking travels with the job.
-        await job.updateData({ ...m, paced: { slot, attempt } });
+        await job.updateData(storeOutbound({ ...m, paced: { slot, attempt } }));
         await job.moveToDelayed(slot, token);
         throw new DelayedError();
       }
@@ -182,20 +177,22 @@ export function deliveryProcessor(deps: DeliveryDeps, worker: () => Worker<Outbo
 }
 
 /** The outbound worker of one component: this processor, its backoff, and the sender told when BullMQ gives a job up. */
-export function deliveryWorker(base: WorkerBase, deps: DeliveryDeps, concurrency: number): Worker<OutboundMessage> {
+export function deliveryWorker(base: WorkerBase, deps: DeliveryDeps, concurrency: number): Worker<OutboundJobData> {
   return outboundWorker(base, {
     domain: deps.adapter.componentDomain,
     processor: (worker) => deliveryProcessor(deps, worker),
     backoff: (attemptsMade, err) => retryDelay(deps, attemptsMade, err) ?? 0,
-    abandoned: (job, err) =>
-      deps.enqueueInbound(`f-${job.data.id}`, {
+    abandoned: (job, err) => {
+      const m = readOutbound(job.data, String(job.id), deps.adapter.componentDomain);
+      return deps.enqueueInbound(`f-${m.id}`, {
         type: 'outcome',
-        ref: refOf(job.data),
+        ref: refOf(m),
         status: 'failed',
         code: 'INTERNAL',
         reason: 'the gateway could not deliver the message',
         detail: err.message,
-      }).then(() => undefined),
+      }).then(() => undefined);
+    },
     concurrency,
   });
 }

@@ -64,6 +64,13 @@ const BOOK = luaScript(`${BOOK_FN}
 return tostring(book_slot(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2])))
 `);
 
+/**
+ * A slot at most this far ahead is taken as now: the job goes straight to the
+ * waiting list instead of BullMQ's delayed set (a sorted-set entry per job, a
+ * promotion to move it back), and is sent up to this much early.
+ */
+export const PACING_SLACK_MS = 5;
+
 export class NumberPacer {
   readonly intervalMs: number;
   constructor(
