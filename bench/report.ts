@@ -153,7 +153,7 @@ export function readmeSection(r: BenchResult): string {
   return [
     '## Benchmarks',
     '',
-    '`npm run bench` builds the gateway and runs three measurements against a',
+    '`npm run bench` builds the gateway and runs four measurements against a',
     'private Prosody, the Twilio double (`test/doubles/twilio.ts`) and Redis;',
     'it prints the figures and writes `bench/results/<date>-<host>.json` and',
     '`bench/results/latest.json`. `npm run bench -- --help` lists the knobs',
