@@ -1,7 +1,7 @@
 /** Command-line flags of `npm run bench -- [flags]`. */
 import { parseArgs } from 'node:util';
 
-export type Phase = 'outbound' | 'inbound' | 'backlog';
+export type Phase = 'outbound' | 'inbound' | 'backlog' | 'scale';
 
 export interface BenchOptions {
   clients: number;
@@ -41,7 +41,7 @@ export const USAGE = `usage: npm run bench -- [flags]
   --http-concurrency N   inbound webhooks in flight (20)
   --backlog N            messages queued with no worker running, then drained (100000)
   --concurrency N        the SMS component's worker concurrency (gateway default: 50)
-  --only LIST            phases to run: outbound,inbound,backlog (all)
+  --only LIST            phases to run: outbound,inbound,backlog,scale (all)
   --profile              run the gateways under node --cpu-prof and print the hot spots
   --readme               write this run's table into README.md between the bench markers
   --phase-timeout S      upper bound on any single load, seconds (180)
@@ -61,7 +61,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       'http-concurrency': { type: 'string', default: '20' },
       backlog: { type: 'string', default: '100000' },
       concurrency: { type: 'string' },
-      only: { type: 'string', default: 'outbound,inbound,backlog' },
+      only: { type: 'string', default: 'outbound,inbound,backlog,scale' },
       profile: { type: 'boolean', default: false },
       readme: { type: 'boolean', default: false },
       'phase-timeout': { type: 'string', default: '180' },
@@ -86,7 +86,7 @@ export function parseOptions(argv: string[]): BenchOptions {
   };
   const phases = (values.only ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
   for (const p of phases) {
-    if (p !== 'outbound' && p !== 'inbound' && p !== 'backlog') throw new Error(`--only: unknown phase ${p} (outbound, inbound, backlog)`);
+    if (p !== 'outbound' && p !== 'inbound' && p !== 'backlog' && p !== 'scale') throw new Error(`--only: unknown phase ${p} (outbound, inbound, backlog, scale)`);
   }
   return {
     clients: int('clients', values.clients, 1, 500),

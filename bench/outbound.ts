@@ -23,6 +23,20 @@ export interface OutboundResult {
   fixedRate: { baseline: OpenLoopResult; gateway: OpenLoopResult };
   /** Cores used per process while each load ran. */
   cpu: Record<string, Record<string, number>>;
+  /**
+   * CPU milliseconds per delivered message, per process, in the closed-loop
+   * gateway run. On a shared machine the throughput follows the neighbours'
+   * load; the CPU each message costs does much less, so A/B comparisons of a
+   * change read this first.
+   */
+  cpuMsPerMessage: Record<string, number>;
+}
+
+/** Cores used during a load -> CPU ms per message at its throughput. */
+export function cpuPerMessage(cores: Record<string, number> | undefined, throughput: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, c] of Object.entries(cores ?? {})) out[name] = round((c * 1000) / Math.max(throughput, 1), 3);
+  return out;
 }
 
 const noopContact = (c: number, k: number) => `+1555123${String((c * 7 + k) % 100).padStart(4, '0')}@${NOOP_DOMAIN}`;
@@ -80,6 +94,8 @@ export async function runOutbound(stack: Stack, gateway: BenchGateway, opts: Ben
   console.log(line(`gateway @ ${opts.rate}/s`, gwFixed));
   const ratio = round(gw.throughput / Math.max(baseline.throughput, 1), 3);
   console.log(`  ratio gateway/no-op: ${ratio}   cpu (cores) no-op ${JSON.stringify(cpu.baseline)} gateway ${JSON.stringify(cpu.gateway)}`);
+  const cpuMsPerMessage = cpuPerMessage(cpu.gateway, gw.throughput);
+  console.log(`  cpu ms per message (gateway run): ${JSON.stringify(cpuMsPerMessage)}`);
   return {
     clients: clients.length,
     messagesPerClient: opts.messages,
@@ -89,5 +105,6 @@ export async function runOutbound(stack: Stack, gateway: BenchGateway, opts: Ben
     ratio,
     fixedRate: { baseline: baselineFixed, gateway: gwFixed },
     cpu,
+    cpuMsPerMessage,
   };
 }

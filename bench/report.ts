@@ -7,6 +7,7 @@ import type { InboundResult } from './inbound.js';
 import type { ProfileSummary } from './lib/profile.js';
 import type { BenchOptions } from './options.js';
 import type { OutboundResult } from './outbound.js';
+import type { ScaleResult } from './scale.js';
 
 export interface Machine {
   hostTag: string;
@@ -36,6 +37,7 @@ export interface BenchResult {
   outbound?: OutboundResult;
   inbound?: InboundResult;
   backlog?: BacklogResult;
+  scale?: ScaleResult;
   targets: Target[];
   profiles?: Record<string, ProfileSummary>;
   seconds: number;
@@ -139,11 +141,19 @@ export function readmeSection(r: BenchResult): string {
     rows.push(`| backlog: peak RSS component / worker process (MiB) | ${b.rss.componentPeakMiB} / ${b.rss.workerPeakMiB} | | | | |`);
     rows.push(`| Redis kept after the drain per message (completed-job dedupe window, provider-id map) | ${b.redis.retainedPerMessageBytes} B | | | | |`);
   }
+  const s = r.scale;
+  if (s) {
+    const one = s.points[0]?.load.throughput ?? 0;
+    for (const p of s.points) {
+      const label = p.workerProcesses === 0 ? 'one process, every role' : `component + ${p.workerProcesses} worker process${p.workerProcesses > 1 ? 'es' : ''}`;
+      rows.push(`| outbound, ${label} (msg/s; p99 ms) | ${p.load.throughput}; ${p.load.latency.p99.toFixed(1)} | ${one} (one process) | ${(p.load.throughput / Math.max(one, 1)).toFixed(2)} | | |`);
+    }
+  }
   const la = (l: [number, number, number]) => l.join(' ');
   return [
     '## Benchmarks',
     '',
-    '`npm run bench` builds the gateway and runs three measurements against a',
+    '`npm run bench` builds the gateway and runs four measurements against a',
     'private Prosody, the Twilio double (`test/doubles/twilio.ts`) and Redis;',
     'it prints the figures and writes `bench/results/<date>-<host>.json` and',
     '`bench/results/latest.json`. `npm run bench -- --help` lists the knobs',
@@ -160,6 +170,9 @@ export function readmeSection(r: BenchResult): string {
     '- **backlog**: messages accepted by a `--roles component` gateway with no',
     '  worker running (the provider "down"), then drained by a `--roles worker`',
     '  gateway; Redis is private so `used_memory` counts only these jobs.',
+    '- **scale**: the outbound closed loop again, with one process holding every',
+    '  role, then a `--roles component` process plus one and two `--roles worker`',
+    '  processes: what another process buys on the same machine.',
     '',
     `Last run ${r.date.slice(0, 16).replace('T', ' ')} UTC on ${m.cores} cores (${m.cpuModel}), ${m.memGiB} GiB, Node ${m.node},`,
     `Prosody ${m.prosody}, Redis ${m.redis}; load average ${la(r.loadAverage.start)} at the start, ${la(r.loadAverage.end)} at the end`,

@@ -20,6 +20,7 @@ import { formatProfile, profilesIn, summarizeProfile, type ProfileSummary } from
 import { BENCH_LIMITS, smsComponent, startStack, supportedLimitKeys } from './lib/stack.js';
 import { parseOptions } from './options.js';
 import { runOutbound } from './outbound.js';
+import { runScale } from './scale.js';
 import { gitCommit, machine, readmeSection, targets, updateReadme, writeResults, type BenchResult } from './report.js';
 
 const RESULTS_DIR = join(process.cwd(), 'bench', 'results');
@@ -119,6 +120,16 @@ async function main(): Promise<void> {
     if (Object.keys(stack.clientErrors).length > 0) console.log(`  error stanzas at the clients: ${JSON.stringify(stack.clientErrors)}`);
     await stopGateway();
     gateway = undefined;
+  }
+  if (opts.phases.includes('scale')) {
+    atPhaseStart.scale = loadAverage();
+    result.scale = await runScale(stack, opts, {
+      componentPort: stack.prosody.componentPort,
+      redisUrl: sharedUrl,
+      redisPid: Number.isNaN(redisPid) ? undefined : redisPid,
+      extraLimits,
+      forget: (prefix) => onCleanup(`scale keys ${prefix}`, () => deleteKeys(shared, prefix)),
+    });
   }
   if (opts.phases.includes('backlog')) {
     atPhaseStart.backlog = loadAverage();

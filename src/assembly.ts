@@ -21,6 +21,7 @@ import type { EnqueueOutcome } from './queue/producer.js';
 import type { OutboundMessage } from '../adapters/types.js';
 import { DailyCap, SenderBucket, type NumberPacer } from './store/limits.js';
 import { OwnershipStore } from './store/ownership.js';
+import { SenderGate } from './store/sender-gate.js';
 import { SOFTWARE } from './version.js';
 
 export interface ComponentParts {
@@ -82,6 +83,13 @@ export function assembleComponent(c: ComponentConfig, index: number, deps: Assem
     ...(senderRate > 0 ? { senderRate: new SenderBucket(redis, prefix, c.domain, senderRate, senderBurst) } : {}),
     ...profile.outboundPolicy?.(c, { redis, prefix, metrics }),
   };
+  policy.gate = new SenderGate(redis, {
+    ...(ownership ? { ownersKey: ownership.ownersKey } : {}),
+    requireAddress: policy.requireSenderAddress ?? false,
+    ...(policy.senderRate ? { bucket: policy.senderRate } : {}),
+    ...(policy.dailyCap ? { cap: policy.dailyCap } : {}),
+    ...(policy.pacer ? { pacer: policy.pacer } : {}),
+  });
   const outbound = new OutboundBridge(c, codec, deps.enqueueOutbound, policy);
   const inbound = new InboundBridge(c, codec, deps.enqueueInbound(c.domain), ownership, { localJidRecipients: adapter.namesLocalRecipients === true });
 

@@ -11,8 +11,36 @@ export interface JobCountSource {
   oldestPending?(): Promise<Array<{ queue: string; addedAt: number | undefined }>>;
 }
 
+/** A metric whose children (one per label values) can be asked for. */
+interface Labelled<C> {
+  labels(...values: string[]): C;
+}
+
 export class GatewayMetrics {
   readonly registry = new Registry();
+  /** Label children by metric and label values: see `at`. */
+  private readonly children = new WeakMap<object, Map<string, unknown>>();
+
+  /**
+   * The child of `metric` for these label values (in the order of its
+   * labelNames), made once and kept. `inc({ domain, result })` hashes a label
+   * object on every call; the hot paths (every stanza, every delivery) ask
+   * here instead.
+   */
+  at<C>(metric: Labelled<C>, ...values: string[]): C {
+    let byValues = this.children.get(metric) as Map<string, C> | undefined;
+    if (byValues === undefined) {
+      byValues = new Map();
+      this.children.set(metric, byValues);
+    }
+    const key = values.join('\u0000');
+    let child = byValues.get(key);
+    if (child === undefined) {
+      child = metric.labels(...values);
+      byValues.set(key, child);
+    }
+    return child;
+  }
 
   readonly stanzasIn = this.counter('xgw_stanzas_in_total', 'Stanzas received from the XMPP server, by component domain and stanza name.', ['domain', 'stanza']);
 

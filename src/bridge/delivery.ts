@@ -11,8 +11,9 @@ import type { GatewayMetrics } from '../metrics.js';
 import type { MessageRef, OutcomeJob } from '../queue/jobs.js';
 import type { InboundEnqueue } from './inbound.js';
 import { backoffDelay, expiresBeforeRetry, type BackoffPolicy } from '../queue/retry.js';
+import { readOutbound, storeOutbound, type OutboundJobData } from '../queue/stored-job.js';
 import { outboundWorker, type WorkerBase } from '../queue/workers.js';
-import type { NumberPacer } from '../store/limits.js';
+import { PACING_SLACK_MS, type NumberPacer } from '../store/limits.js';
 import type { MessageMap } from '../store/message-map.js';
 
 export interface DeliveryDeps {
@@ -53,12 +54,6 @@ const STALE_BOOKING_MS = 5000;
 
 export type DeliveryResult = { sent: string } | { failed: string };
 
-/** A job as stored: jobs accepted by 0.1 carry bare `mediaUrls` instead of `attachments`. */
-export function storedMessage(data: OutboundMessage & { mediaUrls?: string[] }): OutboundMessage {
-  if (data.attachments !== undefined) return data;
-  const { mediaUrls, ...rest } = data;
-  return { ...rest, attachments: (mediaUrls ?? []).map((url) => ({ url })) };
-}
 
 /**
  * The wait before the retry after failed attempt `attempt`: the provider's
@@ -83,7 +78,7 @@ export function refOf(m: OutboundMessage): MessageRef {
   };
 }
 
-export function deliveryProcessor(deps: DeliveryDeps, worker: () => Worker<OutboundMessage>) {
+export function deliveryProcessor(deps: DeliveryDeps, worker: () => Worker<OutboundJobData>) {
   const domain = deps.adapter.componentDomain;
   const log = deps.logger.child({ domain });
 
@@ -92,7 +87,7 @@ export function deliveryProcessor(deps: DeliveryDeps, worker: () => Worker<Outbo
     const outcome: OutcomeJob = { type: 'outcome', ref: refOf(m), status: 'failed', code: err.code, reason: publicText(err), ...(detail === undefined ? {} : { detail }) };
     // If this add fails the job fails too and is retried: the sender is never left without an answer.
     await deps.enqueueInbound(`f-${m.id}`, outcome);
-    deps.metrics.deliveries.inc({ domain, result: 'failed' });
+    deps.metrics.at(deps.metrics.deliveries, domain, 'failed').inc();
     log.warn({ id: m.id, to: m.to, attempt, code: err.code, reason: err.message, ...(detail === undefined ? {} : { detail }) }, 'delivery failed for good; telling the sender');
     return { failed: err.code };
   }
@@ -105,7 +100,7 @@ export function deliveryProcessor(deps: DeliveryDeps, worker: () => Worker<Outbo
       if (expiresBeforeRetry(m.acceptedAt, now, wait, deps.maxAgeMs)) {
         return giveUp(m, new GatewayError('DELIVERY_EXPIRED', `not delivered in time: ${publicText(err)}`), attempt, `last error: ${err.message}`);
       }
-      deps.metrics.deliveries.inc({ domain, result: 'rate_limited' });
+      deps.metrics.at(deps.metrics.deliveries, domain, 'rate_limited').inc();
       log.info({ id: m.id, waitMs: wait }, 'provider rate limit; pausing this queue');
       await worker().rateLimit(wait);
       throw Worker.RateLimitError();
@@ -122,25 +117,25 @@ export function deliveryProcessor(deps: DeliveryDeps, worker: () => Worker<Outbo
       );
       return giveUp(m, expired, attempt, `last error: ${err.message}`);
     }
-    deps.metrics.deliveries.inc({ domain, result: 'retry' });
+    deps.metrics.at(deps.metrics.deliveries, domain, 'retry').inc();
     log.warn({ id: m.id, attempt, nextInMs: next, err: err.message }, 'delivery attempt failed; will retry');
     throw err;
   }
 
-  return async function processDelivery(job: Job<OutboundMessage>, token?: string): Promise<DeliveryResult> {
-    const m = storedMessage(job.data);
+  return async function processDelivery(job: Job<OutboundJobData>, token?: string): Promise<DeliveryResult> {
+    const m = readOutbound(job.data, String(job.id), domain);
     const attempt = job.attemptsMade + 1;
     // A booking is honoured once, for its attempt, and only if it is not stale (a backlog after an outage is paced anew).
     const booked = m.paced !== undefined && m.paced.attempt === attempt && Date.now() - m.paced.slot <= STALE_BOOKING_MS;
     if (deps.pacer !== undefined && m.from !== undefined && !booked) {
       const slot = await deps.pacer.book(m.from);
       const now = Date.now();
-      if (slot > now + 5) {
+      if (slot > now + PACING_SLACK_MS) {
         if (expiresBeforeRetry(m.acceptedAt, now, slot - now, deps.maxAgeMs)) {
           return giveUp(m, new GatewayError('DELIVERY_EXPIRED', `${m.from} has more queued than it may send before the message expires`), attempt);
         }
         // Wait for the booked slot once, without spending an attempt; the booking travels with the job.
-        await job.updateData({ ...m, paced: { slot, attempt } });
+        await job.updateData(storeOutbound({ ...m, paced: { slot, attempt } }));
         await job.moveToDelayed(slot, token);
         throw new DelayedError();
       }
@@ -162,9 +157,9 @@ export function deliveryProcessor(deps: DeliveryDeps, worker: () => Worker<Outbo
       clearTimeout(timer);
       deps.shutdownSignal.removeEventListener('abort', onShutdown);
     }
-    deps.metrics.deliveries.inc({ domain, result: 'sent' });
-    deps.metrics.deliveryLatency.observe({ domain }, (Date.now() - m.acceptedAt) / 1000);
-    log.info({ id: m.id, to: m.to, attempt, providerMessageId: sent.providerMessageId }, 'message sent');
+    deps.metrics.at(deps.metrics.deliveries, domain, 'sent').inc();
+    deps.metrics.at(deps.metrics.deliveryLatency, domain).observe((Date.now() - m.acceptedAt) / 1000);
+    log.debug({ id: m.id, to: m.to, attempt, providerMessageId: sent.providerMessageId }, 'message sent');
     // The provider has the message now: a Redis hiccup in the bookkeeping must not count as a failed
     // delivery (that would send it again), so it is retried here while BullMQ's lock still holds.
     await untilStored(
@@ -182,20 +177,22 @@ export function deliveryProcessor(deps: DeliveryDeps, worker: () => Worker<Outbo
 }
 
 /** The outbound worker of one component: this processor, its backoff, and the sender told when BullMQ gives a job up. */
-export function deliveryWorker(base: WorkerBase, deps: DeliveryDeps, concurrency: number): Worker<OutboundMessage> {
+export function deliveryWorker(base: WorkerBase, deps: DeliveryDeps, concurrency: number): Worker<OutboundJobData> {
   return outboundWorker(base, {
     domain: deps.adapter.componentDomain,
     processor: (worker) => deliveryProcessor(deps, worker),
     backoff: (attemptsMade, err) => retryDelay(deps, attemptsMade, err) ?? 0,
-    abandoned: (job, err) =>
-      deps.enqueueInbound(`f-${job.data.id}`, {
+    abandoned: (job, err) => {
+      const m = readOutbound(job.data, String(job.id), deps.adapter.componentDomain);
+      return deps.enqueueInbound(`f-${m.id}`, {
         type: 'outcome',
-        ref: refOf(job.data),
+        ref: refOf(m),
         status: 'failed',
         code: 'INTERNAL',
         reason: 'the gateway could not deliver the message',
         detail: err.message,
-      }).then(() => undefined),
+      }).then(() => undefined);
+    },
     concurrency,
   });
 }

@@ -78,6 +78,66 @@ export class OutboundBridge {
     }
   }
 
+  /**
+   * The checks kept in Redis, in the order a user meets them: their own
+   * address (registration), the destination (which may depend on that
+   * address), the send rate, the daily cap; then the send slot is booked.
+   * With the policy's gate they take one Redis call, or two when the
+   * destination rule needs the sender's address first.
+   */
+  private async senderChecks(sender: string, to: string, now: number, units: number): Promise<{ from?: string; slot?: number }> {
+    const p = this.policy;
+    let known: { from: string | undefined } | undefined;
+    if (p.checkDestination !== undefined && (p.gate === undefined || p.destinationOpenToAll?.(to) !== true)) {
+      const from = await p.senderAddress?.(sender);
+      if (from === undefined && p.requireSenderAddress) throw this.unregistered();
+      p.checkDestination(to, from);
+      known = { from };
+    }
+    if (p.gate !== undefined) {
+      const v = await p.gate.check(sender, now, units);
+      if (v.verdict === 'unregistered') throw this.unregistered();
+      if (v.verdict === 'rate') throw this.rateLimited(v.waitMs);
+      if (v.verdict === 'cap') throw this.overCap(units);
+      return v;
+    }
+    const from = known === undefined ? await p.senderAddress?.(sender) : known.from;
+    if (from === undefined && p.requireSenderAddress) throw this.unregistered();
+    const waitMs = p.senderRate === undefined ? 0 : await p.senderRate.take(sender, now, units);
+    if (waitMs > 0) throw this.rateLimited(waitMs);
+    if (p.dailyCap !== undefined && !(await p.dailyCap.take(sender, now, units))) throw this.overCap(units);
+    const slot = p.pacer !== undefined && from !== undefined ? await p.pacer.book(from, now) : undefined;
+    return { ...(from === undefined ? {} : { from }), ...(slot === undefined ? {} : { slot }) };
+  }
+
+  private unregistered(): GatewayError {
+    return new GatewayError(
+      'REGISTRATION_REQUIRED',
+      `you have no number on ${this.componentDomain}: register one (in-band registration) or ask the administrator`,
+    );
+  }
+
+  private rateLimited(waitMs: number): GatewayError {
+    const rate = this.policy.senderRate;
+    const unit = this.policy.unit === undefined ? '' : ` ${this.policy.unit}`;
+    return new GatewayError(
+      'RATE_LIMITED',
+      `you are sending faster than ${this.componentDomain} allows (${rate?.perSecond}${unit}/s, bursts of ${rate?.burst}); send again in ${Math.ceil(waitMs / 1000)} s`,
+      { retryAfterMs: waitMs },
+    );
+  }
+
+  private overCap(units: number): GatewayError {
+    const unit = this.policy.unit ?? 'messages';
+    const limit = this.policy.dailyCap?.limit;
+    return new GatewayError(
+      'LIMIT_EXCEEDED',
+      units > 1
+        ? `this message needs ${units} ${unit} and would take you over the daily limit of ${limit} ${unit} on ${this.componentDomain}; it resets at 00:00 UTC`
+        : `you have sent ${limit} ${unit} today, the daily limit on ${this.componentDomain}; it resets at 00:00 UTC`,
+    );
+  }
+
   /** Validates and stores; throws GatewayError with a user-facing message when the message cannot go. */
   async accept(
     req: OutboundRequest,
@@ -105,34 +165,8 @@ export class OutboundBridge {
       );
     }
     const facts = this.policy.checkBody?.(req.body) ?? {};
-    const from = await this.policy.senderAddress?.(senderBare);
-    if (from === undefined && this.policy.requireSenderAddress) {
-      throw new GatewayError(
-        'REGISTRATION_REQUIRED',
-        `you have no number on ${this.componentDomain}: register one (in-band registration) or ask the administrator`,
-      );
-    }
-    this.policy.checkDestination?.(address.address, from);
     const units = this.policy.cost?.(req.body, req.attachments.map((a) => a.url)) ?? 1;
-    const unit = this.policy.unit ?? 'messages';
-    const rate = this.policy.senderRate;
-    const waitMs = rate === undefined ? 0 : await rate.take(senderBare, now, units);
-    if (rate !== undefined && waitMs > 0) {
-      throw new GatewayError(
-        'RATE_LIMITED',
-        `you are sending faster than ${this.componentDomain} allows (${rate.perSecond}${this.policy.unit === undefined ? '' : ` ${unit}`}/s, bursts of ${rate.burst}); send again in ${Math.ceil(waitMs / 1000)} s`,
-        { retryAfterMs: waitMs },
-      );
-    }
-    const cap = this.policy.dailyCap;
-    if (cap !== undefined && !(await cap.take(senderBare, now, units))) {
-      throw new GatewayError(
-        'LIMIT_EXCEEDED',
-        units > 1
-          ? `this message needs ${units} ${unit} and would take you over the daily limit of ${cap.limit} ${unit} on ${this.componentDomain}; it resets at 00:00 UTC`
-          : `you have sent ${cap.limit} ${unit} today, the daily limit on ${this.componentDomain}; it resets at 00:00 UTC`,
-      );
-    }
+    const { from, slot } = await this.senderChecks(senderBare, address.address, now, units);
     const contactJid = joinJid(address.localpart, this.componentDomain);
     const message: OutboundMessage = {
       id: outboundJobId(senderBare, contactJid, req.stanzaId),
@@ -149,10 +183,9 @@ export class OutboundBridge {
       receiptRequested: req.receiptRequested && req.stanzaId !== '',
       acceptedAt: now,
     };
-    if (this.policy.pacer !== undefined && from !== undefined) {
-      // Stanzas from one client are handled in arrival order up to here, so booking here keeps that order.
-      message.paced = { slot: await this.policy.pacer.book(from, now), attempt: 1 };
-    }
+    // Stanzas from one client are handled in arrival order up to the booking, so booking at acceptance keeps that order.
+    if (slot !== undefined) message.paced = { slot, attempt: 1 };
+    const cap = this.policy.dailyCap;
     let outcome: EnqueueOutcome;
     try {
       outcome = await this.enqueue(message);

@@ -103,9 +103,12 @@ export class ComponentConnection extends EventEmitter {
    * every stanza before it has been routed. Pinging the recipient's domain
    * instead made a whole batch hostage to one stalled remote server (issue 8).
    * Rejects when the server does not answer in time, so the job is retried.
+   * `onWritten` is called once the stanza is on the stream, before the wait
+   * for the server: what is written after it is read after it.
    */
-  async sendConfirmed(el: Element, timeoutMs = 10_000): Promise<void> {
+  async sendConfirmed(el: Element, timeoutMs = 10_000, onWritten?: () => void): Promise<void> {
     await this.entity.send(el);
+    onWritten?.();
     if (this.barrier === undefined || this.barrier.sent) {
       const barrier: { sent: boolean; done: Promise<void> } = { sent: false, done: Promise.resolve() };
       barrier.done = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {

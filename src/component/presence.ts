@@ -24,7 +24,7 @@ export function presenceHandler(c: ComponentContext) {
     const entity = local === '' ? c.domain : `${local}@${c.domain}`;
     const send = async (type?: string) => {
       await c.connection.send(presence({ from: entity, to: type === undefined ? from : userBare, type }));
-      c.metrics.stanzasOut.inc({ domain: c.domain, kind: 'presence' });
+      c.metrics.at(c.metrics.stanzasOut, c.domain, 'presence').inc();
     };
 
     if (!c.isAllowed(userBare)) {

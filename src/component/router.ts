@@ -18,7 +18,7 @@ import { presenceHandler } from './presence.js';
 export function registerRoutes(c: ComponentContext): void {
   const { entity } = c.connection;
   entity.middleware.use((ctx: IncomingContext, next: Next) => {
-    c.metrics.stanzasIn.inc({ domain: c.domain, stanza: ctx.name });
+    c.metrics.at(c.metrics.stanzasIn, c.domain, ctx.name).inc();
     return next();
   });
   const commands = c.ownership ? adminCommands(c, c.ownership) : [];

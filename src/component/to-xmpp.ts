@@ -11,8 +11,9 @@ import type { RoomMembership } from './rooms.js';
 import { chatMessage, isXmlSafe, messageError, receipt } from './stanzas.js';
 import { GatewayError } from '../errors/registry.js';
 import type { GatewayMetrics } from '../metrics.js';
-import type { InboundJob, OutcomeJob } from '../queue/jobs.js';
+import type { InboundJob, InboundMessageJob, OutcomeJob } from '../queue/jobs.js';
 import { inboundWorker, type WorkerBase } from '../queue/workers.js';
+import type { ConversationOrder } from '../store/conversation-order.js';
 import type { CorrectionStore } from '../store/corrections.js';
 import type { MessageMap } from '../store/message-map.js';
 
@@ -29,6 +30,10 @@ export interface ToXmppDeps {
   offlineRecheckMs?: number;
   /** How long a groupchat waits before it is looked at again while its room is not joined. */
   roomRecheckMs?: number;
+  /** Conversations' order (src/store/conversation-order.ts): a message waits for those stored before it. */
+  order?: ConversationOrder;
+  /** How long a message waits before it looks again at the ones ahead of it in its conversation. */
+  orderRecheckMs?: number;
 }
 
 export function toXmppProcessor(deps: ToXmppDeps) {
@@ -41,12 +46,12 @@ export function toXmppProcessor(deps: ToXmppDeps) {
     if (job.status === 'delivered') {
       if (!ref.receiptRequested) return 'no receipt requested';
       await connection.sendConfirmed(receipt({ from: ref.contactJid, to: ref.senderJid, stanzaId: ref.stanzaId }));
-      deps.metrics.stanzasOut.inc({ domain, kind: 'receipt' });
+      deps.metrics.at(deps.metrics.stanzasOut, domain, 'receipt').inc();
       return 'receipt sent';
     }
     const error = new GatewayError(job.code ?? 'DELIVERY_FAILED', job.reason ?? 'the message could not be delivered');
     await connection.sendConfirmed(messageError({ from: ref.contactJid, to: ref.senderJid, id: ref.stanzaId, error }));
-    deps.metrics.stanzasOut.inc({ domain, kind: 'error' });
+    deps.metrics.at(deps.metrics.stanzasOut, domain, 'error').inc();
     log.info({ outboundId: ref.outboundId, to: ref.senderJid, code: error.code }, 'sent delivery error to sender');
     return 'error sent';
   }
@@ -60,6 +65,71 @@ export function toXmppProcessor(deps: ToXmppDeps) {
   function unbuildable(job: Job<InboundJob>, why: string, facts: Record<string, unknown> = {}): never {
     log.error({ jobId: job.id, type: job.data.type, why, ...facts }, 'inbound job cannot be sent as a stanza; failing it');
     throw new UnrecoverableError(`stanza cannot be built: ${why}`);
+  }
+
+  /**
+   * Message jobs of this process whose stanza is being written or awaits the
+   * server's confirmation, by job id: true once written, false if it was not.
+   */
+  const writing = new Map<string, Promise<boolean>>();
+
+  /** Puts the job back for a while without spending an attempt (BullMQ: DelayedError keeps attemptsMade). */
+  async function later(job: Job<InboundJob>, ms: number, token: string | undefined): Promise<never> {
+    await job.moveToDelayed(Date.now() + ms, token);
+    throw new DelayedError();
+  }
+
+  /**
+   * Waits until every message stored before this one in its conversation is
+   * done or written ahead of it here; puts the job back when one is neither
+   * (retrying, or not fetched yet). Returns how to report this job's write.
+   */
+  async function takeTurn(job: Job<InboundJob>, from: string, to: string, token: string | undefined): Promise<((written: boolean) => void) | undefined> {
+    if (deps.order === undefined || job.id === undefined) return undefined;
+    const id = job.id;
+    const before = await deps.order.predecessors(job.queueName, from, to, id);
+    const ahead = before.map((p) => writing.get(p));
+    if (ahead.some((p) => p === undefined)) return later(job, deps.orderRecheckMs ?? 200, token);
+    let settle: (written: boolean) => void = () => undefined;
+    writing.set(id, new Promise<boolean>((resolve) => (settle = resolve)));
+    if (!(await Promise.all(ahead)).every(Boolean)) {
+      settle(false);
+      writing.delete(id);
+      return later(job, deps.orderRecheckMs ?? 200, token);
+    }
+    return settle;
+  }
+
+  /** Writes one message's stanza, and returns once the server confirmed it. */
+  async function deliverMessage(job: Job<InboundJob>, data: InboundMessageJob, settle: ((written: boolean) => void) | undefined): Promise<void> {
+    const id = `in-${job.id ?? crypto.randomUUID()}`;
+    const correction = data.correction;
+    const replaces = correction?.mode === 'replace' ? await deps.corrections?.get(domain, data.to, correction.key) : undefined;
+    // Recorded before sending (the id is fixed per job, retries included), so a correction processed while
+    // this one is in flight still finds it. One that overtakes it in the queue is sent as a new message.
+    if (correction?.mode === 'record') await deps.corrections?.put(domain, data.to, correction.key, id);
+    // Confirmed, not just written: a server that froze must not swallow the message (test/chaos).
+    await connection.sendConfirmed(
+      chatMessage({
+        from: data.from,
+        to: data.to,
+        id,
+        ...(replaces === undefined ? {} : { replaces }),
+        body: data.body,
+        mediaUrls: data.mediaUrls,
+        ...(data.groupchat ? { type: 'groupchat' as const } : {}),
+        ...(data.subject === undefined ? {} : { subject: data.subject }),
+        ...(data.thread === undefined ? {} : { thread: data.thread }),
+      }),
+      undefined,
+      () => settle?.(true),
+    );
+    deps.metrics.at(deps.metrics.stanzasOut, domain, 'message').inc();
+    log.debug({ jobId: job.id, from: data.from, to: data.to, ...(replaces === undefined ? {} : { replaces }) }, 'inbound message delivered to XMPP');
+    // Confirmed: the next message of the conversation need not wait for this one any more.
+    if (deps.order !== undefined && job.id !== undefined) {
+      await deps.order.forget(job.queueName, data.from, data.to, job.id).catch(() => undefined);
+    }
   }
 
   return async function processToXmpp(job: Job<InboundJob>, token?: string): Promise<string> {
@@ -79,28 +149,13 @@ export function toXmppProcessor(deps: ToXmppDeps) {
           await job.moveToDelayed(Date.now() + (deps.roomRecheckMs ?? 2000), token);
           throw new DelayedError();
         }
-        const id = `in-${job.id ?? crypto.randomUUID()}`;
-        const correction = data.correction;
-        const replaces = correction?.mode === 'replace' ? await deps.corrections?.get(domain, data.to, correction.key) : undefined;
-        // Recorded before sending (the id is fixed per job, retries included), so a correction processed while
-        // this one is in flight still finds it. One that overtakes it in the queue is sent as a new message.
-        if (correction?.mode === 'record') await deps.corrections?.put(domain, data.to, correction.key, id);
-        // Confirmed, not just written: a server that froze must not swallow the message (test/chaos).
-        await connection.sendConfirmed(
-          chatMessage({
-            from: data.from,
-            to: data.to,
-            id,
-            ...(replaces === undefined ? {} : { replaces }),
-            body: data.body,
-            mediaUrls: data.mediaUrls,
-            ...(data.groupchat ? { type: 'groupchat' as const } : {}),
-            ...(data.subject === undefined ? {} : { subject: data.subject }),
-            ...(data.thread === undefined ? {} : { thread: data.thread }),
-          }),
-        );
-        deps.metrics.stanzasOut.inc({ domain, kind: 'message' });
-        log.info({ jobId: job.id, from: data.from, to: data.to, ...(replaces === undefined ? {} : { replaces }) }, 'inbound message delivered to XMPP');
+        const settle = await takeTurn(job, data.from, data.to, token);
+        try {
+          await deliverMessage(job, data, settle);
+        } finally {
+          settle?.(false);
+          if (job.id !== undefined) writing.delete(job.id);
+        }
         return 'message sent';
       }
       case 'status': {

@@ -11,6 +11,7 @@ import type { ComponentConfig, Network } from '../config/schema.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { DailyCap, NumberPacer, SenderBucket } from '../store/limits.js';
 import type { OwnershipTerms } from '../store/ownership.js';
+import type { SenderGate } from '../store/sender-gate.js';
 
 /** Rules applied to an outbound message before it is stored. */
 export interface OutboundPolicy {
@@ -22,6 +23,8 @@ export interface OutboundPolicy {
   checkBody?(body: string): Record<string, unknown>;
   /** Whether the sender (whose own address is `from`) may write to `to`; throws GatewayError naming the rule. */
   checkDestination?(to: string, from: string | undefined): void;
+  /** Whether checkDestination passes `to` whatever the sender's address; absent: it may depend on it. */
+  destinationOpenToAll?(to: string): boolean;
   /** What one message costs against the daily cap and the send rate (SMS: segments). Default 1. */
   cost?(body: string, mediaUrls: readonly string[]): number;
   /** The unit of `cost`, plural, for what users read: 'SMS segments'. Default 'messages'. */
@@ -38,6 +41,12 @@ export interface OutboundPolicy {
   senderRate?: SenderBucket;
   /** Books each message a send slot on its sender address at acceptance, so a burst keeps its order. */
   pacer?: NumberPacer;
+  /**
+   * senderAddress, senderRate, dailyCap and pacer in one Redis call, when all
+   * of them are the Redis stores (assembly builds it); the bridge then asks
+   * it instead of each of them.
+   */
+  gate?: SenderGate;
   /** Only these contacts exist; a message to any other is refused at once (item-not-found). */
   contacts?: ContactDirectory;
 }

@@ -7,7 +7,10 @@ import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { OutboundMessage } from '../../adapters/types.js';
 import { GatewayError } from '../errors/registry.js';
+import type { ConversationOrder } from '../store/conversation-order.js';
+import { PACING_SLACK_MS } from '../store/limits.js';
 import type { InboundJob } from './jobs.js';
+import { storeOutbound, type OutboundJobData } from './stored-job.js';
 import { inboundQueueName, outboundQueueName } from './names.js';
 import { waitReady } from './redis.js';
 
@@ -50,10 +53,21 @@ export const INBOUND_KEEP = { removeOnComplete: { age: 24 * 3600, count: 50_000 
  */
 const STREAMS = { events: { maxLen: 500 } };
 
+/**
+ * The producer's queues share its connection and do no I/O of their own on
+ * creation. By default a BullMQ queue waits for the connection to be ready and
+ * reads the Redis version; a queue closed before Redis ever answered (a
+ * gateway stopped during an outage) later reported that wait's failure on an
+ * emitter whose listeners close() had removed: an unhandled rejection. With
+ * commands auto-pipelined it happened every time (test/integration/http.test.ts,
+ * Redis down). The version is still checked, by the workers' own connections.
+ */
+const NO_INIT_IO = { skipWaitingForReady: true, skipVersionCheck: true };
+
 export type EnqueueOutcome = 'queued' | 'duplicate';
 
 export class QueueProducer {
-  private readonly outbound = new Map<string, Queue<OutboundMessage>>();
+  private readonly outbound = new Map<string, Queue<OutboundJobData>>();
   private readonly inbound = new Map<string, Queue<InboundJob>>();
   /** Adds in progress by job key: a second add of the same id waits for the first, so it is told `duplicate`. */
   private readonly adding = new Map<string, Promise<EnqueueOutcome>>();
@@ -62,10 +76,12 @@ export class QueueProducer {
     private readonly connection: Redis,
     private readonly prefix: string,
     domains: readonly string[],
+    /** Where inbound messages take their place in their conversation, so they are delivered in order. */
+    private readonly order?: ConversationOrder,
   ) {
     for (const d of domains) {
-      this.outbound.set(d, this.watch(new Queue<OutboundMessage>(outboundQueueName(d), { connection, prefix, streams: STREAMS })));
-      this.inbound.set(d, this.watch(new Queue<InboundJob>(inboundQueueName(d), { connection, prefix, streams: STREAMS })));
+      this.outbound.set(d, this.watch(new Queue<OutboundJobData>(outboundQueueName(d), { connection, prefix, streams: STREAMS, ...NO_INIT_IO })));
+      this.inbound.set(d, this.watch(new Queue<InboundJob>(inboundQueueName(d), { connection, prefix, streams: STREAMS, ...NO_INIT_IO })));
     }
   }
 
@@ -75,7 +91,7 @@ export class QueueProducer {
     return queue;
   }
 
-  outboundQueue(domain: string): Queue<OutboundMessage> {
+  outboundQueue(domain: string): Queue<OutboundJobData> {
     return pick(this.outbound, domain);
   }
 
@@ -84,9 +100,12 @@ export class QueueProducer {
   }
 
   async enqueueOutbound(message: OutboundMessage): Promise<EnqueueOutcome> {
-    // A message paced to a later slot waits in BullMQ's delayed set until then.
-    const delay = message.paced === undefined ? 0 : Math.max(0, message.paced.slot - Date.now());
-    return this.add(this.outboundQueue(message.componentDomain), message.id, message, delay > 0 ? { ...OUTBOUND_OPTS, delay } : OUTBOUND_OPTS);
+    // A message paced to a later slot waits in BullMQ's delayed set until then; one due within the
+    // slack goes to the waiting list (at a high per-number rate, nearly every slot is a moment ahead).
+    const delay = message.paced === undefined ? 0 : message.paced.slot - Date.now();
+    const opts = delay > PACING_SLACK_MS ? { ...OUTBOUND_OPTS, delay } : OUTBOUND_OPTS;
+    // Stored slim (src/queue/stored-job.ts): less Redis per queued message.
+    return this.add(this.outboundQueue(message.componentDomain), message.id, storeOutbound(message), opts);
   }
 
   /**
@@ -106,11 +125,18 @@ export class QueueProducer {
       throw new GatewayError('QUEUE_UNAVAILABLE', 'the gateway cannot store messages right now, try again shortly', { cause: err });
     }
     if (first === null) return 'duplicate';
+    // A message takes its place in its conversation before its job exists (the same write, auto-pipelined),
+    // so no worker can see the job unplaced. Placing it is for order only: a job stored but not placed
+    // is delivered without waiting for anyone, and still counts as stored.
+    const conversation = job.type === 'message' && this.order !== undefined ? { order: this.order, from: job.from, to: job.to } : undefined;
+    const placed = conversation?.order.record(queue.name, conversation.from, conversation.to, jobId);
+    placed?.catch(() => undefined);
     try {
       return await this.add(queue, jobId, job, INBOUND_OPTS);
     } catch (err) {
-      // Not stored: the sender's retry must be able to store it.
+      // Not stored: the sender's retry must be able to store it, and no later message may wait for it.
       await this.connection.del(marker).catch(() => undefined);
+      await conversation?.order.forget(queue.name, conversation.from, conversation.to, jobId).catch(() => undefined);
       throw err;
     }
   }

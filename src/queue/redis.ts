@@ -11,8 +11,9 @@ export function producerConnection(url: string, extra: RedisOptions = {}): Redis
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
     retryStrategy: (times) => Math.min(200 * times, 2000),
-    // Not enableAutoPipelining: with lazyConnect it leaves an unhandled connect rejection while Redis
-    // is down (seen in test/integration/http.test.ts), and nothing may reject unheard.
+    // Commands issued in one tick (a burst of stanzas' sender checks and adds) leave in one write:
+    // the bench profile had a third of the gateway's CPU in per-command socket writes.
+    enableAutoPipelining: true,
     ...extra,
   });
 }

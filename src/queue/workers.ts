@@ -6,7 +6,7 @@
  */
 import { Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import type { OutboundMessage } from '../../adapters/types.js';
+import type { OutboundJobData } from './stored-job.js';
 import type { InboundJob } from './jobs.js';
 import { inboundQueueName, outboundQueueName } from './names.js';
 import { INBOUND_KEEP, OUTBOUND_KEEP } from './producer.js';
@@ -38,17 +38,17 @@ export type Processor<T, R> = (job: Job<T>, token?: string) => Promise<R>;
 export interface OutboundWorkerOptions<R> {
   domain: string;
   /** Built with the worker at hand (a processor may pause it for a provider's rate limit). */
-  processor(worker: () => Worker<OutboundMessage>): Processor<OutboundMessage, R>;
+  processor(worker: () => Worker<OutboundJobData>): Processor<OutboundJobData, R>;
   /** Delay before retry N (BullMQ's attemptsMade), given the failure (it may carry a Retry-After). */
   backoff(attemptsMade: number, err?: Error): number;
   /** A job BullMQ itself gave up on (stalled too often): the sender must still be told. */
-  abandoned(job: Job<OutboundMessage>, err: Error): Promise<void>;
+  abandoned(job: Job<OutboundJobData>, err: Error): Promise<void>;
   concurrency: number;
 }
 
-export function outboundWorker<R>(base: WorkerBase, opts: OutboundWorkerOptions<R>): Worker<OutboundMessage> {
+export function outboundWorker<R>(base: WorkerBase, opts: OutboundWorkerOptions<R>): Worker<OutboundJobData> {
   const { domain } = opts;
-  const worker: Worker<OutboundMessage> = new Worker<OutboundMessage>(outboundQueueName(domain), opts.processor(() => worker), {
+  const worker: Worker<OutboundJobData> = new Worker<OutboundJobData>(outboundQueueName(domain), opts.processor(() => worker), {
     connection: workerConnectionOptions(base.redisUrl),
     prefix: base.prefix,
     concurrency: opts.concurrency,
@@ -61,7 +61,7 @@ export function outboundWorker<R>(base: WorkerBase, opts: OutboundWorkerOptions<
     limiter: NEVER_BINDING_LIMITER,
     settings: { backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => opts.backoff(attemptsMade, err) },
   });
-  worker.on('failed', (job: Job<OutboundMessage> | undefined, err: Error) => {
+  worker.on('failed', (job: Job<OutboundJobData> | undefined, err: Error) => {
     if (job === undefined) return;
     // Only a job BullMQ itself gave up on (stalled too often) lands here for good; the processor answers every other failure.
     void job

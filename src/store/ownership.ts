@@ -80,6 +80,11 @@ export class OwnershipStore {
     this.configured = Object.fromEntries(Object.entries(configured).map(([address, owner]) => [key(address), owner]));
   }
 
+  /** The Redis hash of owner (lower-cased bare JID) -> address, for the sender checks' one Lua call. */
+  get ownersKey(): string {
+    return this.byOwnerKey;
+  }
+
   /** Writes the config's assignments over whatever Redis holds for those addresses. */
   async applyConfig(): Promise<void> {
     for (const [address, owner] of Object.entries(this.configured)) {

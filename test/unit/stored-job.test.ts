@@ -1,14 +1,16 @@
-/** Outbound jobs already in Redis when the gateway is upgraded keep working. */
+/** The slim stored form of an outbound job, and jobs stored by earlier versions, which keep working after an upgrade. */
 import { describe, expect, it } from 'vitest';
 import type { OutboundMessage } from '../../adapters/types.js';
-import { storedMessage } from '../../src/bridge/delivery.js';
+import { readOutbound, storeOutbound } from '../../src/queue/stored-job.js';
 import { outboundMessage } from '../support/fixtures.js';
 
-describe('storedMessage', () => {
+const read = (data: unknown, m: OutboundMessage) => readOutbound(data as OutboundMessage, m.id, m.componentDomain);
+
+describe('stored outbound jobs', () => {
   it('turns the bare mediaUrls of a job stored by 0.1 into attachments', () => {
     const { attachments: _, ...rest } = outboundMessage();
-    const old = { ...rest, mediaUrls: ['https://e.example/a.jpg', 'https://e.example/b.png'] } as unknown as OutboundMessage;
-    const upgraded = storedMessage(old);
+    const old = { ...rest, mediaUrls: ['https://e.example/a.jpg', 'https://e.example/b.png'] };
+    const upgraded = read(old, outboundMessage());
     expect(upgraded.attachments).toEqual([{ url: 'https://e.example/a.jpg' }, { url: 'https://e.example/b.png' }]);
     expect(upgraded).not.toHaveProperty('mediaUrls');
     expect(upgraded.body).toBe(old.body);
@@ -16,11 +18,40 @@ describe('storedMessage', () => {
 
   it('gives a 0.1 job without media an empty list', () => {
     const { attachments: _, ...rest } = outboundMessage();
-    expect(storedMessage(rest as OutboundMessage).attachments).toEqual([]);
+    expect(read(rest, outboundMessage()).attachments).toEqual([]);
   });
 
-  it('leaves a current job as it is', () => {
-    const current = outboundMessage({ attachments: [{ url: 'https://e.example/r.pdf', name: 'r.pdf' }] });
-    expect(storedMessage(current)).toBe(current);
+  it('leaves a job stored whole (0.2) as it is', () => {
+    const whole = outboundMessage({ attachments: [{ url: 'https://e.example/r.pdf', name: 'r.pdf' }] });
+    expect(read(whole, whole)).toBe(whole);
+  });
+
+  it('reads back every field of what it stores, the job id and queue domain filling in the rest', () => {
+    const full = outboundMessage({
+      from: '+15550001111',
+      subject: 'Re: hello',
+      thread: 't-1',
+      attachments: [{ url: 'https://e.example/r.pdf', name: 'r.pdf', type: 'application/pdf', size: 12 }],
+      receiptRequested: true,
+      paced: { slot: 1_700_000_000_500, attempt: 2 },
+    });
+    expect(read(JSON.parse(JSON.stringify(storeOutbound(full))), full)).toEqual(full);
+    const bare = outboundMessage({ stanzaId: '', receiptRequested: false, attachments: [] });
+    expect(read(JSON.parse(JSON.stringify(storeOutbound(bare))), bare)).toEqual(bare);
+  });
+
+  it('keeps a contact JID that is not <to>@<domain> (an escaped mail address), and leaves out one that is', () => {
+    const sms = outboundMessage();
+    expect(storeOutbound(sms)).not.toHaveProperty('c');
+    const mail = outboundMessage({ componentDomain: 'mail.localhost', to: 'bob@example.net', contactJid: 'bob\\40example.net@mail.localhost' });
+    expect(storeOutbound(mail).c).toBe('bob\\40example.net@mail.localhost');
+    expect(read(storeOutbound(mail), mail).contactJid).toBe(mail.contactJid);
+  });
+
+  it('stores an SMS of 140 characters in two thirds of the JSON of the whole message', () => {
+    const m = outboundMessage({ body: 'x'.repeat(140), stanzaId: crypto.randomUUID(), paced: { slot: 1_796_115_104_593, attempt: 1 } });
+    const whole = JSON.stringify(m).length;
+    const slim = JSON.stringify(storeOutbound(m)).length;
+    expect(slim).toBeLessThan((whole * 2) / 3);
   });
 });

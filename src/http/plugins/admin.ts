@@ -5,6 +5,7 @@
 import type { Queue } from 'bullmq';
 import type { FastifyPluginAsync } from 'fastify';
 import { GatewayError } from '../../errors/registry.js';
+import { readOutbound, type OutboundJobData } from '../../queue/stored-job.js';
 
 export interface AdminDeps {
   /** Every queue this gateway uses, by name (out/<domain>, in/<domain>). */
@@ -55,7 +56,8 @@ export function adminRoutes(deps: AdminDeps): FastifyPluginAsync {
           attemptsMade: j.attemptsMade,
           failedReason: j.failedReason,
           timestamp: j.timestamp,
-          data: j.data as unknown,
+          // An outbound job is shown as the message it holds, not in its slim stored form.
+          data: req.params.direction === 'out' ? readOutbound(j.data as OutboundJobData, String(j.id), req.params.domain) : (j.data as unknown),
         }));
       },
     );

@@ -7,7 +7,7 @@ import type { SmsComponentConfig } from '../../config/schema.js';
 import { NumberPacer } from '../../store/limits.js';
 import type { NetworkProfile } from '../types.js';
 import { smsCodec } from './codec.js';
-import { destinationRules } from './destinations.js';
+import { destinationOpenToAll, destinationRules } from './destinations.js';
 import { countQueuedSegments, smsBodyCheck, smsCost } from './policy.js';
 
 /** Admins may assign short codes too. */
@@ -39,6 +39,7 @@ export const smsProfile: NetworkProfile<SmsComponentConfig> = {
     checkBody: smsBodyCheck(c),
     queued: countQueuedSegments(c, deps.metrics),
     checkDestination: destinationRules(c),
+    destinationOpenToAll: destinationOpenToAll(c),
     cost: smsCost,
     unit: 'SMS segments',
     pacer: new NumberPacer(deps.redis, deps.prefix, c.domain, c.limits.perNumberPerSecond),

@@ -37,6 +37,6 @@ export function smsCost(body: string, mediaUrls: readonly string[]): number {
 export function countQueuedSegments(c: SmsComponentConfig, metrics: GatewayMetrics) {
   return (facts: Record<string, unknown>): void => {
     if (typeof facts.segments !== 'number' || typeof facts.encoding !== 'string') return;
-    metrics.smsSegments.inc({ domain: c.domain, encoding: facts.encoding }, facts.segments);
+    metrics.at(metrics.smsSegments, c.domain, facts.encoding).inc(facts.segments);
   };
 }

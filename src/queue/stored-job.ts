@@ -1,0 +1,101 @@
+/**
+ * How an outbound message is stored as its job's data. Every queued message
+ * is a Redis hash whose data field Redis keeps as it is, so the stored form
+ * holds nothing that can be derived and leaves out what is empty:
+ *
+ * | key | OutboundMessage field | left out when |
+ * |---|---|---|
+ * | s | senderJid | never |
+ * | t | to | never |
+ * | c | contactJid | it is `<to>@<componentDomain>` (every SMS contact) |
+ * | f | from | absent |
+ * | b | body | never |
+ * | u | subject | absent |
+ * | h | thread | absent |
+ * | m | attachments | none |
+ * | i | stanzaId | '' |
+ * | r | receiptRequested (1) | false |
+ * | a | acceptedAt | never |
+ * | p | paced, as [slot, attempt] | absent |
+ *
+ * `id` is the job's id and `componentDomain` the queue's; `v: 2` marks the
+ * form. Jobs stored before (the full OutboundMessage, and 0.1's `mediaUrls`
+ * instead of `attachments`) are still read: see `readOutbound`.
+ *
+ * Example (an SMS, 140 characters of body): 488 bytes of JSON in the full
+ * form, 276 here.
+ */
+import type { Attachment, OutboundMessage } from '../../adapters/types.js';
+
+export interface StoredOutbound {
+  v: 2;
+  s: string;
+  t: string;
+  c?: string;
+  f?: string;
+  b: string;
+  u?: string;
+  h?: string;
+  m?: Attachment[];
+  i?: string;
+  r?: 1;
+  a: number;
+  p?: [number, number];
+}
+
+/** A job stored by 0.1: bare media links instead of attachments. */
+export type LegacyOutbound = Omit<OutboundMessage, 'attachments'> & { attachments?: Attachment[]; mediaUrls?: string[] };
+
+/** What an outbound job's data may be: the current form or one written by an earlier version. */
+export type OutboundJobData = StoredOutbound | OutboundMessage | LegacyOutbound;
+
+export function storeOutbound(m: OutboundMessage): StoredOutbound {
+  return {
+    v: 2,
+    s: m.senderJid,
+    t: m.to,
+    ...(m.contactJid === `${m.to}@${m.componentDomain}` ? {} : { c: m.contactJid }),
+    ...(m.from === undefined ? {} : { f: m.from }),
+    b: m.body,
+    ...(m.subject === undefined ? {} : { u: m.subject }),
+    ...(m.thread === undefined ? {} : { h: m.thread }),
+    ...(m.attachments.length === 0 ? {} : { m: m.attachments }),
+    ...(m.stanzaId === '' ? {} : { i: m.stanzaId }),
+    ...(m.receiptRequested ? { r: 1 as const } : {}),
+    a: m.acceptedAt,
+    ...(m.paced === undefined ? {} : { p: [m.paced.slot, m.paced.attempt] as [number, number] }),
+  };
+}
+
+function isStored(data: OutboundJobData): data is StoredOutbound {
+  return (data as StoredOutbound).v === 2;
+}
+
+/**
+ * The message a job holds, whichever version stored it. `jobId` and
+ * `componentDomain` fill in what the current form leaves to the job and its
+ * queue; a job of an earlier form carries them itself.
+ */
+export function readOutbound(data: OutboundJobData, jobId: string, componentDomain: string): OutboundMessage {
+  if (!isStored(data)) {
+    if (data.attachments !== undefined) return data as OutboundMessage;
+    const { mediaUrls, ...rest } = data as LegacyOutbound;
+    return { ...rest, attachments: (mediaUrls ?? []).map((url) => ({ url })) };
+  }
+  return {
+    id: jobId,
+    componentDomain,
+    senderJid: data.s,
+    contactJid: data.c ?? `${data.t}@${componentDomain}`,
+    to: data.t,
+    ...(data.f === undefined ? {} : { from: data.f }),
+    body: data.b,
+    ...(data.u === undefined ? {} : { subject: data.u }),
+    ...(data.h === undefined ? {} : { thread: data.h }),
+    attachments: data.m ?? [],
+    stanzaId: data.i ?? '',
+    receiptRequested: data.r === 1,
+    acceptedAt: data.a,
+    ...(data.p === undefined ? {} : { paced: { slot: data.p[0], attempt: data.p[1] } }),
+  };
+}

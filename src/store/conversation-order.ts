@@ -1,0 +1,76 @@
+/**
+ * Keeps the messages of one conversation (one foreign sender to one local
+ * recipient) in the order the network handed them over, however many inbound
+ * jobs are in flight and whatever retries do to the queue's order.
+ *
+ * Each message job is recorded, when it is stored, in a sorted set per
+ * conversation with a rising sequence number; it leaves the set once the XMPP
+ * server has confirmed its stanza. Before a job's stanza is written, the jobs
+ * recorded before it must be done, or written ahead of it by this process
+ * (the one that holds the XMPP connection, where the server reads them in
+ * stream order). A predecessor whose job is gone or finished (completed, or
+ * failed for good) no longer holds anyone up and is dropped from the set.
+ */
+import type { Redis } from 'ioredis';
+import { luaScript, runScript } from './lua.js';
+import { stored } from './unavailable.js';
+
+/** An idle conversation's set expires after this (as long as failed jobs are kept). */
+const IDLE_SECONDS = 7 * 24 * 3600;
+
+/** KEYS: 1 the set, 2 its sequence. ARGV: 1 job id, 2 TTL (s). */
+const RECORD = luaScript(`
+local seq = redis.call('INCR', KEYS[2])
+redis.call('ZADD', KEYS[1], 'NX', seq, ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+return seq
+`);
+
+/**
+ * KEYS: 1 the set. ARGV: 1 job id, 2 the job hash key prefix.
+ * Returns the ids recorded before the job whose jobs still run (neither gone
+ * nor finished), oldest first; the others are removed from the set.
+ */
+const PREDECESSORS = luaScript(`
+local rank = redis.call('ZRANK', KEYS[1], ARGV[1])
+if not rank or rank == 0 then return {} end
+local live = {}
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, rank - 1)) do
+  local job = ARGV[2] .. id
+  if redis.call('EXISTS', job) == 0 or redis.call('HEXISTS', job, 'finishedOn') == 1 then
+    redis.call('ZREM', KEYS[1], id)
+  else
+    table.insert(live, id)
+  end
+end
+return live
+`);
+
+export class ConversationOrder {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  private key(queueName: string, from: string, to: string): string {
+    return `${this.prefix}:order:${queueName}:${to}:${from}`;
+  }
+
+  /** Records a job of the conversation `from` -> `to` as the latest one; before the job itself is added. */
+  async record(queueName: string, from: string, to: string, jobId: string): Promise<void> {
+    const key = this.key(queueName, from, to);
+    await stored(runScript(this.redis, RECORD, [key, `${key}:seq`], [jobId, String(IDLE_SECONDS)]));
+  }
+
+  /** The job is done (its stanza confirmed) or was never stored. */
+  async forget(queueName: string, from: string, to: string, jobId: string): Promise<void> {
+    await stored(this.redis.zrem(this.key(queueName, from, to), jobId));
+  }
+
+  /** Jobs of the conversation recorded before `jobId` that still run, oldest first; [] for a job never recorded. */
+  async predecessors(queueName: string, from: string, to: string, jobId: string): Promise<string[]> {
+    const found = await stored(runScript(this.redis, PREDECESSORS, [this.key(queueName, from, to)], [jobId, `${this.prefix}:${queueName}:`]));
+    return found as string[];
+  }
+}
