@@ -139,6 +139,8 @@ export type InboundAcceptance =
 export interface HttpRegistrar {
   /** Routes under `/webhooks/<componentDomain>/` (public: verify the provider's signature). */
   webhooks(plugin: FastifyPluginAsync): void;
+  /** Routes under `/files/<componentDomain>/`, public: downloads under unguessable URLs (mail attachments). */
+  files?(plugin: FastifyPluginAsync): void;
   /** Routes under `/sandbox/<componentDomain>/`, behind the admin bearer token. */
   sandbox(plugin: FastifyPluginAsync): void;
   /** Routes under `/admin/components/<componentDomain>/`, behind the admin bearer token (e.g. re-enable a webhook endpoint). */

@@ -2,7 +2,7 @@
 # Sourced by scripts/test.sh and scripts/dev.sh: installs what the gateway's
 # tests and local stack need and the machine lacks. Debian/Ubuntu only.
 #
-#   install_system_packages   prosody and redis-server via apt-get, only if missing
+#   install_system_packages   prosody, redis-server and swaks via apt-get, only if missing
 #   ensure_node_modules       npm ci when node_modules is missing or stale
 
 # Runs "$@" as root: directly when we are root, else through sudo when it exists.
@@ -21,6 +21,8 @@ install_system_packages() {
   local missing=()
   command -v prosody >/dev/null 2>&1 || missing+=(prosody)
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  # swaks: the independent SMTP client the email tests deliver mail with.
+  command -v swaks >/dev/null 2>&1 || missing+=(swaks)
   [ "${#missing[@]}" -eq 0 ] && return 0
 
   if ! command -v apt-get >/dev/null 2>&1; then

@@ -109,7 +109,7 @@ export class OutboundBridge {
     if (from === undefined && this.policy.requireSenderAddress) {
       throw new GatewayError(
         'REGISTRATION_REQUIRED',
-        `you have no number on ${this.componentDomain}: register one (in-band registration) or ask the administrator`,
+        `you have no ${(this.policy.senderAddressName ?? 'a number').replace(/^an? /, '')} on ${this.componentDomain}: register one (in-band registration) or ask the administrator`,
       );
     }
     this.policy.checkDestination?.(address.address, from);

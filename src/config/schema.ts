@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { bareJid, boolean, decimal, hostname, integer } from './fields.js';
 import { providerName, unknownProvider, type Network } from './providers.js';
 import { smsComponentSchema } from './sms.js';
+import { emailComponentSchema } from './email.js';
 import { taggedUnion } from './union.js';
 import { webhookComponentSchema as webhookSchema } from './webhook.js';
 
@@ -176,30 +177,11 @@ const componentBase = {
 const networkName = <N extends Network>(name: N) =>
   z.literal(name).describe('Which foreign network this component bridges: sms, email or webhook.');
 
-const emailComponentSchema = taggedUnion(
-  'provider',
-  {
-    sandbox: z
-      .object({
-        ...componentName,
-        network: networkName('email'),
-        provider: providerName('sandbox'),
-        ...componentBase,
-        addresses: z
-          .record(z.string().email(), bareJid)
-          .default({})
-          .describe('email: gateway address -> owner JID. Inbound mail to an address goes to its owner.'),
-      })
-      .strict(),
-  },
-  { unknownTag: unknownProvider('email') },
-);
-
 const webhookComponentSchema = webhookSchema(componentName, componentBase);
 
 export const componentSchema = taggedUnion('network', {
   sms: smsComponentSchema(componentName, componentBase),
-  email: emailComponentSchema,
+  email: emailComponentSchema(componentName, componentBase),
   webhook: webhookComponentSchema,
 });
 

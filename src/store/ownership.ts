@@ -58,6 +58,18 @@ export interface OwnershipTerms {
   noun: string;
 }
 
+/**
+ * Addresses users of allowed domains have without registering (email's
+ * `<user>.<their domain>@<mail domain>`): computed, never stored, and always
+ * second to an address held in Redis.
+ */
+export interface DefaultAddresses {
+  /** The default address of a user, or undefined when they have none (not an allowed domain, a localpart no address can carry). */
+  addressOf(ownerBareJid: string): string | undefined;
+  /** The user whose default address this is, or undefined. */
+  ownerOf(address: string): string | undefined;
+}
+
 export class OwnershipStore {
   private readonly byAddressKey: string;
   private readonly byOwnerKey: string;
@@ -72,6 +84,7 @@ export class OwnershipStore {
     terms: OwnershipTerms,
     configured: Readonly<Record<string, string>>,
     pool: readonly string[],
+    private readonly defaults?: DefaultAddresses,
   ) {
     this.byAddressKey = `${prefix}:${terms.keys.byAddress}:${componentDomain}`;
     this.byOwnerKey = `${prefix}:${terms.keys.byOwner}:${componentDomain}`;
@@ -97,6 +110,16 @@ export class OwnershipStore {
     return (await stored(this.redis.hget(this.byAddressKey, key(address)))) ?? undefined;
   }
 
+  /** The address a user sends from: the one they hold, else their default address (where the network gives one). */
+  async sendingAddressOf(ownerBareJid: string): Promise<string | undefined> {
+    return (await this.addressOf(ownerBareJid)) ?? this.defaults?.addressOf(ownerBareJid.toLowerCase());
+  }
+
+  /** Who receives what is sent to a gateway address: its holder, else the user whose default address it is. */
+  async recipientOf(address: string): Promise<string | undefined> {
+    return (await this.ownerOf(address)) ?? this.defaults?.ownerOf(key(address));
+  }
+
   /**
    * Whether `address` is one of this gateway's: configured, in the pool, or
    * assigned by an admin. Adapters ask this to tell the gateway's own
@@ -104,7 +127,7 @@ export class OwnershipStore {
    */
   async isGatewayAddress(address: string): Promise<boolean> {
     const k = key(address);
-    if (k in this.configured || this.pool.includes(k)) return true;
+    if (k in this.configured || this.pool.includes(k) || this.defaults?.ownerOf(k) !== undefined) return true;
     return (await stored(this.redis.hexists(this.byAddressKey, k))) === 1;
   }
 

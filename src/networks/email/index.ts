@@ -6,6 +6,7 @@
 import type { EmailComponentConfig } from '../../config/schema.js';
 import type { NetworkProfile } from '../types.js';
 import { emailCodec } from './codec.js';
+import { defaultAddresses } from './defaults.js';
 
 const codec = emailCodec();
 
@@ -24,11 +25,11 @@ export const emailProfile: NetworkProfile<EmailComponentConfig> = {
       adminLabel: 'Gateway mail address',
     },
     configured: (c) => c.addresses,
-    pool: () => [],
-    // No pool to claim from yet; admins assign addresses.
-    claims: () => ({ allow: undefined, perUserPerDay: 0 }),
+    pool: (c) => c.addressPool,
+    claims: (c) => ({ allow: c.addressPoolAllow, perUserPerDay: c.addressPoolClaimsPerDay }),
     parse: (input) => codec.fromUserInput(input),
-    // The sandbox has no From; a mail relay (a later version) will need the sender's address.
-    required: () => false,
+    // A relay needs a From address; the sandbox stands in for any provider and has no use for one.
+    required: (c) => c.provider !== 'sandbox',
+    defaults: (c, rules) => (c.defaultAddresses ? defaultAddresses(c.mailDomain ?? c.domain, rules) : undefined),
   },
 };
