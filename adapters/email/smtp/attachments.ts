@@ -56,6 +56,12 @@ export function fileNameOf(attachment: Attachment): string {
   return 'attachment';
 }
 
+/** Stops reading a body the gateway does not want (the error its destruction raises has nowhere to go). */
+function discard(body: NodeJS.ReadableStream & { destroy(): void }): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
 export type FetchOutcome = { kind: 'attached'; file: FetchedFile } | { kind: 'link'; reason: string };
 
 /** Fetches one allowed file, streaming, stopping at the size cap. Never throws: a failure leaves the link. */
@@ -85,7 +91,7 @@ export async function fetchAttachment(attachment: Attachment, rules: FetchRules,
       }
       const declared = Number(res.headers['content-length']);
       if (Number.isFinite(declared) && declared > rules.maxBytes) {
-        res.body.destroy();
+        discard(res.body);
         return { kind: 'link', reason: `larger than ${rules.maxBytes} bytes` };
       }
       const chunks: Buffer[] = [];
@@ -94,7 +100,7 @@ export async function fetchAttachment(attachment: Attachment, rules: FetchRules,
         const buf = chunk as Buffer;
         total += buf.length;
         if (total > rules.maxBytes) {
-          res.body.destroy();
+          discard(res.body);
           return { kind: 'link', reason: `larger than ${rules.maxBytes} bytes` };
         }
         chunks.push(buf);
