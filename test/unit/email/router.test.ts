@@ -12,6 +12,7 @@ import { OutboundBridge, type OutboundPolicy } from '../../../src/bridge/outboun
 import { registerRoutes } from '../../../src/component/router.js';
 import { GatewayMetrics } from '../../../src/metrics.js';
 import { emailProfile } from '../../../src/networks/email/index.js';
+import { addressCodec } from '../../../src/networks/index.js';
 import { fakeConnection, type FakeConnection } from '../../support/fake-connection.js';
 import { componentConfig } from '../../support/fixtures.js';
 import { errorCondition, errorText, errorType } from '../../support/stanza-errors.js';
@@ -31,7 +32,7 @@ beforeEach(() => {
   const logger = pino({ level: 'silent' });
   const config = componentConfig({ domain: MAIL, network: 'email', provider: 'sandbox' });
   fake = fakeConnection(MAIL, logger);
-  const codec = emailProfile.codec(config);
+  const codec = addressCodec('email');
   // What assembly makes of an smtp component's ownership: a sender address is required.
   const policy: OutboundPolicy = { senderAddress: async () => aliceAddress, requireSenderAddress: true, senderAddressName: emailProfile.ownership?.wording.aNoun ?? '' };
   const outbound = new OutboundBridge(config, codec, async (m) => {
