@@ -24,7 +24,8 @@ export const smtpRelaySchema = z
     url: z
       .string()
       .url()
-      .refine((u) => /^smtps?:$/.test(new URL(u).protocol), 'must be an smtp:// or smtps:// URL')
+      // zod runs a refinement even after .url() failed: a string no URL parses must not throw here.
+      .refine((u) => URL.canParse(u) && /^smtps?:$/.test(new URL(u).protocol), 'must be an smtp:// or smtps:// URL')
       .describe(
         'email smtp: the relay. smtp://host:587 upgrades with STARTTLS when offered, smtps://host:465 is TLS from the start; user:password@ in the URL logs in (percent-encode special characters).',
       ),
