@@ -43,10 +43,31 @@ export interface SinkOptions {
   auth?: { user: string; pass: string };
 }
 
+/** A bunyan-shaped logger for smtp-server that records the client's commands and drops everything else. */
+function commandRecorder(commands: string[]): Record<string, (...args: unknown[]) => void> {
+  const ignore = () => undefined;
+  return {
+    trace: ignore,
+    info: ignore,
+    warn: ignore,
+    error: ignore,
+    fatal: ignore,
+    debug: (entry, _message, line) => {
+      if ((entry as { tnx?: unknown } | undefined)?.tnx === 'command') commands.push(String(line));
+    },
+  };
+}
+
 export class SmtpSink {
   readonly mails: SunkMail[] = [];
   /** Refusals answered, oldest first, as `<code> <text>` with the stage. */
   readonly refused: Array<{ at: SinkFault['at']; code: number; to: string[] }> = [];
+  /**
+   * Every command clients sent, as on the wire (AUTH credentials redacted by
+   * smtp-server): the parsed envelope shows IDN domains decoded to Unicode,
+   * this shows what the client really wrote.
+   */
+  readonly commands: string[] = [];
   /** Sessions opened (connections), for "did the gateway connect at all". */
   connections = 0;
   private readonly faults: SinkFault[] = [];
@@ -60,7 +81,8 @@ export class SmtpSink {
       disabledCommands: opts.tls === undefined ? ['STARTTLS'] : [],
       authOptional: opts.auth === undefined,
       allowInsecureAuth: false,
-      logger: false,
+      // smtp-server logs each client command at debug level with tnx 'command'; only those are kept.
+      logger: commandRecorder(this.commands) as SMTPServerOptions['logger'],
       size: 50 * 1024 * 1024,
       onConnect: (_session, callback) => {
         this.connections += 1;
