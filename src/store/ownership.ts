@@ -56,6 +56,13 @@ export interface OwnershipTerms {
   keys: { byAddress: string; byOwner: string };
   /** What one address is called: 'number', 'address'. */
   noun: string;
+  /** Its plural, where adding an s is wrong: 'addresses'. Default `<noun>s`. */
+  nouns?: string;
+}
+
+/** The plural of the terms' noun: 'numbers', 'addresses'. */
+export function pluralNoun(terms: OwnershipTerms): string {
+  return terms.nouns ?? `${terms.noun}s`;
 }
 
 /**
@@ -74,6 +81,7 @@ export class OwnershipStore {
   private readonly byAddressKey: string;
   private readonly byOwnerKey: string;
   private readonly noun: string;
+  private readonly nouns: string;
   private readonly configured: Readonly<Record<string, string>>;
   readonly pool: readonly string[];
 
@@ -89,6 +97,7 @@ export class OwnershipStore {
     this.byAddressKey = `${prefix}:${terms.keys.byAddress}:${componentDomain}`;
     this.byOwnerKey = `${prefix}:${terms.keys.byOwner}:${componentDomain}`;
     this.noun = terms.noun;
+    this.nouns = pluralNoun(terms);
     this.pool = pool.map(key);
     this.configured = Object.fromEntries(Object.entries(configured).map(([address, owner]) => [key(address), owner]));
   }
@@ -152,7 +161,7 @@ export class OwnershipStore {
     if (candidates.length === 0) {
       const current = await this.addressOf(owner);
       if (current !== undefined) return current;
-      throw new GatewayError('LIMIT_EXCEEDED', `no free ${this.noun}s left on ${this.componentDomain}; ask the administrator`);
+      throw new GatewayError('LIMIT_EXCEEDED', `no free ${this.nouns} left on ${this.componentDomain}; ask the administrator`);
     }
     for (const address of candidates) {
       const [outcome, value] = (await stored(this.redis.eval(CLAIM, 2, this.byAddressKey, this.byOwnerKey, owner, address))) as [string, string];
@@ -164,7 +173,7 @@ export class OwnershipStore {
       }
       if (wanted !== undefined) throw new GatewayError('NOT_FOUND', `${wanted} is already taken`);
     }
-    throw new GatewayError('LIMIT_EXCEEDED', `no free ${this.noun}s left on ${this.componentDomain}; ask the administrator`);
+    throw new GatewayError('LIMIT_EXCEEDED', `no free ${this.nouns} left on ${this.componentDomain}; ask the administrator`);
   }
 
   /** Releases the owner's address; returns it, or undefined when they had none. */

@@ -131,6 +131,13 @@ describe('with default addresses (the default)', () => {
     expect((await mail('dave@localhost', 'd2')).queued?.from).toBe('dave.localhost@mail.localhost');
   });
 
+  it('XEP-0050: the admin commands are named in the plural English has', async () => {
+    const items = await iq('admin@localhost', 'get', xml('query', { xmlns: 'http://jabber.org/protocol/disco#items', node: NS_COMMANDS }));
+    expect(items?.getChild('query')?.getChildren('item').map((i) => i.attrs.node)).toEqual(['assign-address', 'release-address', 'list-addresses']);
+    const list = await iq('admin@localhost', 'set', xml('command', { xmlns: NS_COMMANDS, node: 'list-addresses', action: 'execute' }));
+    expect(list?.getChild('command')?.getChild('x', 'jabber:x:data')?.getChildText('title')).toBe(`Addresses on ${MAIL}`);
+  });
+
   it('XEP-0050: an admin assigns an address to a user and releases it', async () => {
     const assigned = await command('assign-address', { address: 'desk@mail.localhost', jid: 'Erin@localhost' });
     expect(assigned?.getChild('command')?.getChildText('note')).toBe('desk@mail.localhost now belongs to erin@localhost.');

@@ -26,6 +26,7 @@ export const emailProfile: NetworkProfile<EmailComponentConfig> = {
     wording: {
       keys: { byAddress: 'addresses', byOwner: 'address-owners' },
       noun: 'address',
+      nouns: 'addresses',
       aNoun: 'an address',
       field: { var: 'address', label: 'Mail address' },
       sendPhrase: 'send mail',
