@@ -5,6 +5,8 @@
  * refusals read like an MTA, threads across mails, attachments fetched only
  * from allowed hosts, and health without hammering the relay.
  */
+import { generateKeyPairSync } from 'node:crypto';
+import { authenticate } from 'mailauth';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MailRelay } from '../../adapters/email/smtp/outbound.js';
@@ -232,6 +234,35 @@ describe('attachments', () => {
     await send(r, mail({ body: 'see', attachments: [{ url }] }));
     expect(uploads.fetches('/f/never.txt')).toEqual([]);
     expect(s.mails[0]?.parsed.text).toContain(url);
+  });
+});
+
+describe('DKIM', () => {
+  it('signs each mail so that a receiver holding the selector\'s public key verifies it (mailauth)', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const der = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+    const s = await sink();
+    const { relay: r } = relay(config({ url: s.url, dkim: { domainName: DOMAIN, keySelector: 'xgw', privateKey: pem } }));
+    await send(r, mail({ subject: 'Signed — ✓', body: 'signed body' }));
+    const raw = s.mails[0]?.raw;
+    expect(raw).toBeDefined();
+    const lookups: string[] = [];
+    const { dkim } = await authenticate(raw ?? Buffer.alloc(0), {
+      sender: FROM,
+      ip: '127.0.0.1',
+      helo: DOMAIN,
+      disableArc: true,
+      disableDmarc: true,
+      disableBimi: true,
+      resolver: async (name: string, rr: string) => {
+        lookups.push(`${rr} ${name}`);
+        if (rr === 'TXT' && name === `xgw._domainkey.${DOMAIN}`) return [[`v=DKIM1; k=rsa; p=${der}`]];
+        throw Object.assign(new Error(`no ${rr} for ${name}`), { code: 'ENOTFOUND' });
+      },
+    });
+    expect(dkim.results.map((d) => [d.signingDomain, d.selector, d.status.result])).toEqual([[DOMAIN, 'xgw', 'pass']]);
+    expect(lookups).toContain(`TXT xgw._domainkey.${DOMAIN}`);
   });
 });
 
