@@ -6,6 +6,7 @@
  * from allowed hosts, and health without hammering the relay.
  */
 import { generateKeyPairSync } from 'node:crypto';
+import { createServer, type Socket } from 'node:net';
 import { authenticate } from 'mailauth';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -199,6 +200,7 @@ describe("the relay's verdict", () => {
     const err = await failure(r, mail());
     expect(err?.code).toBe('PROVIDER_TRANSIENT');
     await expect(r.health()).resolves.toMatchObject({ ok: false, detail: expect.stringContaining('ECONNREFUSED') });
+    expect((await r.health()).detail).toMatch(/^smtp:\/\/127\.0\.0\.1:\d+: /);
   });
 });
 
@@ -274,5 +276,25 @@ describe('health', () => {
     const opened = s.connections;
     for (let i = 0; i < 5; i++) await expect(r.health()).resolves.toEqual({ ok: true });
     expect(s.connections).toBe(opened);
+  });
+
+  it('does not hold /readyz for the relay timeout when the relay never greets', async () => {
+    const held: Socket[] = [];
+    const silent = createServer((socket) => void held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    try {
+      const { relay: r } = relay(config({ url: `smtp://127.0.0.1:${port}`, timeoutMs: 20_000 }));
+      const started = Date.now();
+      await expect(r.health()).resolves.toEqual({ ok: false, detail: `relay smtp://127.0.0.1:${port}: no answer yet (checking)` });
+      expect(Date.now() - started).toBeLessThan(10_000);
+      // The check goes on; asking again while it runs answers at once.
+      const again = Date.now();
+      await expect(r.health()).resolves.toMatchObject({ ok: false });
+      expect(Date.now() - again).toBeLessThan(1000);
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 });

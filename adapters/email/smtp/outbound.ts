@@ -40,6 +40,8 @@ export interface MailTransport {
 
 /** How long a known relay state (from a send or a check) answers health() before the relay is checked again. */
 const HEALTH_FRESH_MS = 60_000;
+/** How long a first health() waits for the relay check before answering without it (the check goes on). */
+const HEALTH_WAIT_MS = 5_000;
 /** The longest a file fetch may take, whatever the relay's timeout. */
 const MAX_FETCH_MS = 30_000;
 
@@ -61,6 +63,8 @@ export class MailRelay {
   private readonly fetchRules: FetchRules;
   private lastKnown: (AdapterHealth & { at: number }) | undefined;
   private checking: Promise<AdapterHealth> | undefined;
+  /** What health() answers while a first check outlasts HEALTH_WAIT_MS. */
+  private unanswered: AdapterHealth | undefined;
 
   constructor(
     readonly config: SmtpEmailConfig,
@@ -126,15 +130,30 @@ export class MailRelay {
       .verify()
       .then(
         (): AdapterHealth => ({ ok: true }),
-        (err: unknown): AdapterHealth => ({ ok: false, detail: `relay ${this.relay}: ${relayFailure(err, this.relay).message}` }),
+        (err: unknown): AdapterHealth => ({ ok: false, detail: relayFailure(err, this.relay).message }),
       )
       .then((state) => {
         this.lastKnown = { ...state, at: Date.now() };
         this.checking = undefined;
+        this.unanswered = undefined;
         return state;
       });
-    // While a check runs, an earlier state answers at once.
-    return known === undefined ? this.checking : stateOf(known);
+    // While a check runs, an earlier state answers at once; without one, /readyz waits a little, not the relay's whole timeout.
+    if (known !== undefined) return stateOf(known);
+    if (this.unanswered !== undefined) return this.unanswered;
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<AdapterHealth>((resolve) => {
+      timer = setTimeout(() => {
+        this.unanswered = { ok: false, detail: `relay ${this.relay}: no answer yet (checking)` };
+        resolve(this.unanswered);
+      }, HEALTH_WAIT_MS);
+      timer.unref();
+    });
+    try {
+      return await Promise.race([this.checking, waited]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   close(): void {
