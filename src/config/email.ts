@@ -118,7 +118,7 @@ export const attachmentsSchema = z
       .describe(
         "email: hosts (your XEP-0363 upload service) whose file links in a user's message are fetched and attached to the mail; links to any other host stay links in the text. The gateway never fetches other URLs.",
       ),
-    fetchMaxBytes: integer(1, 1024 * MIB).default(10 * MIB).describe('email: largest file fetched from fetchHosts to attach; larger ones stay links.'),
+    fetchMaxBytes: integer(1, 1024 * MIB).default(10 * MIB).describe('email: most bytes of files fetched from fetchHosts and attached to one mail, all together; files beyond it stay links.'),
   })
   .strict()
   .default({});

@@ -229,6 +229,18 @@ describe('attachments', () => {
     expect(uploads.received.slice(before).map((q) => q.headers.host)).toEqual(Array(3).fill(new URL(small).host));
   });
 
+  it('stops attaching once the files of one mail reach fetchMaxBytes together', async () => {
+    const s = await sink();
+    const { relay: r } = relay(config({ url: s.url }, { attachments: { fetchHosts: ['127.0.0.1'], fetchMaxBytes: 5000 } }));
+    const first = uploads.put('/f/part1.bin', Buffer.alloc(3000, 1));
+    const second = uploads.put('/f/part2.bin', Buffer.alloc(3000, 2));
+    const third = uploads.put('/f/part3.bin', Buffer.alloc(1500, 3));
+    await send(r, mail({ body: 'three files', attachments: [{ url: first }, { url: second }, { url: third }] }));
+    const got = s.mails[0]?.parsed;
+    expect(got?.attachments.map((a) => a.filename)).toEqual(['part1.bin', 'part3.bin']);
+    expect(got?.text).toContain(second);
+  });
+
   it('never fetches when no host is allowed', async () => {
     const s = await sink();
     const { relay: r } = relay(config({ url: s.url }));

@@ -1,7 +1,8 @@
 /**
  * XEP-0066 links in a user's message -> mail attachments. A file is fetched
  * only when its URL's host is one of `attachments.fetchHosts` (the admin's
- * XEP-0363 upload service) and only up to `attachments.fetchMaxBytes`;
+ * XEP-0363 upload service) and only while the mail's fetched files stay
+ * within `attachments.fetchMaxBytes`, all together;
  * everything else, and every file that cannot be fetched in time or whole,
  * stays a link in the mail's text. The gateway never fetches other URLs:
  * a redirect is followed only to the same host.
@@ -15,6 +16,7 @@ import type { FetchedFile } from './compose.js';
 export interface FetchRules {
   /** Lower-case host names whose files are fetched. */
   hosts: ReadonlySet<string>;
+  /** Bytes one mail may carry in fetched files, all of them together (a relay limits the whole mail). */
   maxBytes: number;
   timeoutMs: number;
 }
@@ -122,7 +124,11 @@ export async function fetchAttachment(attachment: Attachment, rules: FetchRules,
   }
 }
 
-/** Every attachment of a message, fetched where allowed (one at a time: a message carries few), the rest links. */
+/**
+ * Every attachment of a message, fetched where allowed (one at a time: a
+ * message carries few) while the fetched bytes stay within `rules.maxBytes`;
+ * the rest links.
+ */
 export async function gatherAttachments(
   attachments: readonly Attachment[],
   rules: FetchRules,
@@ -131,7 +137,8 @@ export async function gatherAttachments(
   const files: FetchedFile[] = [];
   const links: Array<Attachment & { reason: string }> = [];
   for (const attachment of attachments) {
-    const outcome = await fetchAttachment(attachment, rules, signal);
+    const spent = files.reduce((sum, f) => sum + f.content.length, 0);
+    const outcome = await fetchAttachment(attachment, { ...rules, maxBytes: rules.maxBytes - spent }, signal);
     if (outcome.kind === 'attached') files.push(outcome.file);
     else links.push({ ...attachment, reason: outcome.reason });
   }
