@@ -3,6 +3,7 @@
  * discovery, every adapter is named here (STYLE.md rule 6).
  */
 import type { ComponentConfig, ProviderConfig } from '../src/config/schema.js';
+import { smtpEmailAdapter } from './email/smtp/index.js';
 import { sandboxAdapter } from './sandbox/index.js';
 import { smppAdapter } from './sms/smpp/index.js';
 import { telnyxAdapter } from './sms/telnyx/index.js';
@@ -17,6 +18,7 @@ const FACTORIES: { [P in ComponentConfig['provider']]: (config: ProviderConfig<P
   telnyx: telnyxAdapter,
   smpp: smppAdapter,
   http: httpWebhookAdapter,
+  smtp: smtpEmailAdapter,
 };
 
 export function createAdapter(config: ComponentConfig): Adapter {

@@ -41,6 +41,11 @@ export interface OutboundMessage {
    */
   from?: string;
   body: string;
+  /**
+   * The sender's nickname as their client put it in the stanza (XEP-0172
+   * `<nick xmlns='http://jabber.org/protocol/nick'>`): a mail's display name.
+   */
+  nick?: string;
   /** The stanza's `<subject>` (a mail subject), if any. */
   subject?: string;
   /** The stanza's `<thread>`: the conversation it belongs to (mail In-Reply-To); a reply from the network comes back in it. */
@@ -139,6 +144,8 @@ export type InboundAcceptance =
 export interface HttpRegistrar {
   /** Routes under `/webhooks/<componentDomain>/` (public: verify the provider's signature). */
   webhooks(plugin: FastifyPluginAsync): void;
+  /** Routes under `/files/<componentDomain>/`, public: downloads under unguessable URLs (mail attachments). */
+  files?(plugin: FastifyPluginAsync): void;
   /** Routes under `/sandbox/<componentDomain>/`, behind the admin bearer token. */
   sandbox(plugin: FastifyPluginAsync): void;
   /** Routes under `/admin/components/<componentDomain>/`, behind the admin bearer token (e.g. re-enable a webhook endpoint). */

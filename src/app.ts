@@ -164,6 +164,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     for (const p of parts) {
       const registrar: HttpRegistrar = {
         webhooks: (plugin) => http.registerAdapterRoutes({ domain: p.config.domain, scope: 'webhooks', plugin }),
+        files: (plugin) => http.registerAdapterRoutes({ domain: p.config.domain, scope: 'files', plugin }),
         sandbox: (plugin) => http.registerAdapterRoutes({ domain: p.config.domain, scope: 'sandbox', plugin }),
         admin: (plugin) => http.registerAdapterRoutes({ domain: p.config.domain, scope: 'admin', plugin }),
       };

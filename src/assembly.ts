@@ -68,8 +68,10 @@ export function assembleComponent(c: ComponentConfig, index: number, deps: Assem
   const codec = profile.codec(c);
   const adapter = createAdapter(c);
   const owned = profile.ownership;
+  const rules = accessRules(c.domain, c.allow);
+  const defaults = owned?.defaults?.(c, rules);
   const ownership = owned
-    ? new OwnershipStore(redis, prefix, c.domain, owned.wording, owned.configured(c), owned.pool(c))
+    ? new OwnershipStore(redis, prefix, c.domain, owned.wording, owned.configured(c), owned.pool(c), defaults)
     : undefined;
   const dailyLimit = c.limits.dailyPerUser ?? profile.defaults.dailyPerUser;
   const senderRate = c.limits.perSenderPerSecond ?? profile.defaults.senderRate.perSecond;
@@ -77,15 +79,17 @@ export function assembleComponent(c: ComponentConfig, index: number, deps: Assem
   const contacts = profile.contacts?.(c);
   const policy: OutboundPolicy = {
     ...(contacts ? { contacts } : {}),
-    ...(ownership ? { senderAddress: (user: string) => ownership.addressOf(user) } : {}),
+    ...(ownership ? { senderAddress: (user: string) => ownership.sendingAddressOf(user) } : {}),
     requireSenderAddress: owned?.required(c) ?? false,
+    ...(owned ? { senderAddressName: owned.wording.aNoun } : {}),
     ...(dailyLimit > 0 ? { dailyCap: new DailyCap(redis, prefix, c.domain, dailyLimit) } : {}),
     ...(senderRate > 0 ? { senderRate: new SenderBucket(redis, prefix, c.domain, senderRate, senderBurst) } : {}),
     ...profile.outboundPolicy?.(c, { redis, prefix, metrics }),
   };
   policy.gate = new SenderGate(redis, {
     ...(ownership ? { ownersKey: ownership.ownersKey } : {}),
-    requireAddress: policy.requireSenderAddress ?? false,
+    // With default addresses, a sender without a stored one is resolved after the gate (OutboundBridge).
+    requireAddress: (policy.requireSenderAddress ?? false) && defaults === undefined,
     ...(policy.senderRate ? { bucket: policy.senderRate } : {}),
     ...(policy.dailyCap ? { cap: policy.dailyCap } : {}),
     ...(policy.pacer ? { pacer: policy.pacer } : {}),
@@ -111,7 +115,6 @@ export function assembleComponent(c: ComponentConfig, index: number, deps: Assem
     conn.on('online', () => metrics.xmppConnected.set({ domain: c.domain }, 1));
     conn.on('offline', () => metrics.xmppConnected.set({ domain: c.domain }, 0));
     metrics.xmppConnected.set({ domain: c.domain }, 0);
-    const rules = accessRules(c.domain, c.allow);
     const claimRules = owned?.claims(c);
     const claimAllow = claimRules?.allow === undefined ? rules : accessRules(c.domain, claimRules.allow);
     const claims = {

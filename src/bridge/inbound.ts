@@ -48,7 +48,7 @@ export class InboundBridge {
    * named directly when that user may use this component.
    */
   async resolveRecipient(to: string): Promise<string | undefined> {
-    const owned = await this.ownership?.ownerOf(to.trim());
+    const owned = await this.ownership?.recipientOf(to.trim());
     if (owned !== undefined) return owned;
     if (!this.opts.localJidRecipients) return undefined;
     const jid = to.trim().toLowerCase();

@@ -20,6 +20,8 @@ export interface OutboundRequest {
   body: string;
   subject?: string;
   thread?: string;
+  /** XEP-0172 nickname from the stanza. */
+  nick?: string;
   attachments: Attachment[];
   receiptRequested: boolean;
 }
@@ -59,7 +61,7 @@ export class OutboundBridge {
     if (req.stanzaId.length > MAX_STANZA_ID) {
       throw new GatewayError('BAD_REQUEST', `the stanza id is ${req.stanzaId.length} characters long; ${this.componentDomain} takes at most ${MAX_STANZA_ID}`);
     }
-    for (const [field, value] of [['subject', req.subject], ['thread', req.thread]] as const) {
+    for (const [field, value] of [['subject', req.subject], ['thread', req.thread], ['nickname', req.nick]] as const) {
       if (value !== undefined && value.length > MAX_HEADER_FIELD) {
         throw new GatewayError('BODY_INVALID', `the ${field} is ${value.length} characters long; ${this.componentDomain} takes at most ${MAX_HEADER_FIELD}`);
       }
@@ -99,6 +101,12 @@ export class OutboundBridge {
       if (v.verdict === 'unregistered') throw this.unregistered();
       if (v.verdict === 'rate') throw this.rateLimited(v.waitMs);
       if (v.verdict === 'cap') throw this.overCap(units);
+      // No address held in Redis: the network may still give the sender a default one (email).
+      if (v.from === undefined && p.senderAddress !== undefined) {
+        const from = await p.senderAddress(sender);
+        if (from === undefined && p.requireSenderAddress) throw this.unregistered();
+        return { ...v, ...(from === undefined ? {} : { from }) };
+      }
       return v;
     }
     const from = known === undefined ? await p.senderAddress?.(sender) : known.from;
@@ -113,7 +121,7 @@ export class OutboundBridge {
   private unregistered(): GatewayError {
     return new GatewayError(
       'REGISTRATION_REQUIRED',
-      `you have no number on ${this.componentDomain}: register one (in-band registration) or ask the administrator`,
+      `you have no ${(this.policy.senderAddressName ?? 'a number').replace(/^an? /, '')} on ${this.componentDomain}: register one (in-band registration) or ask the administrator`,
     );
   }
 
@@ -178,6 +186,7 @@ export class OutboundBridge {
       body: req.body,
       ...(req.subject === undefined ? {} : { subject: req.subject }),
       ...(req.thread === undefined ? {} : { thread: req.thread }),
+      ...(req.nick === undefined ? {} : { nick: req.nick }),
       attachments: req.attachments,
       stanzaId: req.stanzaId,
       receiptRequested: req.receiptRequested && req.stanzaId !== '',

@@ -38,6 +38,13 @@ function componentLines(c: ComponentConfig, config: GatewayConfig): string[] {
       return [`Telnyx API ${c.telnyx.apiBaseUrl} (API key ${MASK})`, `Telnyx calls back: ${webhooks('messages')} (Ed25519-signed)`];
     case 'smpp':
       return [`SMSC ${c.smpp.host}:${c.smpp.port}, bind_transceiver as system_id ${c.smpp.systemId} (password ${MASK})`];
+    case 'smtp': {
+      const lines = [`mail relay ${maskUrl(c.smtp.url)}${c.smtp.requireTls ? ' (STARTTLS required)' : ''}${c.smtp.dkim ? `, DKIM d=${c.smtp.dkim.domainName} s=${c.smtp.dkim.keySelector}` : ''}`];
+      lines.push(c.inbound ? `SMTP listener ${c.inbound.host}:${c.inbound.port}${c.inbound.tls ? ' with STARTTLS' : ''} (MX for ${c.mailDomain ?? c.domain})` : 'no SMTP listener (inbound.host/port not set)');
+      if (c.mailgun) lines.push(`Mailgun route: ${webhooks('inbound')} (signing key ${MASK})`);
+      lines.push(`attachments kept in ${c.attachments.dir}, served under ${publicRoute(config, `/files/${c.domain}/`)}`);
+      return lines;
+    }
     case 'http': {
       const out = Object.entries(c.endpoints).map(([name, e]) => `endpoint ${name}@${c.domain} -> POST ${e.url} (signed, secret ${MASK})`);
       const hooks = Object.entries(c.inbound).map(([name, h]) => `hook ${name}: ${webhooks(name)} (verify ${h.verify ?? 'standard-webhooks'}) -> ${[...h.to, ...h.rooms].join(', ') || 'nobody'}`);

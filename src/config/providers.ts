@@ -11,7 +11,7 @@ export type Network = (typeof NETWORKS)[number];
 /** Providers named in DESIGN.md that a later version brings; named in config errors so admins know why. */
 export const PLANNED_PROVIDERS: Record<Network, readonly string[]> = {
   sms: [],
-  email: ['smtp'],
+  email: [],
   webhook: [],
 };
 
@@ -27,5 +27,5 @@ export function unknownProvider(network: Network) {
 export function providerName<P extends string>(name: P) {
   return z
     .literal(name)
-    .describe('Which adapter carries the messages: sms: twilio, telnyx, smpp or sandbox; email: sandbox in this version; webhook: http or sandbox.');
+    .describe('Which adapter carries the messages: sms: twilio, telnyx, smpp or sandbox; email: smtp or sandbox; webhook: http or sandbox.');
 }

@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { bareJid, boolean, decimal, hostname, integer } from './fields.js';
 import { providerName, unknownProvider, type Network } from './providers.js';
 import { smsComponentSchema } from './sms.js';
+import { emailComponentSchema } from './email.js';
 import { taggedUnion } from './union.js';
 import { webhookComponentSchema as webhookSchema } from './webhook.js';
 
@@ -115,7 +116,7 @@ export const retrySchema = z
   .object({
     maxAgeSeconds: integer(1, 30 * 24 * 3600)
       .optional()
-      .describe('Give up on a message this long after it was accepted (default: sms 14400, email 86400, webhook 3600; webhook http gives up after its retry schedule instead).'),
+      .describe('Give up on a message this long after it was accepted (default: sms 14400, email 432000 (5 days, like an MTA), webhook 3600; webhook http gives up after its retry schedule instead).'),
     initialDelayMs: integer(10, 3_600_000).default(1000).describe('First retry delay; doubles each attempt, with jitter.'),
     maxDelayMs: integer(10, 24 * 3_600_000).default(300_000).describe('Cap on the retry delay.'),
   })
@@ -176,30 +177,11 @@ const componentBase = {
 const networkName = <N extends Network>(name: N) =>
   z.literal(name).describe('Which foreign network this component bridges: sms, email or webhook.');
 
-const emailComponentSchema = taggedUnion(
-  'provider',
-  {
-    sandbox: z
-      .object({
-        ...componentName,
-        network: networkName('email'),
-        provider: providerName('sandbox'),
-        ...componentBase,
-        addresses: z
-          .record(z.string().email(), bareJid)
-          .default({})
-          .describe('email: gateway address -> owner JID. Inbound mail to an address goes to its owner.'),
-      })
-      .strict(),
-  },
-  { unknownTag: unknownProvider('email') },
-);
-
 const webhookComponentSchema = webhookSchema(componentName, componentBase);
 
 export const componentSchema = taggedUnion('network', {
   sms: smsComponentSchema(componentName, componentBase),
-  email: emailComponentSchema,
+  email: emailComponentSchema(componentName, componentBase),
   webhook: webhookComponentSchema,
 });
 

@@ -17,7 +17,8 @@ import { livenessRoute, opsRoutes, type ReadinessCheck } from './plugins/health.
 
 export interface RouteRegistration {
   domain: string;
-  scope: 'webhooks' | 'sandbox' | 'admin';
+  /** webhooks and files are public (a signature or an unguessable URL guards them); sandbox and admin need the admin token. */
+  scope: 'webhooks' | 'files' | 'sandbox' | 'admin';
   plugin: FastifyPluginAsync;
 }
 
@@ -105,7 +106,7 @@ export function buildServer(deps: ServerDeps): GatewayServer {
       const prefix = r.scope === 'admin' ? `/admin/components/${r.domain}` : `/${r.scope}/${r.domain}`;
       app.register(
         async (scoped) => {
-          if (r.scope !== 'webhooks') scoped.addHook('onRequest', requireAdmin);
+          if (r.scope === 'sandbox' || r.scope === 'admin') scoped.addHook('onRequest', requireAdmin);
           await scoped.register(r.plugin);
         },
         { prefix },

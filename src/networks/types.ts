@@ -10,15 +10,17 @@ import type { AddressCodec, AddressResult } from '../addressing/index.js';
 import type { ComponentConfig, Network } from '../config/schema.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { DailyCap, NumberPacer, SenderBucket } from '../store/limits.js';
-import type { OwnershipTerms } from '../store/ownership.js';
+import type { DefaultAddresses, OwnershipTerms } from '../store/ownership.js';
 import type { SenderGate } from '../store/sender-gate.js';
 
 /** Rules applied to an outbound message before it is stored. */
 export interface OutboundPolicy {
   /** The sender's own address on the network (their gateway number or mail address), if they have one. */
   senderAddress?(senderBareJid: string): Promise<string | undefined>;
-  /** Refuse senders without an address: a real SMS provider needs a From number. */
+  /** Refuse senders without an address: a real SMS provider needs a From number, a mail relay a From address. */
   requireSenderAddress?: boolean;
+  /** What the refusal calls the address, with its article: 'a number' (the default), 'an address'. */
+  senderAddressName?: string;
   /** Extra body rules (SMS segments); throws GatewayError. Returns facts to log. */
   checkBody?(body: string): Record<string, unknown>;
   /** Whether the sender (whose own address is `from`) may write to `to`; throws GatewayError naming the rule. */
@@ -107,6 +109,12 @@ export interface Ownership<C> {
    * serves) and claims per user per UTC day (0 = no limit).
    */
   claims(config: C): { allow: readonly string[] | undefined; perUserPerDay: number };
+  /**
+   * Addresses users have without registering (email's default addresses),
+   * for the users the component serves (`rules`: its access rules, domains
+   * and bare JIDs). Undefined where there are none.
+   */
+  defaults?(config: C, rules: readonly string[]): DefaultAddresses | undefined;
 }
 
 /**

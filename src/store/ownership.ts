@@ -56,12 +56,32 @@ export interface OwnershipTerms {
   keys: { byAddress: string; byOwner: string };
   /** What one address is called: 'number', 'address'. */
   noun: string;
+  /** Its plural, where adding an s is wrong: 'addresses'. Default `<noun>s`. */
+  nouns?: string;
+}
+
+/** The plural of the terms' noun: 'numbers', 'addresses'. */
+export function pluralNoun(terms: OwnershipTerms): string {
+  return terms.nouns ?? `${terms.noun}s`;
+}
+
+/**
+ * Addresses users of allowed domains have without registering (email's
+ * `<user>.<their domain>@<mail domain>`): computed, never stored, and always
+ * second to an address held in Redis.
+ */
+export interface DefaultAddresses {
+  /** The default address of a user, or undefined when they have none (not an allowed domain, a localpart no address can carry). */
+  addressOf(ownerBareJid: string): string | undefined;
+  /** The user whose default address this is, or undefined. */
+  ownerOf(address: string): string | undefined;
 }
 
 export class OwnershipStore {
   private readonly byAddressKey: string;
   private readonly byOwnerKey: string;
   private readonly noun: string;
+  private readonly nouns: string;
   private readonly configured: Readonly<Record<string, string>>;
   readonly pool: readonly string[];
 
@@ -72,10 +92,12 @@ export class OwnershipStore {
     terms: OwnershipTerms,
     configured: Readonly<Record<string, string>>,
     pool: readonly string[],
+    private readonly defaults?: DefaultAddresses,
   ) {
     this.byAddressKey = `${prefix}:${terms.keys.byAddress}:${componentDomain}`;
     this.byOwnerKey = `${prefix}:${terms.keys.byOwner}:${componentDomain}`;
     this.noun = terms.noun;
+    this.nouns = pluralNoun(terms);
     this.pool = pool.map(key);
     this.configured = Object.fromEntries(Object.entries(configured).map(([address, owner]) => [key(address), owner]));
   }
@@ -102,6 +124,16 @@ export class OwnershipStore {
     return (await stored(this.redis.hget(this.byAddressKey, key(address)))) ?? undefined;
   }
 
+  /** The address a user sends from: the one they hold, else their default address (where the network gives one). */
+  async sendingAddressOf(ownerBareJid: string): Promise<string | undefined> {
+    return (await this.addressOf(ownerBareJid)) ?? this.defaults?.addressOf(ownerBareJid.toLowerCase());
+  }
+
+  /** Who receives what is sent to a gateway address: its holder, else the user whose default address it is. */
+  async recipientOf(address: string): Promise<string | undefined> {
+    return (await this.ownerOf(address)) ?? this.defaults?.ownerOf(key(address));
+  }
+
   /**
    * Whether `address` is one of this gateway's: configured, in the pool, or
    * assigned by an admin. Adapters ask this to tell the gateway's own
@@ -109,7 +141,7 @@ export class OwnershipStore {
    */
   async isGatewayAddress(address: string): Promise<boolean> {
     const k = key(address);
-    if (k in this.configured || this.pool.includes(k)) return true;
+    if (k in this.configured || this.pool.includes(k) || this.defaults?.ownerOf(k) !== undefined) return true;
     return (await stored(this.redis.hexists(this.byAddressKey, k))) === 1;
   }
 
@@ -134,7 +166,7 @@ export class OwnershipStore {
     if (candidates.length === 0) {
       const current = await this.addressOf(owner);
       if (current !== undefined) return current;
-      throw new GatewayError('LIMIT_EXCEEDED', `no free ${this.noun}s left on ${this.componentDomain}; ask the administrator`);
+      throw new GatewayError('LIMIT_EXCEEDED', `no free ${this.nouns} left on ${this.componentDomain}; ask the administrator`);
     }
     for (const address of candidates) {
       const [outcome, value] = (await stored(this.redis.eval(CLAIM, 2, this.byAddressKey, this.byOwnerKey, owner, address))) as [string, string];
@@ -146,7 +178,7 @@ export class OwnershipStore {
       }
       if (wanted !== undefined) throw new GatewayError('NOT_FOUND', `${wanted} is already taken`);
     }
-    throw new GatewayError('LIMIT_EXCEEDED', `no free ${this.noun}s left on ${this.componentDomain}; ask the administrator`);
+    throw new GatewayError('LIMIT_EXCEEDED', `no free ${this.nouns} left on ${this.componentDomain}; ask the administrator`);
   }
 
   /** Releases the owner's address; returns it, or undefined when they had none. */

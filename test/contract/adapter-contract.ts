@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { Adapter, InboundEvent, OutboundMessage } from '../../adapters/types.js';
 import type { ComponentConfig, ProviderConfig } from '../../src/config/schema.js';
 import { GatewayError } from '../../src/errors/registry.js';
-import { adapterContext, outbound, providerConfig } from '../support/fixtures.js';
+import { adapterContext, outbound as outboundTo, providerConfig } from '../support/fixtures.js';
 import { ensureRedis, uniquePrefix } from '../support/redis.js';
 
 export interface ContractHarness {
@@ -33,6 +33,11 @@ export interface ContractHarness {
   /** A foreign address valid on this network, and a gateway address/JID inbound messages go to. */
   foreignAddress: string;
   localAddress: string;
+  /**
+   * The sender's own address on the network that the core would put in
+   * `from` (a mail address for email). Default: the fixtures' gateway number.
+   */
+  senderAddress?: string;
 }
 
 /** The two numbers an SMS provider's harness uses: a phone, and a gateway number alice owns (`numbers` for the config). */
@@ -91,6 +96,11 @@ export function adapterContract(name: string, harness: ContractHarness): void {
     });
 
     const send = (m: OutboundMessage, signal = new AbortController().signal) => adapter.send(m, { attempt: 1, signal });
+    /** A message to `to` as the core hands it over, from the harness's sender address where it names one. */
+    const outbound = (domain: string, to: string, body?: string): OutboundMessage => ({
+      ...outboundTo(domain, to, body),
+      ...(harness.senderAddress === undefined ? {} : { from: harness.senderAddress }),
+    });
 
     it('names its network, provider and component domain', () => {
       expect(adapter.network).toBe(harness.config.network);

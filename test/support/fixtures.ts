@@ -64,10 +64,15 @@ export interface RecordingContext extends AdapterContext {
   emitted: InboundEvent[];
 }
 
-/** The gateway's own addresses in a component config: `numbers` keys and `numberPool`. */
+/** The gateway's own addresses in a component config: `numbers` / `addresses` keys and `numberPool` / `addressPool`. */
 function configuredAddresses(config: ComponentConfig): Set<string> {
-  const { numbers, numberPool } = config as { numbers?: Record<string, string>; numberPool?: string[] };
-  return new Set([...Object.keys(numbers ?? {}), ...(numberPool ?? [])]);
+  const { numbers, numberPool, addresses, addressPool } = config as {
+    numbers?: Record<string, string>;
+    numberPool?: string[];
+    addresses?: Record<string, string>;
+    addressPool?: string[];
+  };
+  return new Set([...Object.keys(numbers ?? {}), ...(numberPool ?? []), ...Object.keys(addresses ?? {}), ...(addressPool ?? [])]);
 }
 
 /** A logger (for `logger` of adapterContext()) that appends each line it writes, parsed, to `lines`. */
@@ -118,7 +123,7 @@ export function answeredAndRecorded(
 /**
  * A context for adapter.start(): a silent logger, no HTTP routes, Redis
  * unavailable, emitInbound() recording each event and answering `queued`,
- * and the config's numbers as the gateway's addresses. Any field can be replaced.
+ * and the config's numbers and mail addresses as the gateway's addresses. Any field can be replaced.
  */
 export function adapterContext(config: ComponentConfig, overrides: Partial<RecordingContext> = {}): RecordingContext {
   const own = configuredAddresses(config);

@@ -53,9 +53,9 @@ components:
     expect(found.filter((p) => p.startsWith('components[0].secret'))).toHaveLength(1);
   });
 
-  it('names providers that are planned but not in this version', () => {
+  it('names the section a provider needs, and unknown providers', () => {
     expect(problems(`components:\n  - { domain: mail.localhost, secret: x, network: email, provider: smtp }`)).toEqual([
-      'components[0].provider: provider "smtp" for network email is not in this version yet (available: sandbox)',
+      'components[0].smtp: required for provider smtp',
     ]);
     expect(problems(`components:\n  - { domain: sms.localhost, secret: x, network: sms, provider: nexmo }`)[0]).toMatch(
       /unknown provider "nexmo"/,

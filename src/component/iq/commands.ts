@@ -12,6 +12,7 @@ import { GatewayError } from '../../errors/registry.js';
 import type { ComponentContext, ComponentOwnership } from '../context.js';
 import { dataForm, submittedValues, tableForm, type FormField } from '../forms.js';
 import { NS } from '../stanzas.js';
+import { pluralNoun } from '../../store/ownership.js';
 import { guard } from './guard.js';
 
 export interface Command {
@@ -68,7 +69,7 @@ export function adminCommands(c: ComponentContext, ownership: ComponentOwnership
       },
     },
     {
-      node: `list-${noun}s`,
+      node: `list-${pluralNoun(wording)}`,
       name: `List ${noun} assignments`,
       async run() {
         const all = await store.all();
@@ -78,7 +79,7 @@ export function adminCommands(c: ComponentContext, ownership: ComponentOwnership
           ...free.map((address) => ({ [wording.field.var]: address, jid: '(free)' })),
         ].sort((a, b) => String(a[wording.field.var]).localeCompare(String(b[wording.field.var])));
         return tableForm(
-          `${capitalised(noun)}s on ${c.domain}`,
+          `${capitalised(pluralNoun(wording))} on ${c.domain}`,
           [{ var: wording.field.var, label: capitalised(noun) }, { var: 'jid', label: 'Owner' }],
           rows,
         );

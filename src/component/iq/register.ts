@@ -11,6 +11,7 @@ import { GatewayError } from '../../errors/registry.js';
 import type { ComponentContext, ComponentOwnership } from '../context.js';
 import { dataForm, submittedValues } from '../forms.js';
 import { NS } from '../stanzas.js';
+import { pluralNoun } from '../../store/ownership.js';
 import { guard } from './guard.js';
 
 export function registerRegistration(c: ComponentContext, ownership: ComponentOwnership): void {
@@ -50,7 +51,7 @@ export function registerRegistration(c: ComponentContext, ownership: ComponentOw
       const instructions =
         free.length > 0
           ? `Choose the ${noun} you will ${wording.sendPhrase} from.`
-          : `No ${noun}s are free on ${c.domain}; ask the administrator to assign you one.`;
+          : `No ${pluralNoun(wording)} are free on ${c.domain}; ask the administrator to assign you one.`;
       return xml(
         'query',
         { xmlns: NS.REGISTER },
