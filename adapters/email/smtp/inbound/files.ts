@@ -15,8 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { Attachment } from '../../../types.js';
@@ -44,7 +43,7 @@ export interface StoredFile extends StoredFileMeta {
 /** Why a file was not kept: over the per-file cap, or over what is left of the per-mail cap. */
 export interface RefusedFile {
   name: string;
-  /** Bytes seen before giving up (at least the cap). */
+  /** Its whole size in bytes. */
   size: number;
   reason: string;
 }
@@ -59,9 +58,6 @@ export interface AttachmentStoreOptions {
   logger: Logger;
   now?: () => number;
 }
-
-/** Thrown inside the copy when a file goes over its cap: the partial file is removed. */
-class OverCap extends Error {}
 
 /** A file name safe to put in a sidecar and a Content-Disposition: no path, no control characters, bounded. */
 export function safeFileName(name: string | undefined, fallback = 'attachment'): string {
@@ -96,21 +92,37 @@ export class AttachmentStore {
     await mkdir(this.opts.dir, { recursive: true });
     const token = randomBytes(32).toString('base64url');
     const part = `${this.path(token)}.part`;
-    let size = 0;
-    const counter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        size += chunk.length;
-        done(size > maxBytes ? new OverCap() : null, chunk);
-      },
-    });
-    try {
-      await pipeline(content, counter, createWriteStream(part));
-    } catch (err) {
+    // By hand, not pipeline(): a file over its cap must not destroy `content` (a parser's part stream), only stop being written.
+    const size = await new Promise<number>((resolve, reject) => {
+      const out = createWriteStream(part);
+      let seen = 0;
+      let over = false;
+      out.on('error', (err) => {
+        if (!over) reject(err);
+      });
+      content.on('data', (chunk: Buffer) => {
+        seen += chunk.length;
+        if (over) return;
+        if (seen > maxBytes) {
+          over = true;
+          out.destroy();
+          content.resume();
+          return;
+        }
+        if (!out.write(chunk)) {
+          content.pause();
+          out.once('drain', () => content.resume());
+        }
+      });
+      content.once('error', reject);
+      content.once('end', () => (over ? resolve(seen) : out.end(() => resolve(seen))));
+    }).catch(async (err: unknown) => {
       await rm(part, { force: true });
-      if (!(err instanceof OverCap)) throw err;
-      content.resume(); // read the rest, unstored
-      await new Promise<void>((resolve) => (content.readableEnded ? resolve() : content.once('end', resolve).once('error', () => resolve())));
-      return { kept: false, refused: { name: meta.name, size: Math.max(size, maxBytes + 1), reason: `over ${capName} (${maxBytes} bytes)` } };
+      throw err;
+    });
+    if (size > maxBytes) {
+      await rm(part, { force: true });
+      return { kept: false, refused: { name: meta.name, size, reason: `over ${capName} (${maxBytes} bytes)` } };
     }
     return { kept: true, file: await this.publish(token, part, { ...meta, size }) };
   }

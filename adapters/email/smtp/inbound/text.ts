@@ -37,7 +37,7 @@ export function htmlAsText(html: string): string {
   }).trim();
 }
 
-const ATTRIBUTION = /^\s*(on\b.{0,200}\bwrote|am\b.{0,200}\bschrieb|le\b.{0,200}\ba écrit|el\b.{0,200}\bescribió)\s*:\s*$/i;
+const ATTRIBUTION = /^\s*(on\b.{0,200}\bwrote|am\b.{0,200}\bschrieb\b.{0,120}|le\b.{0,200}\ba écrit|el\b.{0,200}\bescribió)\s*:\s*$/i;
 const ATTRIBUTION_START = /^\s*(on|am|le|el)\s.{0,200}$/i;
 const ATTRIBUTION_END = /\b(wrote|schrieb|a écrit|escribió)\s*:\s*$/i;
 const ORIGINAL_MESSAGE = /^\s*-{2,}\s*(original message|ursprüngliche nachricht|message d'origine|forwarded message)\s*-{2,}\s*$/i;
