@@ -85,8 +85,8 @@ describe('attachment store', () => {
 
   it('keeps nothing of a file over its cap, and reads the stream to its end', async () => {
     const source = Readable.from([Buffer.alloc(600), Buffer.alloc(600), Buffer.alloc(600)]);
-    const saved = await store().save(source, { name: 'big.iso', type: 'application/octet-stream' }, 1000, 'the per-file limit');
-    expect(saved).toEqual({ kept: false, refused: { name: 'big.iso', size: 1800, reason: 'over the per-file limit (1000 bytes)' } });
+    const saved = await store().save(source, { name: 'big.iso', type: 'application/octet-stream' }, 1000);
+    expect(saved).toEqual({ kept: false, refused: { name: 'big.iso', size: 1800, reason: 'over the size limit (1000 bytes)' } });
     expect(source.readableEnded).toBe(true);
     expect(await readdir(dir)).toEqual([]);
   });

@@ -88,7 +88,7 @@ export class AttachmentStore {
    * `maxBytes`; the stream is read to its end either way, so a parser feeding
    * it is never stuck.
    */
-  async save(content: Readable, meta: { name: string; type: string }, maxBytes: number, capName = 'the size limit'): Promise<SaveResult> {
+  async save(content: Readable, meta: { name: string; type: string }, maxBytes: number): Promise<SaveResult> {
     await mkdir(this.opts.dir, { recursive: true });
     const token = randomBytes(32).toString('base64url');
     const part = `${this.path(token)}.part`;
@@ -122,7 +122,7 @@ export class AttachmentStore {
     });
     if (size > maxBytes) {
       await rm(part, { force: true });
-      return { kept: false, refused: { name: meta.name, size, reason: `over ${capName} (${maxBytes} bytes)` } };
+      return { kept: false, refused: { name: meta.name, size, reason: `over the size limit (${maxBytes} bytes)` } };
     }
     return { kept: true, file: await this.publish(token, part, { ...meta, size }) };
   }

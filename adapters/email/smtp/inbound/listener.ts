@@ -123,7 +123,7 @@ export class SmtpListener {
     const open = this.connectionsByIp.get(ip) ?? 0;
     if (open >= this.deps.config.maxConnectionsPerIp) {
       this.log.info({ ip, open }, 'SMTP connection refused: too many from this address');
-      return done(reply(421, `too many connections from ${ip} (limit ${this.deps.config.maxConnectionsPerIp}), try again later`));
+      return done(reply(421, `4.7.0 too many connections from ${ip} (limit ${this.deps.config.maxConnectionsPerIp}), try again later`));
     }
     this.connectionsByIp.set(ip, open + 1);
     this.counted.add(session.id);
@@ -145,7 +145,7 @@ export class SmtpListener {
     if (recent.length >= this.deps.config.messagesPerIpPerMinute) {
       this.mailsByIp.set(ip, recent);
       this.log.info({ ip }, 'SMTP mail deferred: too many from this address this minute');
-      return done(reply(451, `too many mails from ${ip} (limit ${this.deps.config.messagesPerIpPerMinute} a minute), try again later`));
+      return done(reply(451, `4.7.0 too many mails from ${ip} (limit ${this.deps.config.messagesPerIpPerMinute} a minute), try again later`));
     }
     recent.push(this.now());
     this.mailsByIp.set(ip, recent);
@@ -163,10 +163,10 @@ export class SmtpListener {
       if (await this.deps.isGatewayAddress(rcpt)) return done();
     } catch (err) {
       this.log.warn({ err, rcpt }, 'cannot check a recipient (Redis down?); deferred');
-      return done(reply(451, 'cannot check recipients right now, try again later'));
+      return done(reply(451, '4.3.0 cannot check recipients right now, try again later'));
     }
     this.log.info({ rcpt }, 'SMTP recipient refused: not a gateway address');
-    done(reply(550, `<${rcpt}>: no such address on this gateway`));
+    done(reply(550, `5.1.1 <${rcpt}>: no such address on this gateway`));
   }
 
   private async onData(stream: SMTPServerDataStream, session: SMTPServerSession, done: (err?: Error | null, message?: string) => void): Promise<void> {
@@ -187,30 +187,30 @@ export class SmtpListener {
     ]);
     if (read.status === 'rejected') {
       log.warn({ err: read.reason as unknown }, 'cannot read or store a received mail; deferred');
-      return done(reply(451, 'cannot take this mail right now, try again later'));
+      return done(reply(451, '4.3.0 cannot take this mail right now, try again later'));
     }
     const mail = read.value;
     const sender = verdict.status === 'fulfilled' ? verdict.value : undefined;
     if (stream.sizeExceeded) {
       await this.deps.store.remove(mail.files);
       log.info({ bytes: stream.byteLength }, 'SMTP mail refused: too large');
-      return done(reply(552, `message is larger than this gateway takes (${this.deps.config.maxMessageBytes} bytes)`));
+      return done(reply(552, `5.3.4 message is larger than this gateway takes (${this.deps.config.maxMessageBytes} bytes)`));
     }
     if (sender !== undefined) this.count(sender, log);
     if (sender?.refuse !== undefined) {
       await this.deps.store.remove(mail.files);
       log.info({ messageId: mail.messageId, reason: sender.refuse }, 'SMTP mail refused by DMARC policy');
-      return done(reply(550, sender.refuse));
+      return done(reply(550, `5.7.1 ${sender.refuse}`));
     }
     try {
       const outcome = await this.deps.delivery.deliver(mail, { from: envelopeFrom, to: recipients });
       log.info({ messageId: mail.messageId, to: recipients, outcome }, 'SMTP mail accepted');
-      done(null, 'OK: stored');
+      done(null, '2.6.0 OK: stored');
     } catch (err) {
       await this.deps.store.remove(mail.files).catch(() => undefined);
       const unavailable = err instanceof GatewayError && err.spec.httpStatus === 503;
       log.warn({ err, messageId: mail.messageId }, unavailable ? 'SMTP mail deferred: cannot store it (Redis down?)' : 'SMTP mail deferred: delivery failed');
-      done(reply(451, 'cannot store this mail right now, try again later'));
+      done(reply(451, '4.3.0 cannot store this mail right now, try again later'));
     }
   }
 

@@ -112,15 +112,15 @@ export async function readMail(source: Readable, opts: ReadOptions): Promise<Rec
         if (!mail.bounce) mail.refused.push({ name, size: data.size ?? 0, reason: 'attachments are not kept here' });
         return;
       }
-      const left = opts.maxMailBytes - storedBytes;
-      const cap = Math.min(opts.maxFileBytes, Math.max(0, left));
-      const capName = cap < opts.maxFileBytes ? 'what is left of the per-mail limit' : 'the per-file limit';
-      const result = await opts.store.save(data.content as Readable, { name, type: data.contentType || 'application/octet-stream' }, cap, capName);
+      const left = Math.max(0, opts.maxMailBytes - storedBytes);
+      const result = await opts.store.save(data.content as Readable, { name, type: data.contentType || 'application/octet-stream' }, Math.min(opts.maxFileBytes, left));
       if (result.kept) {
         storedBytes += result.file.size;
         mail.files.push(result.file);
       } else {
-        mail.refused.push(result.refused);
+        const { size } = result.refused;
+        const reason = size > opts.maxFileBytes ? `over the per-file limit (${opts.maxFileBytes} bytes)` : `over what is left of the per-mail limit (${left} bytes)`;
+        mail.refused.push({ ...result.refused, reason });
       }
     })().finally(() => data.release?.());
     saving.push(done);
