@@ -23,6 +23,8 @@ export interface InboundSide {
 export interface InboundOptions {
   /** DNS for sender authentication; default the system's, with short timeouts. */
   resolver?: DNSResolver;
+  /** Longest the sender checks of one mail may take (default 15 s). */
+  authTimeoutMs?: number;
 }
 
 /** Mailgun posts a mail and its attachments; leave room for the form's own overhead. */
@@ -75,6 +77,7 @@ export async function startInbound(config: SmtpEmailConfig, ctx: AdapterContext,
       attachments: limits,
       logger,
       resolver: opts.resolver ?? systemResolver(),
+      ...(opts.authTimeoutMs === undefined ? {} : { authTimeoutMs: opts.authTimeoutMs }),
       ...(ctx.metrics === undefined ? {} : { metrics: ctx.metrics }),
     });
     await listener.listen();

@@ -40,6 +40,8 @@ export interface ListenerDeps {
   logger: Logger;
   /** DNS for SPF/DKIM/DMARC; tests inject a fake. */
   resolver: DNSResolver;
+  /** Longest the sender checks may take before the mail is taken unchecked. Default 15 s. */
+  authTimeoutMs?: number;
   metrics?: GatewayMetrics;
   /** Clock for the per-address rate, in ms (tests). */
   now?: () => number;
@@ -183,7 +185,7 @@ export class SmtpListener {
     const facts = { ip: session.remoteAddress, helo: session.hostNameAppearsAs || session.clientHostname, sender: envelopeFrom, mta: this.deps.config.hostname ?? this.deps.domain };
     const [read, verdict] = await Promise.allSettled([
       readMail(toParser, { store: this.deps.store, ...this.deps.attachments, envelopeFrom }),
-      toAuth === undefined ? Promise.resolve(undefined) : checkSender(toAuth, facts, this.deps.resolver, log),
+      toAuth === undefined ? Promise.resolve(undefined) : checkSender(toAuth, facts, this.deps.resolver, log, this.deps.authTimeoutMs),
     ]);
     if (read.status === 'rejected') {
       log.warn({ err: read.reason as unknown }, 'cannot read or store a received mail; deferred');
