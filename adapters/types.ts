@@ -41,6 +41,11 @@ export interface OutboundMessage {
    */
   from?: string;
   body: string;
+  /**
+   * The sender's nickname as their client put it in the stanza (XEP-0172
+   * `<nick xmlns='http://jabber.org/protocol/nick'>`): a mail's display name.
+   */
+  nick?: string;
   /** The stanza's `<subject>` (a mail subject), if any. */
   subject?: string;
   /** The stanza's `<thread>`: the conversation it belongs to (mail In-Reply-To); a reply from the network comes back in it. */

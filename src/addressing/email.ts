@@ -9,8 +9,10 @@
  * - domain: dot-separated labels of ASCII letters, digits and inner hyphens,
  *   1–63 octets each, at most 255 octets (§4.5.3.1.2), at least one dot
  *   (or exactly `localhost`), last label not all digits. No address literals
- *   ([192.0.2.1]). Internationalized domains are accepted in their A-label
- *   (xn--) form only.
+ *   ([192.0.2.1]). An internationalized domain is taken in either form and
+ *   kept in its A-label (xn--) form, the one every relay accepts (UTS #46
+ *   mapping by node:url domainToASCII: `bücher.example` ->
+ *   `xn--bcher-kva.example`).
  * - US-ASCII only: no SMTPUTF8 (RFC 6531) local parts, since JID
  *   normalization (PRECIS, RFC 7613) could change non-ASCII characters and
  *   the address would no longer round-trip through a contact JID.
@@ -21,6 +23,8 @@
  *
  * @module
  */
+
+import { domainToASCII } from 'node:url';
 
 /** Result of {@link parseEmailAddress}. */
 export type EmailParse = { ok: true; address: string } | { ok: false; reason: string };
@@ -40,6 +44,7 @@ const LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
  * @example parseEmailAddress('Bob.Smith@Example.NET')     // { ok: true, address: 'Bob.Smith@example.net' }
  * @example parseEmailAddress("d'artagnan+tag@mx.example") // { ok: true, address: "d'artagnan+tag@mx.example" }
  * @example parseEmailAddress('alice@localhost')           // { ok: true, address: 'alice@localhost' }
+ * @example parseEmailAddress('bob@Bücher.example')        // { ok: true, address: 'bob@xn--bcher-kva.example' }
  * @example parseEmailAddress('bob@example')               // { ok: false, reason: 'the domain "example" needs at least one dot (or must be localhost)' }
  * @example parseEmailAddress('a@b@example.net')           // { ok: false, reason: 'an email address has exactly one @ ...' }
  * @example parseEmailAddress('bob smith@example.net')     // { ok: false, reason: 'an email address cannot contain spaces or control characters' }
@@ -54,7 +59,9 @@ export function parseEmailAddress(input: string): EmailParse {
     return fail('an email address has exactly one @ (quoted local parts such as "a@b"@example.net are not supported)');
   }
   const local = text.slice(0, at);
-  const domain = text.slice(at + 1);
+  const given = text.slice(at + 1);
+  const domain = /[^\x20-\x7e]/.test(given) ? domainToASCII(given) : given;
+  if (domain === '' && given !== '') return fail(`the domain "${given}" is not a valid internationalized domain name`);
   return checkLocal(local) ?? checkDomain(domain) ?? { ok: true, address: `${local}@${domain.toLowerCase()}` };
 }
 
@@ -79,11 +86,8 @@ function checkLocal(local: string): { ok: false; reason: string } | undefined {
 function checkDomain(rawDomain: string): { ok: false; reason: string } | undefined {
   if (rawDomain === '') return fail('the domain after @ is empty');
   if (rawDomain.startsWith('[')) return fail('address literals such as [192.0.2.1] are not supported; use a domain name');
-  // Checked before lower-casing: some non-ASCII letters lower-case to ASCII
-  // (U+212A KELVIN SIGN -> 'k').
-  if (/[^\x20-\x7e]/.test(rawDomain)) {
-    return fail('write an internationalized domain in its ASCII (xn--) form');
-  }
+  // A U-label domain reaches here converted; anything still not ASCII is a bug upstream.
+  if (/[^\x20-\x7e]/.test(rawDomain)) return fail('the domain must be ASCII once converted to its xn-- form');
   const domain = rawDomain.toLowerCase();
   if (domain.length > MAX_DOMAIN_OCTETS) return fail(`the domain is longer than ${MAX_DOMAIN_OCTETS} characters`);
   const labels = domain.split('.');

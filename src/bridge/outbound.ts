@@ -20,6 +20,8 @@ export interface OutboundRequest {
   body: string;
   subject?: string;
   thread?: string;
+  /** XEP-0172 nickname from the stanza. */
+  nick?: string;
   attachments: Attachment[];
   receiptRequested: boolean;
 }
@@ -59,7 +61,7 @@ export class OutboundBridge {
     if (req.stanzaId.length > MAX_STANZA_ID) {
       throw new GatewayError('BAD_REQUEST', `the stanza id is ${req.stanzaId.length} characters long; ${this.componentDomain} takes at most ${MAX_STANZA_ID}`);
     }
-    for (const [field, value] of [['subject', req.subject], ['thread', req.thread]] as const) {
+    for (const [field, value] of [['subject', req.subject], ['thread', req.thread], ['nickname', req.nick]] as const) {
       if (value !== undefined && value.length > MAX_HEADER_FIELD) {
         throw new GatewayError('BODY_INVALID', `the ${field} is ${value.length} characters long; ${this.componentDomain} takes at most ${MAX_HEADER_FIELD}`);
       }
@@ -144,6 +146,7 @@ export class OutboundBridge {
       body: req.body,
       ...(req.subject === undefined ? {} : { subject: req.subject }),
       ...(req.thread === undefined ? {} : { thread: req.thread }),
+      ...(req.nick === undefined ? {} : { nick: req.nick }),
       attachments: req.attachments,
       stanzaId: req.stanzaId,
       receiptRequested: req.receiptRequested && req.stanzaId !== '',

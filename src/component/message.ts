@@ -67,6 +67,8 @@ export function messageHandler(c: ComponentContext) {
         attachments,
         ...optional('subject', childText(stanza, 'subject')),
         ...optional('thread', childText(stanza, 'thread')),
+        // XEP-0172 §4.2: a nickname may travel in a message; the first one counts.
+        ...optional('nick', stanza.getChildText('nick', NS.NICK)?.trim() || undefined),
         receiptRequested: stanza.getChild('request', NS.RECEIPTS) !== undefined,
       });
       c.metrics.outboundAccepted.inc({ domain: c.domain, result: outcome });

@@ -21,6 +21,8 @@ export const NS = {
   COMMANDS: 'http://jabber.org/protocol/commands',
   DATA: 'jabber:x:data',
   OOB: 'jabber:x:oob',
+  /** XEP-0172 User Nickname. */
+  NICK: 'http://jabber.org/protocol/nick',
 } as const;
 
 /**

@@ -116,7 +116,7 @@ export const retrySchema = z
   .object({
     maxAgeSeconds: integer(1, 30 * 24 * 3600)
       .optional()
-      .describe('Give up on a message this long after it was accepted (default: sms 14400, email 86400, webhook 3600; webhook http gives up after its retry schedule instead).'),
+      .describe('Give up on a message this long after it was accepted (default: sms 14400, email 432000 (5 days, like an MTA), webhook 3600; webhook http gives up after its retry schedule instead).'),
     initialDelayMs: integer(10, 3_600_000).default(1000).describe('First retry delay; doubles each attempt, with jitter.'),
     maxDelayMs: integer(10, 24 * 3_600_000).default(300_000).describe('Cap on the retry delay.'),
   })

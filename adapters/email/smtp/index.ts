@@ -42,7 +42,9 @@ export class SmtpEmailAdapter implements Adapter {
 
   async health(): Promise<AdapterHealth> {
     if (!this.relay || !this.inbound) return { ok: false, detail: 'not started' };
-    return this.inbound.health();
+    const [relay, inbound] = await Promise.all([this.relay.health(), this.inbound.health()]);
+    const details = [relay.detail, inbound.detail].filter((d): d is string => d !== undefined);
+    return { ok: relay.ok && inbound.ok, ...(details.length === 0 ? {} : { detail: details.join('; ') }) };
   }
 
   async send(message: OutboundMessage, opts: SendOptions): Promise<SendResult> {

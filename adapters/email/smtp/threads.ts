@@ -20,6 +20,12 @@ const MAX_REFERENCES = 20;
 export interface ThreadState {
   /** The subject of the conversation, as its first mail (either way) set it. */
   subject?: string;
+  /**
+   * Who set the subject: `sent` when it came with a mail the gateway sent (a
+   * follow-up keeps it), anything else (`received`, or unknown) when the
+   * correspondent set it (a follow-up answers it with "Re: ").
+   */
+  subjectFrom?: 'sent' | 'received';
   /** Message-IDs of the mails in the thread, oldest first, without angle brackets. */
   refs: string[];
 }
@@ -63,14 +69,21 @@ export class MailThreads {
   /**
    * Records that mail `messageId` (sent or received) belongs to `thread`:
    * it becomes the newest reference of the thread, and the thread's subject
-   * when it has none yet.
+   * when it has none yet. `origin`: whether the gateway sent the mail or
+   * received it (who set the subject).
    */
-  async record(messageId: string, thread: string, subject: string | undefined): Promise<void> {
+  async record(messageId: string, thread: string, subject: string | undefined, origin?: 'sent' | 'received'): Promise<void> {
     const id = bareMessageId(messageId);
     const before = await this.state(thread);
     const refs = [...(before?.refs ?? []).filter((r) => r !== id), id];
     const kept = refs.length <= MAX_REFERENCES ? refs : [refs[0] as string, ...refs.slice(refs.length - MAX_REFERENCES + 1)];
-    const state: ThreadState = { ...(before?.subject ?? subject ? { subject: before?.subject ?? subject } : {}), refs: kept };
+    const keepsSubject = before?.subject !== undefined;
+    const subjectNow = keepsSubject ? before?.subject : subject;
+    const fromNow = keepsSubject ? before?.subjectFrom : origin;
+    const state: ThreadState = {
+      ...(subjectNow === undefined || subjectNow === '' ? {} : { subject: subjectNow, ...(fromNow === undefined ? {} : { subjectFrom: fromNow }) }),
+      refs: kept,
+    };
     await stored(
       this.redis
         .multi()

@@ -14,12 +14,27 @@ import type { AddressCodec, AddressResult } from '../../addressing/index.js';
  * (RFC 5321 §2.4 allows, but discourages relying on, case-sensitive ones).
  * The `address` this codec returns keeps whatever case it was given.
  *
+ * One address is one contact, whose localpart is canonical: XEP-0106
+ * escaped, lower-case, the domain in its A-label (xn--) form, which no
+ * server's string preparation can change. Two other ways to write to an
+ * address are accepted as aliases; the result's `localpart` is then the
+ * alias as received, so a receipt or an error comes from the JID the user
+ * wrote to (a reply from the correspondent comes from the canonical one):
+ *
+ * - the legacy "percent hack" of older mail gateways: `bob%example.net`
+ *   is `bob@example.net`; the last `%` separates the domain;
+ * - an internationalized domain in its U-label form: `bob\40bücher.example`
+ *   is `bob@xn--bcher-kva.example`.
+ *
  * @example
  * const email = emailCodec()
  * email.fromUserInput('Bob <Bob@Example.NET>')  // { ok: true, address: 'Bob@example.net', localpart: 'bob\\40example.net' }
  * email.fromLocalpart('d\\27artagnan\\40example.net')  // { ok: true, address: "d'artagnan@example.net", localpart: 'd\\27artagnan\\40example.net' }
  * email.fromLocalpart('bob@example.net')        // { ok: false, reason: '... address it as bob\\40example.net' }
  * email.toLocalpart('alice@mail.localhost')     // { ok: true, address: 'alice@mail.localhost', localpart: 'alice\\40mail.localhost' }
+ * email.fromLocalpart('bob%example.net')        // { ok: true, address: 'bob@example.net', localpart: 'bob%example.net' } (legacy alias)
+ * email.fromLocalpart('bob\\40bücher.example')  // { ok: true, address: 'bob@xn--bcher-kva.example', localpart: 'bob\\40bücher.example' } (U-label alias)
+ * email.fromLocalpart('\\22bob\\22\\40example.net') // { ok: false, reason: 'quoted local parts ("...") are not supported' }
  */
 export function emailCodec(): AddressCodec {
   return {
@@ -27,21 +42,42 @@ export function emailCodec(): AddressCodec {
     prompt: 'Email address',
     description: "Enter the contact's email address, such as bob@example.net.",
     fromUserInput(input) {
-      return fromEmailParse(parseEmailAddress(stripMailboxDecoration(input)));
+      const text = stripMailboxDecoration(input);
+      return fromEmailParse(parseEmailAddress(percentHack(text) ?? text));
     },
     fromLocalpart(localpart) {
-      const parse = parseEmailAddress(unescapeLocalpart(localpart));
+      const unescaped = unescapeLocalpart(localpart);
+      const legacy = percentHack(unescaped);
+      const parse = parseEmailAddress(legacy ?? unescaped);
       if (!parse.ok) return parse;
       const canonical = toEmailLocalpart(parse.address);
-      if (canonical !== localpart.toLowerCase()) {
-        return { ok: false, reason: `"${localpart}" is not the canonical form of this address; address it as ${canonical}` };
-      }
-      return { ok: true, address: parse.address, localpart: canonical };
+      const given = localpart.toLowerCase();
+      if (canonical === given) return { ok: true, address: parse.address, localpart: canonical };
+      // An alias is accepted only when it is itself written canonically (escaped, lower-case).
+      const alias = (legacy !== undefined || /[^\x20-\x7e]/.test(unescaped)) && escapeLocalpart(unescaped).toLowerCase() === given;
+      if (alias) return { ok: true, address: parse.address, localpart: given };
+      return { ok: false, reason: `"${localpart}" is not the canonical form of this address; address it as ${canonical}` };
     },
     toLocalpart(address) {
       return fromEmailParse(parseEmailAddress(address));
     },
   };
+}
+
+/**
+ * The legacy `user%domain` form -> `user@domain`, for text without an `@`;
+ * undefined for anything else. The last `%` separates the domain, as a
+ * relay would route it.
+ *
+ * @example percentHack('bob%example.net')     // 'bob@example.net'
+ * @example percentHack('50%off%example.com')  // '50%off@example.com'
+ * @example percentHack('bob@example.net')     // undefined
+ */
+function percentHack(text: string): string | undefined {
+  if (text.includes('@')) return undefined;
+  const cut = text.lastIndexOf('%');
+  if (cut <= 0 || cut === text.length - 1) return undefined;
+  return `${text.slice(0, cut)}@${text.slice(cut + 1)}`;
 }
 
 function toEmailLocalpart(address: string): string {

@@ -13,7 +13,14 @@ const codec = emailCodec();
 export const emailProfile: NetworkProfile<EmailComponentConfig> = {
   network: 'email',
   identity: { gatewayType: 'smtp', name: 'Email gateway', contactType: 'pc' },
-  defaults: { maxBody: 100_000, dailyPerUser: 500, senderRate: { perSecond: 2, burst: 30 }, maxAgeSeconds: 24 * 3600, media: { maxCount: 20, maxUrlLength: 2048 } },
+  defaults: {
+    maxBody: 100_000,
+    dailyPerUser: 500,
+    senderRate: { perSecond: 2, burst: 30 },
+    // A relay that defers mail (4xx) or cannot be reached is retried as long as an MTA would (RFC 5321 §4.5.4.1: 4-5 days).
+    maxAgeSeconds: 5 * 24 * 3600,
+    media: { maxCount: 20, maxUrlLength: 2048 },
+  },
   codec: () => codec,
   ownership: {
     wording: {
