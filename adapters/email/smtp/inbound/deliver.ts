@@ -125,7 +125,7 @@ export class MailDelivery {
         }),
       );
     }
-    await this.deps.threads.record(messageId, thread, subject);
+    await this.deps.threads.record(messageId, thread, subject, 'received');
     return outcomes;
   }
 }
