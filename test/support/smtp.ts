@@ -10,13 +10,14 @@ import { connect, type Socket } from 'node:net';
 export interface SwaksResult {
   /** swaks' exit code, swaks(1) "EXIT CODES": 0 delivered, 23 MAIL FROM refused, 24 no recipient accepted, 26 the mail refused after its data. */
   exitCode: number;
-  /** The transcript: `<~ 250 ...` lines are the server's replies. */
+  /** The transcript: `<-  250 ...` and `<** 550 ...` lines are the server's replies. */
   output: string;
 }
 
 /**
  * Runs swaks against 127.0.0.1:`port`. `args` are swaks options, e.g.
- * `['--to', 'alice@mail.localhost', '--from', 'bob@example.net', '--body', 'hi']`.
+ * `['--to', 'alice@mail.localhost', '--from', 'bob@example.net', '--body', 'hi']`;
+ * `--from '<>'` is the null sender (bounces), `--body @file` a body too big for argv.
  */
 export function swaks(port: number, args: string[], timeoutMs = 20_000): Promise<SwaksResult> {
   return new Promise((resolve, reject) => {
@@ -33,12 +34,12 @@ export function swaks(port: number, args: string[], timeoutMs = 20_000): Promise
   });
 }
 
-/** All server reply lines of a swaks transcript, in order, without the `<~ ` / `<** ` marks. */
+/** All server reply lines of a swaks transcript, in order, without swaks' `<-  ` (expected) / `<** ` (unexpected) marks. */
 export function serverReplies(output: string): string[] {
   return output
     .split('\n')
-    .filter((l) => /^<(\*\*|~) /.test(l))
-    .map((l) => l.replace(/^<(\*\*|~) /, '').trim());
+    .filter((l) => /^<(-|\*\*) /.test(l))
+    .map((l) => l.replace(/^<(-|\*\*)\s+/, '').trim());
 }
 
 export interface SmtpReply {
