@@ -149,6 +149,7 @@ describe('SMTP listener', () => {
     expect(first).toMatchObject({ from: 'bob@example.net', subject: 'Lunch on Friday?', body: '*Lunch on Friday?*\n\nAre you free?', attachments: [] });
     expect(new Set(messages().map((m) => m.id)).size).toBe(2);
     expect(await threads.threadOf(['first-1@example.net'])).toBe(first?.thread);
+    expect(await side.health()).toEqual({ ok: true });
   });
 
   it('puts a reply in the thread of the mail it answers, and repeats the subject only when it changed', async () => {
@@ -185,6 +186,32 @@ describe('SMTP listener', () => {
     expect(big.data.code).toBe(552);
     expect(big.data.text).toMatch(/larger than this gateway takes \(65536 bytes\)/);
     expect(events).toEqual([]);
+  });
+
+  it('offers STARTTLS with a configured certificate, and upgrades', async () => {
+    const tlsDir = join(import.meta.dirname, '../fixtures/tls');
+    await start({ inbound: { host: '127.0.0.1', port: 0, verifySenders: false, tls: { cert: join(tlsDir, 'xmpp.test.crt'), key: join(tlsDir, 'xmpp.test.key') } } });
+    const { dialogue } = await SmtpDialogue.open(port);
+    const ehlo = await dialogue.command('EHLO client.example.net');
+    expect(ehlo.text).toContain('STARTTLS');
+    expect(ehlo.text).not.toContain('AUTH');
+    expect((await dialogue.command('STARTTLS')).code).toBe(220);
+    dialogue.close();
+  });
+
+  it('reports a listener that cannot bind its port as unhealthy, and still serves the rest', async () => {
+    const { createServer } = await import('node:net');
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const busy = (taken.address() as { port: number }).port;
+    try {
+      await start({ inbound: { host: '127.0.0.1', port: busy, verifySenders: false } });
+      const health = await side.health();
+      expect(health.ok).toBe(false);
+      expect(health.detail).toMatch(new RegExp(`SMTP listener cannot bind 127\\.0\\.0\\.1:${busy}: .*EADDRINUSE`));
+    } finally {
+      taken.close();
+    }
   });
 
   it('answers 451 4.3.0 while the event cannot be stored, and 250 to the retry, which stores it once', async () => {
