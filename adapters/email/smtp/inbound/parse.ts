@@ -24,7 +24,7 @@ export interface ReceivedMail {
   subject?: string;
   /** In-Reply-To then References newest first, without brackets: where to look for the thread. */
   parents: string[];
-  /** text/plain, else undefined. */
+  /** text/plain, else undefined (HTML-only mail is made text by text.ts, not by mailparser: one set of rules). */
   text?: string;
   /** text/html when there is one. */
   html?: string;
@@ -60,7 +60,7 @@ function idList(value: unknown): string[] {
 
 /** Reads `source` to its end; rejects only when the stream itself fails or the store cannot write. */
 export async function readMail(source: Readable, opts: ReadOptions): Promise<ReceivedMail> {
-  const parser = new MailParser({ keepDeliveryStatus: true, skipTextToHtml: true, skipImageLinks: true });
+  const parser = new MailParser({ keepDeliveryStatus: true, skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
   const mail: ReceivedMail = { parents: [], files: [], refused: [], bounce: false, contentType: 'text/plain', raw: '' };
   const rawChunks: Buffer[] = [];
   let rawBytes = 0;
