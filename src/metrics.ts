@@ -66,6 +66,8 @@ export class GatewayMetrics {
 
   readonly webhookRequests = this.counter('xgw_webhook_requests_total', 'Requests to inbound webhook hooks, by domain, hook and outcome (queued, duplicate, unknown_hook, unauthorized, stale, unsupported_type, too_large, invalid, unavailable).', ['domain', 'hook', 'outcome']);
 
+  readonly mailAuth = this.counter('xgw_mail_auth_total', 'Sender authentication of mail taken by the SMTP listener, by component domain, check (spf, dkim, dmarc) and result (pass, fail, none, softfail, neutral, temperror, permerror).', ['domain', 'check', 'result']);
+
   readonly roomJoins = this.counter('xgw_room_joins_total', 'Group chat room (XEP-0045) join results, by domain, room and outcome (joined, refused, left: kicked or the room went away).', ['domain', 'room', 'outcome']);
 
   readonly xmppConnected = new Gauge({ name: 'xgw_xmpp_connected', help: '1 while the component connection for the domain is online.', labelNames: ['domain'] as const, registers: [this.registry] });
