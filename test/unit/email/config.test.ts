@@ -30,7 +30,7 @@ describe('email smtp config', () => {
     ['smtp: { url: "not a url" }', 'components[0].smtp.url: Invalid url'],
     ['smtp: { url: "smtp://r.example.org", timeoutMs: 10 }', 'components[0].smtp.timeoutMs: Number must be greater than or equal to 1000'],
     ['smtp: { url: "smtp://r.example.org", maxConnections: 0 }', 'components[0].smtp.maxConnections: Number must be greater than or equal to 1'],
-    ['smtp: { url: "smtp://r.example.org", requireTLS: true }', 'components[0].smtp: unknown key requireTLS'],
+    ['smtp: { url: "smtp://r.example.org", requireTLS: true }', 'components[0].smtp.requireTLS: unknown key (did you mean requireTls?)'],
     ['smtp: { url: "smtp://r.example.org", dkim: { domainName: example.org, keySelector: s } }', 'components[0].smtp.dkim.privateKey: Required'],
     ['smtp: { url: "smtp://r.example.org" }, attachments: { fetchHosts: ["https://upload.example.org"] }', 'components[0].attachments.fetchHosts[0]: must be a DNS domain name'],
     ['smtp: { url: "smtp://r.example.org" }, attachments: { fetchMaxBytes: 0 }', 'components[0].attachments.fetchMaxBytes: Number must be greater than or equal to 1'],
