@@ -12,6 +12,7 @@
  * | b | body | never |
  * | u | subject | absent |
  * | h | thread | absent |
+ * | n | nick (XEP-0172) | absent |
  * | m | attachments | none |
  * | i | stanzaId | '' |
  * | r | receiptRequested (1) | false |
@@ -36,6 +37,7 @@ export interface StoredOutbound {
   b: string;
   u?: string;
   h?: string;
+  n?: string;
   m?: Attachment[];
   i?: string;
   r?: 1;
@@ -59,6 +61,7 @@ export function storeOutbound(m: OutboundMessage): StoredOutbound {
     b: m.body,
     ...(m.subject === undefined ? {} : { u: m.subject }),
     ...(m.thread === undefined ? {} : { h: m.thread }),
+    ...(m.nick === undefined ? {} : { n: m.nick }),
     ...(m.attachments.length === 0 ? {} : { m: m.attachments }),
     ...(m.stanzaId === '' ? {} : { i: m.stanzaId }),
     ...(m.receiptRequested ? { r: 1 as const } : {}),
@@ -92,6 +95,7 @@ export function readOutbound(data: OutboundJobData, jobId: string, componentDoma
     body: data.b,
     ...(data.u === undefined ? {} : { subject: data.u }),
     ...(data.h === undefined ? {} : { thread: data.h }),
+    ...(data.n === undefined ? {} : { nick: data.n }),
     attachments: data.m ?? [],
     stanzaId: data.i ?? '',
     receiptRequested: data.r === 1,

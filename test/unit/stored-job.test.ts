@@ -31,6 +31,7 @@ describe('stored outbound jobs', () => {
       from: '+15550001111',
       subject: 'Re: hello',
       thread: 't-1',
+      nick: 'Alice Liddell',
       attachments: [{ url: 'https://e.example/r.pdf', name: 'r.pdf', type: 'application/pdf', size: 12 }],
       receiptRequested: true,
       paced: { slot: 1_700_000_000_500, attempt: 2 },
