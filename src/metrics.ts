@@ -109,8 +109,9 @@ export class GatewayMetrics {
         async collect() {
           this.reset();
           try {
+            const heads = await oldest();
             const now = Date.now();
-            for (const { queue, addedAt } of await oldest()) this.set({ queue }, addedAt === undefined ? 0 : Math.max(0, (now - addedAt) / 1000));
+            for (const { queue, addedAt } of heads) this.set({ queue }, addedAt === undefined ? 0 : Math.max(0, (now - addedAt) / 1000));
           } catch {
             // Redis down: no figure this scrape (xgw_redis_up says so).
           }

@@ -54,9 +54,10 @@ describe('monitoring files', () => {
   });
 
   it('every metric the rules and the dashboard use is one the gateway exports', async () => {
+    const addedAt = Date.now() - 90_000;
     const metrics = new GatewayMetrics({
       jobCounts: async () => [{ queue: 'out/sms.example.org', counts: { waiting: 3 } }],
-      oldestPending: async () => [{ queue: 'out/sms.example.org', addedAt: Date.now() - 90_000 }],
+      oldestPending: async () => [{ queue: 'out/sms.example.org', addedAt }],
     });
     metrics.deliveryLatency.observe({ domain: 'sms.example.org' }, 0.2);
     const exported = await metrics.registry.metrics();
