@@ -11,8 +11,8 @@ export type XmppServer = (typeof SERVERS)[number];
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
-/** A Lua double-quoted string (Prosody's config is Lua). */
-function lua(value: string): string {
+/** A Lua double-quoted string literal for any JS string (Prosody's config is Lua); decimal escapes padded so a following digit is not absorbed. */
+export function luaString(value: string): string {
   return `"${value.replace(/[\\"]/g, (c) => `\\${c}`).replace(/[\x00-\x1f\x7f]/g, (c) => `\\${c.charCodeAt(0).toString().padStart(3, '0')}`)}"`;
 }
 
@@ -37,7 +37,7 @@ function prosody(config: GatewayConfig): string {
   }
   lines.push('');
   for (const c of config.components) {
-    lines.push(`Component ${lua(c.domain)}`, `\tcomponent_secret = ${lua(c.secret)}`, '');
+    lines.push(`Component ${luaString(c.domain)}`, `\tcomponent_secret = ${luaString(c.secret)}`, '');
   }
   return lines.join('\n');
 }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { guardChild, isRunning, removeOnExit, stopChild } from './child-guard.js';
 import { canConnect, freePort } from './ports.js';
+import { luaString } from '../../src/cli/server-config.js';
 import { sleep } from './waits.js';
 
 /** What a test needs from its own Prosody. */
@@ -274,15 +275,6 @@ function renderConfig(instance: Instance, components: ProsodyOptions['components
     lines.push(`Component ${q(muc)} "muc"`, '\trestrict_room_creation = false', '\tmuc_room_locking = false', '\tmuc_room_default_public = true', '');
   }
   return lines.join('\n');
-}
-
-/** A Lua double-quoted string literal for any JS string. */
-export function luaString(value: string): string {
-  const escaped = value
-    .replace(/[\\"]/g, (c) => `\\${c}`)
-    // Decimal escapes padded to 3 digits so a following digit is not absorbed.
-    .replace(/[\x00-\x1f\x7f]/g, (c) => `\\${c.charCodeAt(0).toString().padStart(3, '0')}`);
-  return `"${escaped}"`;
 }
 
 /** util/datamanager.lua encode(): every non-alphanumeric byte becomes %xx. */
