@@ -56,7 +56,7 @@ declare module '@xmpp/component' {
     jid: JID | null;
     timeout: number;
     options: { service: string; domain: string };
-    socket: { destroy(): void } | null;
+    socket: { destroy(): void; pause(): unknown; resume(): unknown } | null;
     reconnect: Reconnect;
     middleware: { use(fn: Middleware): Middleware; filter(fn: Middleware): Middleware };
     iqCallee: IQCallee;

@@ -1,6 +1,6 @@
 /**
  * Wires one component's stanza handlers onto its connection: a counting
- * middleware, the iq callee routes (by namespace and element), then message
+ * middleware that also pauses reading while too many stanzas are in flight, the iq callee routes (by namespace and element), then message
  * and presence middleware. Unknown iq payloads get service-unavailable from
  * the iq callee itself, so every iq get/set gets exactly one reply.
  */
@@ -14,12 +14,15 @@ import { registerRegistration } from './iq/register.js';
 import { registerVersion } from './iq/version.js';
 import { messageHandler } from './message.js';
 import { presenceHandler } from './presence.js';
+import { ReadGate } from './read-gate.js';
 
 export function registerRoutes(c: ComponentContext): void {
   const { entity } = c.connection;
+  // Reading pauses while too many received stanzas are still being handled (read-gate.ts).
+  const gate = new ReadGate(() => entity.socket);
   entity.middleware.use((ctx: IncomingContext, next: Next) => {
     c.metrics.at(c.metrics.stanzasIn, c.domain, ctx.name).inc();
-    return next();
+    return gate.run(async () => next());
   });
   const commands = c.ownership ? adminCommands(c, c.ownership) : [];
   registerDisco(c, commands);

@@ -5,7 +5,8 @@
  * itself has no STARTTLS, so without this the link is plaintext.
  *
  * @xmpp/connection makes its socket with `new this.Socket()` and uses only
- * connect(params), write(data, cb), end(), destroy() and the events connect,
+ * connect(params), write(data, cb), end(), destroy() (and the read gate
+ * pause() and resume()) and the events connect,
  * data, error and close — the subset of net.Socket wrapped here around
  * tls.connect, with 'connect' emitted once the TLS handshake is done.
  * https://nodejs.org/api/tls.html#tlsconnectoptions-callback
@@ -63,6 +64,15 @@ export function directTlsSocket(opts: ComponentTlsOptions): new () => EventEmitt
 
     end(): void {
       this.socket?.end();
+    }
+
+    /** Reading stops and starts again (the read gate's backpressure, read-gate.ts). */
+    pause(): void {
+      this.socket?.pause();
+    }
+
+    resume(): void {
+      this.socket?.resume();
     }
 
     destroy(): void {
