@@ -123,7 +123,7 @@ export function deliveryProcessor(deps: DeliveryDeps, worker: () => Worker<Outbo
   }
 
   return async function processDelivery(job: Job<OutboundJobData>, token?: string): Promise<DeliveryResult> {
-    const m = readOutbound(job.data, String(job.id), domain);
+    const m = readOutbound(job.data, job, domain);
     const attempt = job.attemptsMade + 1;
     // A booking is honoured once, for its attempt, and only if it is not stale (a backlog after an outage is paced anew).
     const booked = m.paced !== undefined && m.paced.attempt === attempt && Date.now() - m.paced.slot <= STALE_BOOKING_MS;
@@ -183,7 +183,7 @@ export function deliveryWorker(base: WorkerBase, deps: DeliveryDeps, concurrency
     processor: (worker) => deliveryProcessor(deps, worker),
     backoff: (attemptsMade, err) => retryDelay(deps, attemptsMade, err) ?? 0,
     abandoned: (job, err) => {
-      const m = readOutbound(job.data, String(job.id), deps.adapter.componentDomain);
+      const m = readOutbound(job.data, job, deps.adapter.componentDomain);
       return deps.enqueueInbound(`f-${m.id}`, {
         type: 'outcome',
         ref: refOf(m),

@@ -22,7 +22,7 @@ export const TEMPLATE_LIMITS = {
   /** Longest template, in characters. */
   templateChars: 10_000,
   /** Longest render, in milliseconds (checked between template nodes). */
-  renderMs: 100,
+  renderMs: 250,
   /** LiquidJS's counted allocations (ranges, split, concat, append...) per render. */
   memory: 1_000_000,
 } as const;

@@ -16,20 +16,24 @@
  * | m | attachments | none |
  * | i | stanzaId | '' |
  * | r | receiptRequested (1) | false |
- * | a | acceptedAt | never |
+ * | a | acceptedAt | always (the job's own timestamp; jobs stored before 0.3 carry it) |
  * | p | paced, as [slot, attempt] | absent |
  *
- * `id` is the job's id and `componentDomain` the queue's; `v: 2` marks the
- * form. Jobs stored before (the full OutboundMessage, and 0.1's `mediaUrls`
- * instead of `attachments`) are still read: see `readOutbound`.
+ * `id` is the job's id, `componentDomain` the queue's and `acceptedAt` the
+ * job's timestamp (set as the job is stored, which is when the message is
+ * accepted; BullMQ never changes it, so an email's Message-ID derived from
+ * it stays the same across retries). The form is told by its `s` key. Jobs
+ * stored before (the full OutboundMessage; 0.1's `mediaUrls` instead of
+ * `attachments`; 0.2's `v: 2` and `a`) are still read: see `readOutbound`.
  *
  * Example (an SMS, 140 characters of body): 488 bytes of JSON in the full
- * form, 276 here.
+ * form, 250 here.
  */
 import type { Attachment, OutboundMessage } from '../../adapters/types.js';
 
 export interface StoredOutbound {
-  v: 2;
+  /** 0.2 marked its form with `v: 2`; read, never written. */
+  v?: 2;
   s: string;
   t: string;
   c?: string;
@@ -41,7 +45,8 @@ export interface StoredOutbound {
   m?: Attachment[];
   i?: string;
   r?: 1;
-  a: number;
+  /** 0.2 stored acceptedAt; read, never written (the job's timestamp is it). */
+  a?: number;
   p?: [number, number];
 }
 
@@ -53,7 +58,6 @@ export type OutboundJobData = StoredOutbound | OutboundMessage | LegacyOutbound;
 
 export function storeOutbound(m: OutboundMessage): StoredOutbound {
   return {
-    v: 2,
     s: m.senderJid,
     t: m.to,
     ...(m.contactJid === `${m.to}@${m.componentDomain}` ? {} : { c: m.contactJid }),
@@ -65,28 +69,27 @@ export function storeOutbound(m: OutboundMessage): StoredOutbound {
     ...(m.attachments.length === 0 ? {} : { m: m.attachments }),
     ...(m.stanzaId === '' ? {} : { i: m.stanzaId }),
     ...(m.receiptRequested ? { r: 1 as const } : {}),
-    a: m.acceptedAt,
     ...(m.paced === undefined ? {} : { p: [m.paced.slot, m.paced.attempt] as [number, number] }),
   };
 }
 
 function isStored(data: OutboundJobData): data is StoredOutbound {
-  return (data as StoredOutbound).v === 2;
+  return typeof (data as StoredOutbound).s === 'string';
 }
 
 /**
- * The message a job holds, whichever version stored it. `jobId` and
- * `componentDomain` fill in what the current form leaves to the job and its
- * queue; a job of an earlier form carries them itself.
+ * The message a job holds, whichever version stored it. The job's id and
+ * timestamp and `componentDomain` fill in what the current form leaves to the
+ * job and its queue; a job of an earlier form carries them itself.
  */
-export function readOutbound(data: OutboundJobData, jobId: string, componentDomain: string): OutboundMessage {
+export function readOutbound(data: OutboundJobData, job: { id?: string | undefined; timestamp: number }, componentDomain: string): OutboundMessage {
   if (!isStored(data)) {
     if (data.attachments !== undefined) return data as OutboundMessage;
     const { mediaUrls, ...rest } = data as LegacyOutbound;
     return { ...rest, attachments: (mediaUrls ?? []).map((url) => ({ url })) };
   }
   return {
-    id: jobId,
+    id: String(job.id),
     componentDomain,
     senderJid: data.s,
     contactJid: data.c ?? `${data.t}@${componentDomain}`,
@@ -99,7 +102,7 @@ export function readOutbound(data: OutboundJobData, jobId: string, componentDoma
     attachments: data.m ?? [],
     stanzaId: data.i ?? '',
     receiptRequested: data.r === 1,
-    acceptedAt: data.a,
+    acceptedAt: data.a ?? job.timestamp,
     ...(data.p === undefined ? {} : { paced: { slot: data.p[0], attempt: data.p[1] } }),
   };
 }

@@ -4,7 +4,8 @@ import type { OutboundMessage } from '../../adapters/types.js';
 import { readOutbound, storeOutbound } from '../../src/queue/stored-job.js';
 import { outboundMessage } from '../support/fixtures.js';
 
-const read = (data: unknown, m: OutboundMessage) => readOutbound(data as OutboundMessage, m.id, m.componentDomain);
+/** Reads `data` as the job BullMQ would hand over: stored when `m` was accepted. */
+const read = (data: unknown, m: OutboundMessage) => readOutbound(data as OutboundMessage, { id: m.id, timestamp: m.acceptedAt }, m.componentDomain);
 
 describe('stored outbound jobs', () => {
   it('turns the bare mediaUrls of a job stored by 0.1 into attachments', () => {
@@ -47,6 +48,20 @@ describe('stored outbound jobs', () => {
     const mail = outboundMessage({ componentDomain: 'mail.localhost', to: 'bob@example.net', contactJid: 'bob\\40example.net@mail.localhost' });
     expect(storeOutbound(mail).c).toBe('bob\\40example.net@mail.localhost');
     expect(read(storeOutbound(mail), mail).contactJid).toBe(mail.contactJid);
+  });
+
+  it('keeps no form marker and no acceptance time: the job timestamp is the time the message was accepted', () => {
+    const m = outboundMessage();
+    const stored = storeOutbound(m);
+    expect(stored).not.toHaveProperty('v');
+    expect(stored).not.toHaveProperty('a');
+    expect(readOutbound(stored, { id: m.id, timestamp: 1_800_000_000_123 }, m.componentDomain).acceptedAt).toBe(1_800_000_000_123);
+  });
+
+  it('reads a job stored by 0.2 (v: 2, its own acceptance time) with that time, not the job timestamp', () => {
+    const m = outboundMessage({ acceptedAt: 1_700_000_000_000 });
+    const old = { v: 2 as const, ...storeOutbound(m), a: 1_700_000_000_000 };
+    expect(readOutbound(old, { id: m.id, timestamp: 1_700_000_000_042 }, m.componentDomain)).toEqual(m);
   });
 
   it('stores an SMS of 140 characters in two thirds of the JSON of the whole message', () => {

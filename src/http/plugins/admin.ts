@@ -57,7 +57,7 @@ export function adminRoutes(deps: AdminDeps): FastifyPluginAsync {
           failedReason: j.failedReason,
           timestamp: j.timestamp,
           // An outbound job is shown as the message it holds, not in its slim stored form.
-          data: req.params.direction === 'out' ? readOutbound(j.data as OutboundJobData, String(j.id), req.params.domain) : (j.data as unknown),
+          data: req.params.direction === 'out' ? readOutbound(j.data as OutboundJobData, j, req.params.domain) : (j.data as unknown),
         }));
       },
     );
