@@ -72,7 +72,7 @@ fi
 
 # shellcheck source=lib/install-deps.sh
 source scripts/lib/install-deps.sh
-install_system_packages
+install_system_packages --no-browser # the browser is for the console's e2e test only
 ensure_node_modules
 echo "==> npm run build"
 npm run build
