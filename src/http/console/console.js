@@ -112,20 +112,23 @@ function messageItem(component, item) {
       }
     }
   } else {
-    meta.append(el('span', 'status', 'reply'));
+    meta.append(el('span', 'status', 'from the contact'));
   }
   li.append(meta);
   return li;
 }
 
+/** Runs an admin action and refreshes; resolves true when it worked (failures are shown). */
 async function act(what, button) {
   if (button) button.disabled = true;
   try {
     await what();
     await refresh();
+    return true;
   } catch (err) {
     if (err instanceof Unauthorized) askForToken(err.message);
     else notice(err.message, true);
+    return false;
   } finally {
     if (button) button.disabled = false;
   }
@@ -159,8 +162,8 @@ function conversationCard(component, conv) {
       event.preventDefault();
       const textarea = form.elements.namedItem('body');
       const text = textarea.value;
-      void inject(component, card.conv.contact, card.conv.replyTo, text, form.querySelector('button')).then(() => {
-        if (!document.getElementById('notice').classList.contains('error')) textarea.value = '';
+      void inject(component, card.conv.contact, card.conv.replyTo, text, form.querySelector('button')).then((sent) => {
+        if (sent) textarea.value = '';
       });
     });
     cards.set(conv.key, card);
@@ -189,7 +192,10 @@ function componentSection(component) {
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       const value = (name) => form.elements.namedItem(name).value.trim();
-      void inject(component, value('from'), value('to'), form.elements.namedItem('body').value, form.querySelector('button'));
+      const textarea = form.elements.namedItem('body');
+      void inject(component, value('from'), value('to'), textarea.value, form.querySelector('button')).then((sent) => {
+        if (sent) textarea.value = '';
+      });
     });
     sections.set(component.domain, section);
     document.getElementById('components').append(section);
@@ -202,6 +208,18 @@ function componentSection(component) {
   return section;
 }
 
+/**
+ * Makes `nodes` the children of `parent`, in order, moving only those out of
+ * place: a card a person is typing in keeps its focus and its text.
+ */
+function placeInOrder(parent, nodes) {
+  nodes.forEach((node, i) => {
+    const here = parent.children[i];
+    if (here !== node) parent.insertBefore(node, here ?? null);
+  });
+  while (parent.children.length > nodes.length) parent.lastElementChild.remove();
+}
+
 async function refresh() {
   if (!token) return;
   const components = await api('GET', '/sandbox/console/components');
@@ -210,7 +228,7 @@ async function refresh() {
     const [outbox, inbox] = await Promise.all([api('GET', path(component.domain, 'outbox')), api('GET', path(component.domain, 'inbox'))]);
     const section = componentSection(component);
     const convs = conversations(component, outbox, inbox);
-    section.querySelector('.conversations').replaceChildren(...convs.map((c) => conversationCard(component, c)));
+    placeInOrder(section.querySelector('.conversations'), convs.map((c) => conversationCard(component, c)));
     section.querySelector('.empty').hidden = convs.length > 0;
   }
 }
