@@ -25,6 +25,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The sandbox console's page, script and stylesheet (plain files, served as they are).
+COPY src/http/console ./src/http/console
 COPY config ./config
 RUN mkdir -p /etc/xmpp-gateway
 # The node image's unprivileged user (uid 1000).

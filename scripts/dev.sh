@@ -4,8 +4,9 @@
 # two users, and the gateway itself in the foreground.
 #
 #   ./scripts/dev.sh          set up, start, run the gateway (Ctrl-C stops it,
-#                             and the Prosody this script started)
-#   ./scripts/dev.sh stop     stop the Prosody and Redis that dev.sh started
+#                             and the Prosody this script started); while the
+#                             stack is up, prints how to reach it and exits
+#   ./scripts/dev.sh stop     stop the gateway, Prosody and Redis that dev.sh started
 #
 # A Redis that dev.sh starts keeps running after the gateway stops (it holds
 # the queued messages); `./scripts/dev.sh stop` stops it.
@@ -13,18 +14,27 @@
 # Environment:
 #   XMPP_C2S_PORT        Prosody's client port        (default 5222)
 #   XMPP_COMPONENT_PORT  Prosody's component port     (default 5347)
+#   GATEWAY_HTTP_PORT    the gateway's HTTP port      (default 8080)
 #   DEV_STACK_DRY_RUN=1  set everything up and start Prosody/Redis, print the
 #                        gateway command instead of running it, and leave the
 #                        stack running (stop it with `./scripts/dev.sh stop`)
+#   DEV_STACK_DIR        where the state lives        (default .stack)
+#   DEV_STACK_BUILD=0    skip `npm run build` (dist/ is already fresh)
+#   DEV_STACK_REDIS_PREFIX  the gateway's Redis key prefix (default xgw-dev)
 #
 # State lives in .stack/ (gitignored): configs, data, logs, and the generated
 # passwords and secrets, which reruns reuse. Delete .stack/ to start afresh.
 set -euo pipefail
+# DEV_STACK_DIR is read relative to where the script was started.
+STACK="$(realpath -m "${DEV_STACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/../.stack}")"
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$PWD"
-STACK="$ROOT/.stack"
 C2S_PORT="${XMPP_C2S_PORT:-5222}"
 COMPONENT_PORT="${XMPP_COMPONENT_PORT:-5347}"
+HTTP_PORT="${GATEWAY_HTTP_PORT:-8080}"
+REDIS_PREFIX="${DEV_STACK_REDIS_PREFIX:-xgw-dev}"
+GATEWAY_CFG="$STACK/gateway.yaml"
+GATEWAY_PID="$STACK/gateway.pid"
 PROSODY_DIR="$STACK/prosody"
 PROSODY_CFG="$STACK/prosody.cfg.lua"
 PROSODY_PID="$PROSODY_DIR/prosody.pid"
@@ -52,30 +62,98 @@ pid_alive() {
   kill -0 "$pid" 2>/dev/null && ps -o args= -p "$pid" 2>/dev/null | grep -q -- "$2"
 }
 
+# Stops the process in pidfile $2 (if it is $3) and waits up to $4 tenths of a second (default 50).
 stop_pidfile() {
-  local name="$1" file="$2" command="$3"
+  local name="$1" file="$2" command="$3" tenths="${4:-50}"
   if pid_alive "$file" "$command"; then
     echo "==> stopping $name (pid $(cat "$file"))"
     kill -TERM "$(cat "$file")"
-    for _ in $(seq 50); do pid_alive "$file" "$command" || break; sleep 0.1; done
+    for _ in $(seq "$tenths"); do pid_alive "$file" "$command" || break; sleep 0.1; done
   fi
   rm -f "$file"
 }
 
+# The gateway, as the process list shows it (its pid is the one dev.sh ran as).
+GATEWAY_ARGS="dist/src/main.js --config $GATEWAY_CFG"
+
+# Reads the generated passwords and secrets: ALICE_PASSWORD, BOB_PASSWORD, GATEWAY_ADMIN_TOKEN, ...
+load_state() {
+  # Values are hex: safe to source.
+  # shellcheck disable=SC1091
+  source "$STACK/secrets.env"
+  ALICE_PASSWORD="$(sed -n 's/^alice=//p' "$STACK/credentials")"
+  BOB_PASSWORD="$(sed -n 's/^bob=//p' "$STACK/credentials")"
+}
+
+# What a person needs to try the stack; the console address carries the admin token in its fragment.
+print_summary() {
+  local http="http://127.0.0.1:$HTTP_PORT"
+  cat <<EOF
+
+xmpp-gateway local stack
+  XMPP users  alice@localhost  password $ALICE_PASSWORD  (SMS +15550001111, mail alice@mail.localhost, admin)
+              bob@localhost    password $BOB_PASSWORD  (SMS +15550002222, mail bob@mail.localhost)
+              (server 127.0.0.1, port $C2S_PORT, no TLS: allow plain-text login in your client)
+  components  sms.localhost, mail.localhost, hooks.localhost on 127.0.0.1:$COMPONENT_PORT
+  console     $http/sandbox/console#token=$GATEWAY_ADMIN_TOKEN
+  config      $GATEWAY_CFG  (passwords: $STACK/credentials, secrets: $STACK/secrets.env)
+
+Try it:
+  1. Log in as alice@localhost with any XMPP client and send a message to
+     +15551234567@sms.localhost (or add a contact through sms.localhost and
+     type a US number the way people write it: (415) 555-2671).
+  2. Open the console address above: the text shows under +15551234567.
+     Reply as the phone, mark the text delivered or failed. "Write first"
+     texts or mails bob (to bob@localhost, +15550002222 or bob@mail.localhost).
+  3. Mail someone: bob\\40example.net@mail.localhost; call a service: deploy@hooks.localhost
+  4. alice is an admin: the ad-hoc commands of sms.localhost and mail.localhost
+     assign and release numbers and addresses. A user without a number who
+     registers with sms.localhost gets one from the pool (+15550003333, +15550004444).
+  The same from a shell:
+     curl -H 'Authorization: Bearer $GATEWAY_ADMIN_TOKEN' $http/sandbox/sms.localhost/outbox
+     curl -H 'Authorization: Bearer $GATEWAY_ADMIN_TOKEN' -H 'Content-Type: application/json' \\
+       -d '{"from":"+15551234567","to":"alice@localhost","body":"hi"}' $http/sandbox/sms.localhost/inbound
+
+EOF
+}
+
 if [ "${1:-}" = "stop" ]; then
+  # The gateway drains its deliveries for up to shutdown.timeoutMs (10 s) before it exits.
+  stop_pidfile gateway "$GATEWAY_PID" "$GATEWAY_ARGS" 150
   stop_pidfile Prosody "$PROSODY_PID" prosody
   stop_pidfile Redis "$REDIS_PID" redis-server
   exit 0
 fi
 
+if pid_alive "$GATEWAY_PID" "$GATEWAY_ARGS"; then
+  load_state
+  print_summary
+  echo "The stack is already up (gateway pid $(cat "$GATEWAY_PID")). Stop it with: ./scripts/dev.sh stop"
+  exit 0
+fi
+
+# Fails (and says why) when something else listens on the gateway's HTTP port.
+check_http_port() {
+  if port_open "$HTTP_PORT"; then
+    cat >&2 <<EOF
+error: something else already listens on 127.0.0.1:$HTTP_PORT (the gateway's HTTP port).
+Stop it, or pick another port: GATEWAY_HTTP_PORT=18080 $0
+EOF
+    exit 1
+  fi
+}
+check_http_port
+
 # --- dependencies and build ----------------------------------------------
 
 # shellcheck source=lib/install-deps.sh
 source scripts/lib/install-deps.sh
-install_system_packages
+install_system_packages --no-browser # the browser is for the console's e2e test only
 ensure_node_modules
-echo "==> npm run build"
-npm run build
+if [ "${DEV_STACK_BUILD:-1}" != "0" ]; then
+  echo "==> npm run build"
+  npm run build
+fi
 
 mkdir -p "$STACK" "$PROSODY_DIR/data" "$PROSODY_DIR/certs" "$REDIS_DIR"
 
@@ -97,11 +175,7 @@ if [ ! -f "$STACK/credentials" ]; then
   } >"$STACK/credentials"
   chmod 600 "$STACK/credentials"
 fi
-# Values are hex: safe to source.
-# shellcheck disable=SC1091
-source "$STACK/secrets.env"
-ALICE_PASSWORD="$(sed -n 's/^alice=//p' "$STACK/credentials")"
-BOB_PASSWORD="$(sed -n 's/^bob=//p' "$STACK/credentials")"
+load_state
 
 # --- Redis ---------------------------------------------------------------
 
@@ -202,43 +276,40 @@ fi
 
 # --- gateway config ------------------------------------------------------
 
-cat >"$STACK/gateway.yaml" <<EOF
+cat >"$GATEWAY_CFG" <<EOF
 # Written by scripts/dev.sh: the local trial stack, every network on the sandbox provider.
 xmpp: { host: 127.0.0.1, port: $COMPONENT_PORT }
-redis: { url: redis://127.0.0.1:6379, prefix: xgw-dev }
-http: { host: 127.0.0.1, port: 8080, publicUrl: http://127.0.0.1:8080, adminToken: $GATEWAY_ADMIN_TOKEN }
+redis: { url: redis://127.0.0.1:6379, prefix: $REDIS_PREFIX }
+http: { host: 127.0.0.1, port: $HTTP_PORT, publicUrl: http://127.0.0.1:$HTTP_PORT, adminToken: $GATEWAY_ADMIN_TOKEN }
+# alice may run the ad-hoc commands (XEP-0050) that assign and release numbers and addresses.
+admins: [alice@localhost]
 components:
-  - { domain: sms.localhost, secret: $SMS_SECRET, network: sms, provider: sandbox }
-  - { domain: mail.localhost, secret: $MAIL_SECRET, network: email, provider: sandbox }
-  - { domain: hooks.localhost, secret: $HOOKS_SECRET, network: webhook, provider: sandbox }
+  - domain: sms.localhost
+    secret: $SMS_SECRET
+    network: sms
+    provider: sandbox
+    # Each user's own number: texts go out from it, texts to it come to its owner.
+    numbers: { "+15550001111": alice@localhost, "+15550002222": bob@localhost }
+    # Numbers users may claim by registering (XEP-0077) with sms.localhost.
+    numberPool: ["+15550003333", "+15550004444"]
+    # Numbers typed without a country code, such as (415) 555-2671, are US numbers.
+    defaultRegion: US
+  - domain: mail.localhost
+    secret: $MAIL_SECRET
+    network: email
+    provider: sandbox
+    addresses: { alice@mail.localhost: alice@localhost, bob@mail.localhost: bob@localhost }
+    addressPool: [desk@mail.localhost, support@mail.localhost]
+  - domain: hooks.localhost
+    secret: $HOOKS_SECRET
+    network: webhook
+    provider: sandbox
 EOF
-chmod 600 "$STACK/gateway.yaml"
+chmod 600 "$GATEWAY_CFG"
 
-# --- how to try it -------------------------------------------------------
+print_summary
 
-cat <<EOF
-
-xmpp-gateway local stack
-  XMPP users  alice@localhost  password $ALICE_PASSWORD
-              bob@localhost    password $BOB_PASSWORD
-              (server 127.0.0.1, port $C2S_PORT, no TLS: allow plain-text login in your client)
-  components  sms.localhost, mail.localhost, hooks.localhost on 127.0.0.1:$COMPONENT_PORT
-  config      .stack/gateway.yaml   (passwords: .stack/credentials, secrets: .stack/secrets.env)
-
-Try it:
-  1. Log in as alice@localhost with any XMPP client and send a message to
-     +15551234567@sms.localhost
-  2. See what the sandbox SMS provider "sent":
-     curl -H 'Authorization: Bearer $GATEWAY_ADMIN_TOKEN' \\
-       http://127.0.0.1:8080/sandbox/sms.localhost/outbox
-  3. Make the phone answer; alice receives it from +15551234567@sms.localhost:
-     curl -H 'Authorization: Bearer $GATEWAY_ADMIN_TOKEN' -H 'Content-Type: application/json' \\
-       -d '{"from":"+15551234567","to":"alice@localhost","body":"hi"}' \\
-       http://127.0.0.1:8080/sandbox/sms.localhost/inbound
-
-EOF
-
-GATEWAY_CMD=(node dist/src/main.js --config .stack/gateway.yaml)
+GATEWAY_CMD=(node dist/src/main.js --config "$GATEWAY_CFG")
 
 if [ "${DEV_STACK_DRY_RUN:-}" = "1" ]; then
   echo "DEV_STACK_DRY_RUN=1: not starting the gateway. Run it with:"
@@ -247,19 +318,23 @@ if [ "${DEV_STACK_DRY_RUN:-}" = "1" ]; then
   exit 0
 fi
 
-if [ -n "$started_prosody" ]; then
-  # exec below replaces this shell, so no trap survives it; instead a watcher
-  # stops the Prosody we started once the gateway (same pid as this script)
-  # has exited, Ctrl-C included. Background jobs ignore SIGINT, so the
-  # watcher outlives the Ctrl-C that ends the gateway.
-  script_pid=$$
-  prosody_pid="$(cat "$PROSODY_PID")"
-  (
-    while kill -0 "$script_pid" 2>/dev/null; do sleep 1; done
+# exec below replaces this shell, so no trap survives it; instead a watcher
+# cleans up once the gateway (same pid as this script) has exited, Ctrl-C and
+# `dev.sh stop` included: it removes the gateway's pidfile and stops the
+# Prosody this run started. Background jobs ignore SIGINT, so the watcher
+# outlives the Ctrl-C that ends the gateway.
+script_pid=$$
+prosody_pid=""
+[ -n "$started_prosody" ] && prosody_pid="$(cat "$PROSODY_PID")"
+echo "$script_pid" >"$GATEWAY_PID"
+(
+  while kill -0 "$script_pid" 2>/dev/null; do sleep 1; done
+  rm -f "$GATEWAY_PID"
+  if [ -n "$prosody_pid" ]; then
     kill -TERM "$prosody_pid" 2>/dev/null || true
     rm -f "$PROSODY_PID"
-  ) </dev/null >/dev/null 2>&1 &
-fi
+  fi
+) </dev/null >/dev/null 2>&1 &
 
 echo "==> starting the gateway (Ctrl-C stops it)"
 exec "${GATEWAY_CMD[@]}"

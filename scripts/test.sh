@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The one test command (README, CI): installs Prosody and Redis if missing,
+# The one test command (README, CI): installs Prosody, Redis (and Chromium,
+# for the sandbox console's browser test) if missing,
 # installs node modules if needed, builds, then runs every test tier.
 # Extra arguments go to vitest, e.g. `./scripts/test.sh test/unit` or
 # `./scripts/test.sh --project e2e`.

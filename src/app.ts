@@ -13,6 +13,7 @@ import { ConversationOrder } from './store/conversation-order.js';
 import { CorrectionStore } from './store/corrections.js';
 import type { GatewayConfig } from './config/schema.js';
 import { GatewayError } from './errors/registry.js';
+import type { SandboxComponentInfo } from './http/plugins/console.js';
 import type { ReadinessReport } from './http/plugins/health.js';
 import { buildOpsServer, buildServer, type GatewayServer } from './http/server.js';
 import { GatewayMetrics } from './metrics.js';
@@ -122,6 +123,23 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     return { ok: Object.values(checks).every((v) => v === 'ok'), checks };
   }
 
+  /** Components whose adapter registered sandbox routes (start() fills it): what the sandbox console shows. */
+  const onSandbox: ComponentParts[] = [];
+  async function sandboxComponents(): Promise<SandboxComponentInfo[]> {
+    return Promise.all(
+      onSandbox.map(async (p) => {
+        const label = p.profile.ownership?.wording.field.label;
+        return {
+          domain: p.config.domain,
+          network: p.config.network,
+          name: p.profile.identity.name,
+          ...(label === undefined ? {} : { addressLabel: label }),
+          addresses: (await p.ownership?.all()) ?? {},
+        };
+      }),
+    );
+  }
+
   const http = buildServer({
     logger,
     metrics,
@@ -130,6 +148,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     requestTimeoutMs: config.http.requestTimeoutMs,
     readiness,
     admin: { queues: allQueues },
+    sandboxConsole: { components: sandboxComponents },
     ops: config.http.opsPort === undefined ? 'main' : 'separate',
   });
   const opsHttp = config.http.opsPort === undefined ? undefined : buildOpsServer({ logger, metrics, readiness });
@@ -165,7 +184,10 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       const registrar: HttpRegistrar = {
         webhooks: (plugin) => http.registerAdapterRoutes({ domain: p.config.domain, scope: 'webhooks', plugin }),
         files: (plugin) => http.registerAdapterRoutes({ domain: p.config.domain, scope: 'files', plugin }),
-        sandbox: (plugin) => http.registerAdapterRoutes({ domain: p.config.domain, scope: 'sandbox', plugin }),
+        sandbox: (plugin) => {
+          onSandbox.push(p);
+          http.registerAdapterRoutes({ domain: p.config.domain, scope: 'sandbox', plugin });
+        },
         admin: (plugin) => http.registerAdapterRoutes({ domain: p.config.domain, scope: 'admin', plugin }),
       };
       await p.adapter.start({

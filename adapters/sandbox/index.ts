@@ -5,35 +5,23 @@
  * trying the gateway without an account anywhere, and for tests.
  *
  * Routes (behind the admin token), under /sandbox/<domain>/:
- *   GET    outbox   sent messages, oldest first
+ *   GET    outbox   sent messages, oldest first, each with its status
  *   DELETE outbox   empty it
+ *   GET    inbox    messages injected as the foreign side, oldest first
+ *   DELETE inbox    empty it
  *   POST   inbound  {from,to,body[,id,mediaUrls]} or {status,id[,reason]}
  *   PUT    faults   {mode: none|transient|permanent|rate-limited[,count,retryAfterMs]}
  */
 import type { FastifyPluginAsync } from 'fastify';
-import type { Redis } from 'ioredis';
 import type { ProviderConfig } from '../../src/config/schema.js';
 import { bare } from '../../src/addressing/index.js';
 import { GatewayError } from '../../src/errors/registry.js';
 import type { Adapter, AdapterContext, AdapterHealth, OutboundMessage, SendOptions, SendResult } from '../types.js';
 import { throwIfAborted } from '../kit/abort.js';
 import { FAULT_MODES, SandboxFaults, type FaultSetting } from './faults.js';
+import { SandboxRecords, type OutboxEntry } from './records.js';
 
-/** One sent message as the outbox shows it. */
-export interface OutboxEntry {
-  id: string;
-  /** The sender's gateway number/address if they own one, else their bare JID. */
-  from: string;
-  to: string;
-  body: string;
-  /** The attachments' URLs (the outbox's shape since 0.1). */
-  mediaUrls: string[];
-  subject?: string;
-  thread?: string;
-  senderJid: string;
-  attempt: number;
-  sentAt: string;
-}
+export type { InboxEntry, OutboxEntry, OutboxStatus } from './records.js';
 
 type InjectBody =
   | { from: string; to: string; body: string; id?: string; mediaUrls?: string[] }
@@ -85,29 +73,28 @@ export class SandboxAdapter implements Adapter {
   readonly componentDomain: string;
   private ctx: AdapterContext | undefined;
   private faults: SandboxFaults | undefined;
+  private store: SandboxRecords | undefined;
 
   constructor(private readonly config: ProviderConfig<'sandbox'>) {
     this.network = config.network;
     this.componentDomain = config.domain;
   }
 
-  private get redis(): Redis {
-    if (!this.ctx) throw new GatewayError('SERVICE_UNAVAILABLE', 'sandbox adapter not started');
-    return this.ctx.redis;
-  }
-
-  private get outboxKey(): string {
-    return `${this.ctx?.keyPrefix ?? ''}:outbox`;
+  private get records(): SandboxRecords {
+    if (!this.store) throw new GatewayError('SERVICE_UNAVAILABLE', 'sandbox adapter not started');
+    return this.store;
   }
 
   async start(ctx: AdapterContext): Promise<void> {
     this.ctx = ctx;
     this.faults = new SandboxFaults(ctx.redis, `${ctx.keyPrefix}:faults`);
+    this.store = new SandboxRecords(ctx.redis, ctx.keyPrefix, this.config.sandbox.outboxLimit);
     ctx.http.sandbox(this.routes());
   }
 
   async stop(): Promise<void> {
     this.ctx = undefined;
+    this.store = undefined;
   }
 
   async health(): Promise<AdapterHealth> {
@@ -128,36 +115,29 @@ export class SandboxAdapter implements Adapter {
       senderJid: message.senderJid,
       attempt: opts.attempt,
       sentAt: new Date().toISOString(),
+      status: this.config.sandbox.autoDeliver ? 'delivered' : 'sent',
     };
-    const streamId = await this.redis.xadd(
-      this.outboxKey,
-      'MAXLEN',
-      '~',
-      String(this.config.sandbox.outboxLimit),
-      '*',
-      'entry',
-      JSON.stringify(entry),
-    );
-    if (streamId === null) throw new Error('sandbox outbox refused the entry');
-    return { providerMessageId: streamId, delivered: this.config.sandbox.autoDeliver };
+    const providerMessageId = await this.records.send(entry);
+    return { providerMessageId, delivered: this.config.sandbox.autoDeliver };
   }
 
   async outbox(): Promise<OutboxEntry[]> {
-    const rows = await this.redis.xrange(this.outboxKey, '-', '+');
-    return rows.map(([id, fields]) => ({ id, ...(JSON.parse(fields[1] ?? '{}') as Omit<OutboxEntry, 'id'>) }));
-  }
-
-  private async isInOutbox(id: string): Promise<boolean> {
-    if (!/^\d+-\d+$/.test(id)) return false;
-    return (await this.redis.xrange(this.outboxKey, id, id)).length > 0;
+    return this.records.outbox();
   }
 
   private routes(): FastifyPluginAsync {
     return async (app) => {
-      app.get('/outbox', async () => this.outbox());
+      app.get('/outbox', async () => this.records.outbox());
 
       app.delete('/outbox', async (_req, reply) => {
-        await this.redis.del(this.outboxKey);
+        await this.records.clearOutbox();
+        return reply.code(204).send();
+      });
+
+      app.get('/inbox', async () => this.records.inbox());
+
+      app.delete('/inbox', async (_req, reply) => {
+        await this.records.clearInbox();
         return reply.code(204).send();
       });
 
@@ -172,18 +152,20 @@ export class SandboxAdapter implements Adapter {
         if (!ctx) throw new GatewayError('SERVICE_UNAVAILABLE', 'sandbox adapter not started');
         const body = req.body;
         if ('status' in body) {
-          if (!(await this.isInOutbox(body.id))) throw new GatewayError('NOT_FOUND', `no message ${body.id} in the outbox`);
+          if (!(await this.records.has(body.id))) throw new GatewayError('NOT_FOUND', `no message ${body.id} in the outbox`);
           const result = await ctx.emitInbound({
             kind: 'status',
             providerMessageId: body.id,
             status: body.status,
             ...(body.reason === undefined ? {} : { reason: body.reason }),
           });
+          await this.records.setStatus(body.id, body.status, body.reason);
           return reply.code(result.outcome === 'queued' ? 202 : 200).send(result);
         }
+        const messageId = body.id ?? crypto.randomUUID();
         const result = await ctx.emitInbound({
           kind: 'message',
-          id: body.id ?? crypto.randomUUID(),
+          id: messageId,
           from: body.from,
           to: body.to,
           body: body.body,
@@ -191,6 +173,9 @@ export class SandboxAdapter implements Adapter {
         });
         if (result.outcome === 'dropped') {
           return reply.code(422).send({ error: 'UNROUTABLE', message: result.reason });
+        }
+        if (result.outcome === 'queued') {
+          await this.records.receive({ messageId, from: body.from, to: body.to, body: body.body, receivedAt: new Date().toISOString() });
         }
         return reply.code(result.outcome === 'queued' ? 202 : 200).send(result);
       });

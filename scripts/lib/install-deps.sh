@@ -2,7 +2,8 @@
 # Sourced by scripts/test.sh and scripts/dev.sh: installs what the gateway's
 # tests and local stack need and the machine lacks. Debian/Ubuntu only.
 #
-#   install_system_packages   prosody, redis-server, swaks and prometheus (promtool) via apt-get, only if missing
+#   install_system_packages   prosody, redis-server, swaks, prometheus (promtool) and chromium via
+#                             apt-get, only if missing; `--no-browser` leaves chromium out (dev.sh)
 #   ensure_node_modules       npm ci when node_modules is missing or stale
 
 # Runs "$@" as root: directly when we are root, else through sudo when it exists.
@@ -18,13 +19,16 @@ as_root() {
 }
 
 install_system_packages() {
-  local missing=()
+  local missing=() browser=1
+  if [ "${1:-}" = "--no-browser" ]; then browser=""; fi
   command -v prosody >/dev/null 2>&1 || missing+=(prosody)
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   # promtool (Debian's prometheus package) checks and tests the shipped alert rules.
   command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
   # swaks: the independent SMTP client the email tests deliver mail with.
   command -v swaks >/dev/null 2>&1 || missing+=(swaks)
+  # chromium: the headless browser the sandbox console's e2e test drives (playwright-core, test/support/browser.ts).
+  if [ -n "$browser" ] && [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
   [ "${#missing[@]}" -eq 0 ] && return 0
 
   if ! command -v apt-get >/dev/null 2>&1; then

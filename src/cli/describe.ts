@@ -28,7 +28,7 @@ function componentLines(c: ComponentConfig, config: GatewayConfig): string[] {
   const webhooks = (path: string) => publicRoute(config, `/webhooks/${c.domain}/${path}`);
   switch (c.provider) {
     case 'sandbox':
-      return ['sandbox: nothing leaves the gateway; messages are recorded (GET /sandbox/' + c.domain + '/outbox, admin token)'];
+      return ['sandbox: nothing leaves the gateway; messages are recorded (GET /sandbox/' + c.domain + '/outbox, admin token; or the console, GET /sandbox/console)'];
     case 'twilio':
       return [
         `Twilio REST API ${c.twilio.apiBaseUrl} as account ${c.twilio.accountSid} (auth token ${MASK})`,

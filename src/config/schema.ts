@@ -128,7 +128,7 @@ export const sandboxSchema = z
     autoDeliver: boolean()
       .default(false)
       .describe('Report every sent message as delivered at once (otherwise inject statuses through the sandbox routes).'),
-    outboxLimit: integer(1, 1_000_000).default(10_000).describe('How many sent messages the outbox keeps (oldest dropped first).'),
+    outboxLimit: integer(1, 1_000_000).default(10_000).describe('How many sent messages the outbox keeps, and injected messages the inbox (oldest dropped first).'),
   })
   .strict()
   .default({});

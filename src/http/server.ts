@@ -13,6 +13,7 @@ import type { GatewayMetrics } from '../metrics.js';
 import { adminGuard } from './auth.js';
 import { drainUnreadBodies } from './early-answer.js';
 import { adminRoutes, type AdminDeps } from './plugins/admin.js';
+import { consoleRoutes, type ConsoleDeps } from './plugins/console.js';
 import { livenessRoute, opsRoutes, type ReadinessCheck } from './plugins/health.js';
 
 export interface RouteRegistration {
@@ -31,6 +32,8 @@ export interface ServerDeps {
   requestTimeoutMs?: number;
   readiness: ReadinessCheck;
   admin: AdminDeps;
+  /** The sandbox console (GET /sandbox/console): which components are on the sandbox. Absent: no console. */
+  sandboxConsole?: ConsoleDeps;
   /**
    * Where /readyz and /metrics live: `main` (default), on this server behind
    * the admin token; `separate`, not here (buildOpsServer serves them).
@@ -100,6 +103,7 @@ export function buildServer(deps: ServerDeps): GatewayServer {
     admin.addHook('onRequest', requireAdmin);
     await admin.register(adminRoutes(deps.admin));
   }, { prefix: '/admin' });
+  if (deps.sandboxConsole !== undefined) app.register(consoleRoutes(deps.sandboxConsole, requireAdmin));
 
   return Object.assign(app, {
     registerAdapterRoutes(r: RouteRegistration) {

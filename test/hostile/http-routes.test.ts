@@ -58,6 +58,8 @@ describe('hostile HTTP (real Prosody + built gateway + provider doubles)', () =>
     const bad: string[] = [];
     await gateway.api('POST', `/sandbox/${SMS}/inbound`, { from: PHONE, to: 'alice@localhost', body: 'admin baseline' });
     const before = (await gateway.api<unknown[]>('GET', `/sandbox/${SMS}/outbox`)).body.length;
+    const inboxBefore = (await gateway.api<unknown[]>('GET', `/sandbox/${SMS}/inbox`)).body.length;
+    expect(inboxBefore).toBeGreaterThan(0);
     const tokens: Array<[string, Record<string, string>]> = [
       ['no token', {}],
       ['wrong token', { authorization: 'Bearer wrong' }],
@@ -76,6 +78,9 @@ describe('hostile HTTP (real Prosody + built gateway + provider doubles)', () =>
       ['DELETE', `/sandbox/${SMS}/outbox`, undefined],
       ['PUT', `/sandbox/${SMS}/faults`, '{"mode":"permanent"}'],
       ['POST', `/sandbox/${SMS}/inbound`, '{"from":"+15551234567","to":"alice@localhost","body":"unauthorized inject"}'],
+      ['GET', `/sandbox/${SMS}/inbox`, undefined],
+      ['DELETE', `/sandbox/${SMS}/inbox`, undefined],
+      ['GET', '/sandbox/console/components', undefined],
     ];
     for (const [what, headers] of tokens) {
       for (const [method, path, body] of routes) {
@@ -85,6 +90,7 @@ describe('hostile HTTP (real Prosody + built gateway + provider doubles)', () =>
     }
     await sleep(300);
     expect((await gateway.api<unknown[]>('GET', `/sandbox/${SMS}/outbox`)).body.length).toBe(before);
+    expect((await gateway.api<unknown[]>('GET', `/sandbox/${SMS}/inbox`)).body.length).toBe(inboxBefore);
     expect(alice.received.some((el) => el.getChildText('body') === 'unauthorized inject')).toBe(false);
     // The faults setting did not change: a message still goes through.
     await bob.send(xml('message', { type: 'chat', to: `${PHONE}@${SMS}`, id: 'after-admin' }, xml('body', {}, 'after admin abuse')));
