@@ -42,8 +42,11 @@ export interface GatewayProcess {
   logs(): Array<Record<string, unknown>>;
   /** Resolves when a log line matches. */
   waitForLog(pred: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
-  /** Polls /readyz until every check is ok. */
-  waitReady(timeoutMs?: number): Promise<void>;
+  /**
+   * Polls /readyz until every check is ok and the process holds the XMPP
+   * connections; with `standby: true`, a standby waiting for the lease will do.
+   */
+  waitReady(timeoutMs?: number, opts?: { standby?: boolean }): Promise<void>;
   /** SIGTERM; resolves with the exit code. */
   stop(): Promise<number | null>;
   /** Sends `name` and returns at once (a second SIGTERM while the first drains, say). */
@@ -156,7 +159,7 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayProcess
         await sleep(50);
       }
     },
-    waitReady: (timeoutMs = 20_000) => waitForReadyz(httpUrl, child, () => output, timeoutMs),
+    waitReady: (timeoutMs = 20_000, opts = {}) => waitForReadyz(httpUrl, child, () => output, timeoutMs, opts.standby ?? false),
     async stop() {
       await stopChild(child, 'SIGTERM', 15_000);
       return child.exitCode;
@@ -192,7 +195,7 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayProcess
 }
 
 /** Polls /readyz until it answers 200; fails at once if the process exits, or after `timeoutMs`. */
-export async function waitForReadyz(httpUrl: string, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
+export async function waitForReadyz(httpUrl: string, child: ChildProcess, output: () => string, timeoutMs: number, standby = false): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   for (;;) {
@@ -200,7 +203,8 @@ export async function waitForReadyz(httpUrl: string, child: ChildProcess, output
     try {
       const res = await fetch(`${httpUrl}/readyz`, ADMIN_AUTH);
       last = await res.text();
-      if (res.status === 200) return;
+      // A standby (xmpp.standby) is ready too, but its XMPP connections wait for the lease.
+      if (res.status === 200 && (standby || (JSON.parse(last) as { status?: string }).status !== 'standby')) return;
     } catch (err) {
       last = String(err);
     }
