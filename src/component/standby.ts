@@ -74,15 +74,21 @@ export class ComponentStandby {
     return this.active && this.held !== undefined && performance.now() < this.held.validUntil;
   }
 
-  /** Stops renewing and polling (shutdown); the connections are the caller's to close, then release(). */
+  /**
+   * Shutdown: a standby stops polling; a holder keeps renewing (its streams
+   * stay open while deliveries drain) until release(), after the caller
+   * closed the connections.
+   */
   halt(): void {
     this.halted = true;
-    clearTimeout(this.timer);
-    clearTimeout(this.deadline);
+    if (this.held === undefined) clearTimeout(this.timer);
   }
 
   /** Gives the lease up (after the connections closed) so a standby takes over at once, not after the TTL. */
   async release(): Promise<void> {
+    this.halted = true;
+    clearTimeout(this.timer);
+    clearTimeout(this.deadline);
     const held = this.held;
     this.held = undefined;
     if (held === undefined) return;
@@ -96,7 +102,8 @@ export class ComponentStandby {
     let next = Math.max(50, Math.floor(ttlMs / 4));
     try {
       if (this.held === undefined) {
-        const r = await store.acquire(this.holder, ttlMs);
+        if (this.halted) return;
+        const r = await this.bounded(store.acquire(this.holder, ttlMs));
         if (this.halted) {
           if (r.acquired) await store.release(this.holder, r.fence).catch(() => undefined);
           return;
@@ -117,8 +124,8 @@ export class ComponentStandby {
         }
       } else {
         const held = this.held;
-        const extended = await store.extend(this.holder, held.fence, ttlMs);
-        if (this.halted || this.held !== held) return;
+        const extended = await this.bounded(store.extend(this.holder, held.fence, ttlMs));
+        if (this.held !== held) return;
         if (extended) {
           held.validUntil = sentAt + ACT_SHARE * ttlMs;
           this.armDeadline();
@@ -135,7 +142,27 @@ export class ComponentStandby {
       // Holding: try again soon, there are only 3/4 of the TTL to renew in.
       next = Math.max(50, Math.floor(ttlMs / 10));
     }
-    if (!this.halted) this.timer = setTimeout(() => void this.tick(), next);
+    if (!this.halted || this.held !== undefined) this.timer = setTimeout(() => void this.tick(), next);
+  }
+
+  /**
+   * A call to Redis that gives up after a quarter of the TTL: one that hangs must not keep a standby from
+   * looking again, nor a holder from trying to renew again before its deadline.
+   */
+  private async bounded<T>(op: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const limitMs = Math.max(50, Math.floor(this.opts.ttlMs / 4));
+    try {
+      return await Promise.race([
+        op,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${limitMs} ms`)), limitMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      op.catch(() => undefined);
+    }
   }
 
   private armDeadline(): void {

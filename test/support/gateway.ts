@@ -65,6 +65,8 @@ export interface GatewayOptions {
   components: GatewayComponent[];
   /** Extra top-level YAML appended to the config. */
   extraYaml?: string;
+  /** Keys of the `xmpp` section, each a YAML value, over this file's (fast reconnects), e.g. `{ standby: '{ ttlMs: 3000 }' }`. */
+  xmpp?: Record<string, string>;
   env?: NodeJS.ProcessEnv;
   /** Command-line arguments after `--config FILE`, e.g. `['--roles', 'worker']`. */
   args?: string[];
@@ -80,7 +82,8 @@ export async function writeGatewayConfig(opts: GatewayOptions, httpPort: number)
         (c.extra ? `${c.extra.split('\n').map((line) => `    ${line}`).join('\n')}\n` : ''),
     )
     .join('');
-  const yaml = `xmpp: { host: 127.0.0.1, port: ${opts.componentPort}, reconnectInitialMs: 200, reconnectMaxMs: 1000 }
+  const xmpp = { reconnectInitialMs: '200', reconnectMaxMs: '1000', ...opts.xmpp };
+  const yaml = `xmpp: { host: 127.0.0.1, port: ${opts.componentPort}, ${Object.entries(xmpp).map(([k, v]) => `${k}: ${v}`).join(', ')} }
 redis: { url: "${opts.redisUrl}", prefix: ${opts.redisPrefix} }
 http: { host: 127.0.0.1, port: ${httpPort}, publicUrl: "http://127.0.0.1:${httpPort}", adminToken: ${ADMIN_TOKEN} }
 log: { level: debug }
