@@ -91,6 +91,21 @@ describe('LeaseStore', () => {
   });
 });
 
+describe('ComponentStandby (mode none)', () => {
+  it('connects at once and never touches the lease (ejabberd domain_balancing: every process active)', async () => {
+    const actor = new RecordingActor();
+    const metrics = new GatewayMetrics();
+    const store = new LeaseStore(redis, prefix, 'component');
+    const s = new ComponentStandby({ mode: 'none', ttlMs: 1_000, store, connections: [actor], metrics, logger: recordingLogger([]) });
+    standbys.push(s);
+    s.start();
+    expect(s.isActive()).toBe(true);
+    expect(actor.spans).toHaveLength(1);
+    expect(await metrics.registry.getSingleMetricAsString('xgw_component_active')).toMatch(/^xgw_component_active 1$/m);
+    expect(await redis.exists(store.key)).toBe(0);
+  });
+});
+
 describe('ComponentStandby (mode lease)', () => {
   it('connects only the holder; a holder cut off from Redis stops acting before the standby takes over after the TTL, and the two never act at once', async () => {
     const ttlMs = 1_000;
