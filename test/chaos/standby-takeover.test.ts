@@ -166,6 +166,8 @@ describe('chaos: kill -9 of the active component process; the standby takes over
     expect(takeoverMs, 'from the kill to the standby online (ms)').toBeLessThanOrEqual(TAKEOVER_BOUND_MS);
     expect(takeoverMs).toBeGreaterThan(0);
     expect((await readyz(standby)).body.status).toBe('active');
+    // It connected once the old connection was gone: Prosody never answered it `conflict`.
+    expect(standby.logs().filter((l) => l.condition === 'conflict')).toEqual([]);
     expect(await gauge(standby, 'xgw_component_active')).toBe('1');
 
     // Outbound: only the crash's instant loses messages, without an error; nothing is answered both ways.
