@@ -125,8 +125,10 @@ export class ComponentStandby {
       } else {
         const held = this.held;
         const extended = await this.bounded(store.extend(this.holder, held.fence, ttlMs));
-        if (this.held !== held) return;
-        if (extended) {
+        if (this.held !== held) {
+          // Lost at the deadline (or released) while the renewal was out: look for the lease again soon.
+          next = 25;
+        } else if (extended) {
           held.validUntil = sentAt + ACT_SHARE * ttlMs;
           this.armDeadline();
         } else {

@@ -6,7 +6,7 @@
  * that stops acting before anyone else may start, and a hand-over on release.
  */
 import type { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { ComponentStandby, type Actor } from '../../src/component/standby.js';
 import { GatewayMetrics } from '../../src/metrics.js';
 import { producerConnection, waitReady } from '../../src/queue/redis.js';
@@ -112,6 +112,7 @@ describe('ComponentStandby (mode lease)', () => {
     // The holder's own connection: cutting it is what a dead or partitioned process looks like from Redis.
     const holderRedis = producerConnection(url);
     await waitReady(holderRedis, 5_000);
+    onTestFinished(() => holderRedis.disconnect());
     const logs: Array<Record<string, unknown>> = [];
     const first = standby(new LeaseStore(holderRedis, prefix, 'component'), ttlMs, 'first', logs);
     const second = standby(new LeaseStore(redis, prefix, 'component'), ttlMs, 'second', logs);
@@ -146,6 +147,14 @@ describe('ComponentStandby (mode lease)', () => {
     expect(started - cutAt).toBeGreaterThanOrEqual(0.5 * ttlMs);
     expect(started - cutAt).toBeLessThan(3 * ttlMs);
     expect(logs.some((l) => l.msg === 'component lease lost: closing the XMPP connections' && l.holder === 'first')).toBe(true);
+    // Back in touch with Redis, the old holder keeps looking, and stands by.
+    await holderRedis.connect();
+    await eventually(
+      () => (logs.some((l) => l.msg === 'standby: waiting for the component lease' && l.holder === 'first' && l.heldBy === 'second') ? true : undefined),
+      5 * ttlMs,
+      'the old holder standing by',
+    );
+    expect(first.standby.isActive()).toBe(false);
     expect(logs.filter((l) => l.msg === 'component lease acquired: connecting to the XMPP server').map((l) => [l.holder, l.fence])).toEqual([
       ['first', 1],
       ['second', 2],
