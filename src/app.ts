@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { HttpRegistrar } from '../adapters/types.js';
 import { assembleComponent, type ComponentParts } from './assembly.js';
 import { deliveryWorker } from './bridge/delivery.js';
+import { componentStandby } from './component/standby.js';
 import { toXmppWorker } from './component/to-xmpp.js';
 import { ConversationOrder } from './store/conversation-order.js';
 import { CorrectionStore } from './store/corrections.js';
@@ -100,6 +101,9 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     }),
   );
 
+  // Who holds the XMPP connections (xmpp.standby): they connect only while this process is active.
+  const standby = roles.component ? componentStandby(config, redis, parts, { metrics, logger }) : undefined;
+
   function allQueues(): Map<string, Queue> {
     const m = new Map<string, Queue>();
     if (producer === undefined) return m;
@@ -112,15 +116,17 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   async function readiness(): Promise<ReadinessReport> {
     const checks: Record<string, string> = {};
     checks.redis = redis.status === 'ready' ? 'ok' : `not connected (${redis.status})`;
+    // A standby is ready as it is (an orchestrator must not restart it): its connections wait for the lease.
+    const standing = standby !== undefined && !standby.isActive();
     for (const p of parts) {
-      if (p.connection) {
+      if (p.connection && !standing) {
         const problem = p.connection.problem();
         checks[`xmpp:${p.config.domain}`] = p.connection.isOnline() ? 'ok' : problem === undefined ? 'not connected' : `not connected: ${problem}`;
       }
       const h = await p.adapter.health().catch((err: unknown) => ({ ok: false, detail: String(err) }));
       checks[`adapter:${p.config.domain}`] = h.ok ? 'ok' : (h.detail ?? 'unhealthy');
     }
-    return { ok: Object.values(checks).every((v) => v === 'ok'), checks };
+    return { ok: Object.values(checks).every((v) => v === 'ok'), checks, ...(standby ? { status: standing ? 'standby' : 'active' } : {}) };
   }
 
   /** Components whose adapter registered sandbox routes (start() fills it): what the sandbox console shows. */
@@ -238,9 +244,9 @@ export function buildGateway(deps: GatewayDeps): Gateway {
         // Many stanzas in flight, their confirmations shared per tick (ComponentConnection.sendConfirmed);
         // each conversation still goes out in order (ConversationOrder).
         workers.push(toXmppWorker(base, { connection: p.connection, messageMap, corrections, order, metrics, logger, ...(p.rooms ? { rooms: p.rooms } : {}) }, INBOUND_CONCURRENCY) as unknown as Worker);
-        p.connection.start();
       }
     }
+    standby?.start();
     logger.info({ http: httpAddress(), ops: opsAddress(), components: domains, roles }, 'gateway started');
   }
 
@@ -260,6 +266,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   async function stop(): Promise<void> {
     logger.info('shutting down: refusing new messages, finishing deliveries in flight');
     draining = true;
+    standby?.halt();
     await http.close().catch((err: unknown) => logger.warn({ err }, 'http close failed'));
     await opsHttp?.close().catch((err: unknown) => logger.warn({ err }, 'ops http close failed'));
     const graceful = Promise.all(workers.map((w) => w.close()));
@@ -273,6 +280,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       await Promise.all(workers.map((w) => w.close(true))).catch(() => undefined);
     }
     await Promise.all(parts.map((p) => p.connection?.stop()));
+    await standby?.release();
     await Promise.all(parts.map((p) => p.adapter.stop().catch((err: unknown) => logger.warn({ err }, 'adapter stop failed'))));
     await producer?.close().catch(() => undefined);
     redis.disconnect();

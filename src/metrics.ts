@@ -72,6 +72,8 @@ export class GatewayMetrics {
 
   readonly xmppConnected = new Gauge({ name: 'xgw_xmpp_connected', help: '1 while the component connection for the domain is online.', labelNames: ['domain'] as const, registers: [this.registry] });
 
+  readonly componentActive = new Gauge({ name: 'xgw_component_active', help: '1 while this process holds the XMPP component connections (the lease, or xmpp.standby.mode none), 0 while it stands by.', registers: [this.registry] });
+
   readonly redisUp = new Gauge({ name: 'xgw_redis_up', help: "1 while this process's Redis connection is ready, 0 while it is down.", registers: [this.registry] });
 
   /** A counter on this registry. */

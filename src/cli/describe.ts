@@ -72,6 +72,11 @@ export function describeConfig(config: GatewayConfig, source: string): string {
     '',
     `XMPP server:  ${x.host}:${x.port} (XEP-0114 component port, ${x.tls?.enabled ? 'Direct TLS' : 'plaintext: keep it on loopback or a private network'})`,
     `Redis:        ${maskUrl(config.redis.url)} (key prefix ${config.redis.prefix})`,
+    `Standby:      ${
+      x.standby.mode === 'lease'
+        ? `lease (${config.redis.prefix}:lease:component, TTL ${x.standby.ttlMs} ms): one component process connects, the others stand by and take over when it dies`
+        : 'none: every component process connects at once (ejabberd domain_balancing)'
+    }`,
     `HTTP:         listens on ${config.http.host}:${config.http.port}, public URL ${config.http.publicUrl}`,
     `              /metrics and /readyz ${config.http.opsPort === undefined ? 'on the same port, behind the admin token' : `on ${config.http.opsHost}:${config.http.opsPort} without a token`}; admin token ${config.http.adminToken === undefined ? 'not set: /admin, /sandbox (and /metrics without opsPort) answer 401' : MASK}`,
     `Admins:       ${config.admins.length > 0 ? config.admins.join(', ') : 'none'}`,

@@ -32,6 +32,13 @@ function prosody(config: GatewayConfig): string {
       ? `component_interfaces = { "0.0.0.0" }  -- the gateway connects from another host (${host} is not loopback); firewall this port to the gateway's address`
       : 'component_interfaces = { "127.0.0.1" }  -- the gateway runs on this host',
   ];
+  if (config.xmpp.standby.mode === 'lease') {
+    // mod_component (0.12): the default kick_new refuses a new connection while the server still holds the old
+    // one; after a host crash that is until the dead TCP connection times out. The lease keeps a second process out.
+    lines.push('component_conflict_resolve = "kick_old"  -- a standby that took the lease replaces a connection the server still thinks is alive');
+  } else {
+    lines.push('-- xmpp.standby.mode is none: Prosody accepts one connection per component domain, so run one component process');
+  }
   if (config.xmpp.tls?.enabled) {
     lines.push('-- xmpp.tls is enabled: Prosody\'s component port speaks plaintext XEP-0114; put a TLS tunnel (stunnel, haproxy) in front of it.');
   }

@@ -87,6 +87,7 @@ export class ComponentConnection extends EventEmitter {
   /** Starts connecting; never rejects: failures are logged and retried. */
   start(): void {
     this.stopping = false;
+    this.attempt = 0;
     void this.connect();
   }
 
@@ -155,6 +156,8 @@ export class ComponentConnection extends EventEmitter {
     clearTimeout(this.reconnectTimer);
     clearInterval(this.keepaliveTimer);
     this.keepaliveTimer = undefined;
+    // Offline before the stream closes: the inbound workers pause now and write nothing more (a lost lease).
+    this.setOnline(false);
     const status = this.entity.status;
     if (status === 'offline') return;
     try {
@@ -164,7 +167,6 @@ export class ComponentConnection extends EventEmitter {
       this.log.debug({ err }, 'stream close did not complete; dropping the socket');
       this.entity.socket?.destroy();
     }
-    this.setOnline(false);
   }
 
   private async connect(): Promise<void> {

@@ -30,6 +30,19 @@ export const xmppSchema = z
       .describe('Send a whitespace keepalive this often while connected; 0 turns it off.'),
     reconnectInitialMs: integer(100, 600_000).default(1000).describe('First reconnect delay after the server goes away; doubles each try, with jitter.'),
     reconnectMaxMs: integer(100, 3_600_000).default(30_000).describe('Cap on the reconnect delay.'),
+    standby: z
+      .object({
+        mode: z
+          .enum(['lease', 'none'])
+          .default('lease')
+          .describe('`lease`: one component process holds a lease in Redis and connects, others stand by and take over when it dies (Prosody: one connection per component domain). `none`: every component process connects at once (ejabberd `domain_balancing`).'),
+        ttlMs: integer(1000, 600_000)
+          .default(10_000)
+          .describe('Lease lifetime: a standby takes over about this long after the holder died; the holder renews every quarter of it and stops at three quarters without a renewal.'),
+      })
+      .strict()
+      .default({})
+      .describe('Standby component processes (run several with the component role).'),
     tls: z
       .object({
         enabled: boolean()

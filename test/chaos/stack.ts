@@ -80,6 +80,8 @@ export interface StackOptions<P extends ProviderDouble> {
   concurrency?: number;
   /** Put a HoldingProxy between the gateway and the provider double. */
   holdingProxy?: boolean;
+  /** Keys of the gateway's `xmpp` section (GatewayOptions.xmpp), e.g. its standby lease. */
+  xmpp?: Record<string, string>;
 }
 
 /** The component config; the same for every (re)start, so a new process takes over the old one's queues. */
@@ -125,6 +127,7 @@ export class ChaosStack<P extends ProviderDouble> {
       redis: 'private',
       components: [chaosComponent(opts, proxy?.baseUrl ?? opts.provider.baseUrl)],
       readyTimeoutMs: 30_000,
+      ...(opts.xmpp === undefined ? {} : { xmpp: opts.xmpp }),
     });
     return new ChaosStack(e2e, opts.provider, proxy);
   }

@@ -36,6 +36,7 @@ describe('CLI', () => {
     for (const line of [
       'XMPP server:  127.0.0.1:5347',
       'Redis:        redis://:****@127.0.0.1:6379 (key prefix cli)',
+      'Standby:      lease (cli:lease:component, TTL 10000 ms)',
       'sms.localhost  network sms, provider twilio, component secret ****',
       'Twilio calls back: http://127.0.0.1:8080/webhooks/sms.localhost/messages',
       'hooks.localhost  network webhook, provider http',
@@ -74,6 +75,8 @@ describe('CLI', () => {
     try {
       expect(snippet).toContain(`component_ports = { ${stack.prosody.componentPort} }`);
       expect(snippet).toContain(`Component "${SMS}"\n\tcomponent_secret = "snippet-secret-0042"`);
+      // A standby that took the lease replaces a connection Prosody still holds (mod_component 0.12).
+      expect(snippet).toContain('component_conflict_resolve = "kick_old"');
       const alice = await stack.login('alice');
       const reply = await alice.iq(xml('iq', { type: 'get', to: SMS, id: 'cli-disco' }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' })));
       expect(reply.attrs.type).toBe('result');

@@ -42,8 +42,11 @@ export interface GatewayProcess {
   logs(): Array<Record<string, unknown>>;
   /** Resolves when a log line matches. */
   waitForLog(pred: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
-  /** Polls /readyz until every check is ok. */
-  waitReady(timeoutMs?: number): Promise<void>;
+  /**
+   * Polls /readyz until every check is ok and the process holds the XMPP
+   * connections; with `standby: true`, a standby waiting for the lease will do.
+   */
+  waitReady(timeoutMs?: number, opts?: { standby?: boolean }): Promise<void>;
   /** SIGTERM; resolves with the exit code. */
   stop(): Promise<number | null>;
   /** Sends `name` and returns at once (a second SIGTERM while the first drains, say). */
@@ -62,6 +65,8 @@ export interface GatewayOptions {
   components: GatewayComponent[];
   /** Extra top-level YAML appended to the config. */
   extraYaml?: string;
+  /** Keys of the `xmpp` section, each a YAML value, over this file's (fast reconnects), e.g. `{ standby: '{ ttlMs: 3000 }' }`. */
+  xmpp?: Record<string, string>;
   env?: NodeJS.ProcessEnv;
   /** Command-line arguments after `--config FILE`, e.g. `['--roles', 'worker']`. */
   args?: string[];
@@ -77,7 +82,8 @@ export async function writeGatewayConfig(opts: GatewayOptions, httpPort: number)
         (c.extra ? `${c.extra.split('\n').map((line) => `    ${line}`).join('\n')}\n` : ''),
     )
     .join('');
-  const yaml = `xmpp: { host: 127.0.0.1, port: ${opts.componentPort}, reconnectInitialMs: 200, reconnectMaxMs: 1000 }
+  const xmpp = { reconnectInitialMs: '200', reconnectMaxMs: '1000', ...opts.xmpp };
+  const yaml = `xmpp: { host: 127.0.0.1, port: ${opts.componentPort}, ${Object.entries(xmpp).map(([k, v]) => `${k}: ${v}`).join(', ')} }
 redis: { url: "${opts.redisUrl}", prefix: ${opts.redisPrefix} }
 http: { host: 127.0.0.1, port: ${httpPort}, publicUrl: "http://127.0.0.1:${httpPort}", adminToken: ${ADMIN_TOKEN} }
 log: { level: debug }
@@ -156,7 +162,7 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayProcess
         await sleep(50);
       }
     },
-    waitReady: (timeoutMs = 20_000) => waitForReadyz(httpUrl, child, () => output, timeoutMs),
+    waitReady: (timeoutMs = 20_000, opts = {}) => waitForReadyz(httpUrl, child, () => output, timeoutMs, opts.standby ?? false),
     async stop() {
       await stopChild(child, 'SIGTERM', 15_000);
       return child.exitCode;
@@ -192,7 +198,7 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayProcess
 }
 
 /** Polls /readyz until it answers 200; fails at once if the process exits, or after `timeoutMs`. */
-export async function waitForReadyz(httpUrl: string, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
+export async function waitForReadyz(httpUrl: string, child: ChildProcess, output: () => string, timeoutMs: number, standby = false): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   for (;;) {
@@ -200,7 +206,8 @@ export async function waitForReadyz(httpUrl: string, child: ChildProcess, output
     try {
       const res = await fetch(`${httpUrl}/readyz`, ADMIN_AUTH);
       last = await res.text();
-      if (res.status === 200) return;
+      // A standby (xmpp.standby) is ready too, but its XMPP connections wait for the lease.
+      if (res.status === 200 && (standby || (JSON.parse(last) as { status?: string }).status !== 'standby')) return;
     } catch (err) {
       last = String(err);
     }

@@ -39,6 +39,8 @@ export interface StackOptions {
   readyTimeoutMs?: number;
   /** Extra top-level YAML for the gateway config. */
   extraYaml?: string;
+  /** Keys of the gateway's `xmpp` section (GatewayOptions.xmpp). */
+  xmpp?: Record<string, string>;
   /**
    * More components Prosody accepts, which the gateway does not run (a test
    * attaches its own, e.g. one that stands in for a stalled remote domain).
@@ -113,6 +115,7 @@ export class E2EStack {
       redisPrefix: this.prefix,
       components: this.opts.components,
       ...(this.opts.extraYaml === undefined ? {} : { extraYaml: this.opts.extraYaml }),
+      ...(this.opts.xmpp === undefined ? {} : { xmpp: this.opts.xmpp }),
       ...overrides,
     };
   }

@@ -37,6 +37,13 @@ describe('server-config', () => {
     expect(text).toContain('Component "hooks.example.org"\n\tcomponent_secret = "hooks-secret"\n');
   });
 
+  it('Prosody: lets a standby that took the lease replace a stale connection (kick_old), and warns without one', () => {
+    expect(serverSnippet('prosody', config())).toMatch(/^component_conflict_resolve = "kick_old"/m);
+    const none = serverSnippet('prosody', config('{ host: 127.0.0.1, port: 5347, standby: { mode: none } }'));
+    expect(none).not.toContain('component_conflict_resolve');
+    expect(none).toContain('-- xmpp.standby.mode is none: Prosody accepts one connection per component domain');
+  });
+
   it('Openfire: the admin-console steps with each subdomain and its shared secret', () => {
     const text = serverSnippet('openfire', config());
     expect(text).toContain('Port: 5347');

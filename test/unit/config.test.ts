@@ -15,7 +15,14 @@ function problems(yaml: string, env: NodeJS.ProcessEnv = {}): string[] {
 describe('config', () => {
   it('fills every default for a minimal file', () => {
     const c = parseConfig(minimal, {});
-    expect(c.xmpp).toEqual({ host: '127.0.0.1', port: 5347, keepaliveSeconds: 30, reconnectInitialMs: 1000, reconnectMaxMs: 30000 });
+    expect(c.xmpp).toEqual({
+      host: '127.0.0.1',
+      port: 5347,
+      keepaliveSeconds: 30,
+      reconnectInitialMs: 1000,
+      reconnectMaxMs: 30000,
+      standby: { mode: 'lease', ttlMs: 10_000 },
+    });
     expect(c.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'xgw' });
     expect(c.http.publicUrl).toBe('http://127.0.0.1:8080');
     expect(c.components[0]).toMatchObject({ concurrency: 50, numbers: {}, addresses: {}, retry: { initialDelayMs: 1000 } });

@@ -11,6 +11,8 @@ export interface ReadinessReport {
   ok: boolean;
   /** name -> 'ok' or why it is not. */
   checks: Record<string, string>;
+  /** Processes with the component role: `active` holds the XMPP connections, `standby` waits for the lease (xmpp.standby). */
+  status?: 'active' | 'standby';
 }
 
 export type ReadinessCheck = () => Promise<ReadinessReport>;
