@@ -76,7 +76,9 @@ describe('scripts/dev.sh', () => {
       async () => {
         if (stack.exitCode !== null) throw new Error(`dev.sh exited ${stack.exitCode}:\n${stackOutput}`);
         const res = await fetch(`http://127.0.0.1:${ports.http}/readyz`, { headers: { authorization: `Bearer ${token}` } }).catch(() => undefined);
-        return res?.status === 200 ? true : undefined;
+        // 200 with status standby means the process is up but has not taken the component lease yet.
+        const body = res?.status === 200 ? ((await res.json()) as { status?: string }) : undefined;
+        return body !== undefined && body.status !== 'standby' ? true : undefined;
       },
       45_000,
       'the dev stack to be ready',
