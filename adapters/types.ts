@@ -164,6 +164,12 @@ export interface AdapterContext {
    */
   emitInbound(event: InboundEvent): Promise<InboundAcceptance>;
   http: HttpRegistrar;
+  /**
+   * Whether this process takes traffic from the network (the `http` role;
+   * default true). When false the routes registered are not served and the
+   * adapter opens no listener of its own (the SMTP listener): it only sends.
+   */
+  listens?: boolean;
   /** Shared Redis connection for adapter state (fails fast while Redis is down). */
   redis: Redis;
   /** Prefix for the adapter's own Redis keys, unique per component. */

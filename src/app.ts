@@ -4,9 +4,11 @@
  * connects, `stop()` drains and closes.
  */
 import type { Queue, Worker } from 'bullmq';
+import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { HttpRegistrar } from '../adapters/types.js';
 import { assembleComponent, type ComponentParts } from './assembly.js';
+import { ALL_ROLES, describeRoles, type Roles } from './cli/roles.js';
 import { deliveryWorker } from './bridge/delivery.js';
 import { toXmppWorker } from './component/to-xmpp.js';
 import { ConversationOrder } from './store/conversation-order.js';
@@ -14,19 +16,13 @@ import { CorrectionStore } from './store/corrections.js';
 import type { GatewayConfig } from './config/schema.js';
 import { GatewayError } from './errors/registry.js';
 import type { ReadinessReport } from './http/plugins/health.js';
-import { buildOpsServer, buildServer, type GatewayServer } from './http/server.js';
+import { buildOpsServer, buildServer, type GatewayServer, type RouteRegistration } from './http/server.js';
 import { GatewayMetrics } from './metrics.js';
 import { QueueProducer } from './queue/producer.js';
 import { producerConnection } from './queue/redis.js';
 import { MessageMap } from './store/message-map.js';
 
-/** Which parts this process runs. Several processes can share the work: one holds the XMPP connections, any number deliver. */
-export interface Roles {
-  /** XMPP connections, stanza handling, and the inbound workers that need them. */
-  component: boolean;
-  /** Outbound delivery workers. */
-  worker: boolean;
-}
+export type { Roles } from './cli/roles.js';
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -57,7 +53,9 @@ const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'paus
 
 export function buildGateway(deps: GatewayDeps): Gateway {
   const { config, logger } = deps;
-  const roles = deps.roles ?? { component: true, worker: true };
+  const roles = deps.roles ?? ALL_ROLES;
+  // Adapters send (worker) and receive (http); a process with neither leaves them alone.
+  const withAdapters = roles.worker || roles.http;
   const domains = config.components.map((c) => c.domain);
   // Connects in start(); stores only hold the handle until then.
   const redis = producerConnection(config.redis.url, { lazyConnect: true });
@@ -116,6 +114,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
         const problem = p.connection.problem();
         checks[`xmpp:${p.config.domain}`] = p.connection.isOnline() ? 'ok' : problem === undefined ? 'not connected' : `not connected: ${problem}`;
       }
+      if (!withAdapters) continue;
       const h = await p.adapter.health().catch((err: unknown) => ({ ok: false, detail: String(err) }));
       checks[`adapter:${p.config.domain}`] = h.ok ? 'ok' : (h.detail ?? 'unhealthy');
     }
@@ -129,7 +128,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     bodyLimitBytes: config.http.bodyLimitBytes,
     requestTimeoutMs: config.http.requestTimeoutMs,
     readiness,
-    admin: { queues: allQueues },
+    ...(roles.http ? { admin: { queues: allQueues } } : {}),
     ops: config.http.opsPort === undefined ? 'main' : 'separate',
   });
   const opsHttp = config.http.opsPort === undefined ? undefined : buildOpsServer({ logger, metrics, readiness });
@@ -161,13 +160,8 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   async function start(): Promise<void> {
     connectRedis();
     producer = new QueueProducer(redis, config.redis.prefix, domains, order);
-    for (const p of parts) {
-      const registrar: HttpRegistrar = {
-        webhooks: (plugin) => http.registerAdapterRoutes({ domain: p.config.domain, scope: 'webhooks', plugin }),
-        files: (plugin) => http.registerAdapterRoutes({ domain: p.config.domain, scope: 'files', plugin }),
-        sandbox: (plugin) => http.registerAdapterRoutes({ domain: p.config.domain, scope: 'sandbox', plugin }),
-        admin: (plugin) => http.registerAdapterRoutes({ domain: p.config.domain, scope: 'admin', plugin }),
-      };
+    for (const p of withAdapters ? parts : []) {
+      const registrar: HttpRegistrar = routesOf(p.config.domain);
       await p.adapter.start({
         logger: logger.child({ domain: p.config.domain, provider: p.adapter.provider }),
         config: p.config,
@@ -179,6 +173,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
           return result;
         },
         http: registrar,
+        listens: roles.http,
         redis,
         keyPrefix: `${config.redis.prefix}:adapter:${p.config.domain}`,
         isGatewayAddress: async (address) => (await p.ownership?.isGatewayAddress(address)) ?? false,
@@ -219,7 +214,15 @@ export function buildGateway(deps: GatewayDeps): Gateway {
         p.connection.start();
       }
     }
-    logger.info({ http: httpAddress(), ops: opsAddress(), components: domains, roles }, 'gateway started');
+    logger.info({ http: httpAddress(), ops: opsAddress(), components: domains, roles: describeRoles(roles) }, 'gateway started');
+  }
+
+  /** Where an adapter's routes go: served only by a process with the http role. */
+  function routesOf(domain: string): HttpRegistrar {
+    const mount = (scope: RouteRegistration['scope']) => (plugin: FastifyPluginAsync) => {
+      if (roles.http) http.registerAdapterRoutes({ domain, scope, plugin });
+    };
+    return { webhooks: mount('webhooks'), files: mount('files'), sandbox: mount('sandbox'), admin: mount('admin') };
   }
 
   function httpAddress(): string | undefined {

@@ -30,7 +30,8 @@ export interface ServerDeps {
   /** A request must be complete within this long (slow clients are cut off). Default 15 s. */
   requestTimeoutMs?: number;
   readiness: ReadinessCheck;
-  admin: AdminDeps;
+  /** The /admin queue routes; absent in a process without the http role. */
+  admin?: AdminDeps;
   /**
    * Where /readyz and /metrics live: `main` (default), on this server behind
    * the admin token; `separate`, not here (buildOpsServer serves them).
@@ -96,10 +97,13 @@ export function buildServer(deps: ServerDeps): GatewayServer {
       await ops.register(opsRoutes({ metrics: deps.metrics, readiness: deps.readiness }));
     });
   }
-  app.register(async (admin) => {
-    admin.addHook('onRequest', requireAdmin);
-    await admin.register(adminRoutes(deps.admin));
-  }, { prefix: '/admin' });
+  const queues = deps.admin;
+  if (queues !== undefined) {
+    app.register(async (admin) => {
+      admin.addHook('onRequest', requireAdmin);
+      await admin.register(adminRoutes(queues));
+    }, { prefix: '/admin' });
+  }
 
   return Object.assign(app, {
     registerAdapterRoutes(r: RouteRegistration) {

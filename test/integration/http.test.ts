@@ -28,7 +28,7 @@ components:
 `,
     {},
   );
-  const gateway = buildGateway({ config, logger: pino({ level: 'silent' }), roles: { component: false, worker: false } });
+  const gateway = buildGateway({ config, logger: pino({ level: 'silent' }), roles: { component: false, worker: false, http: true } });
   await gateway.start();
   return gateway;
 }
