@@ -4,7 +4,7 @@
  * See DESIGN.md "The Adapter contract".
  */
 import type { FastifyPluginAsync } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../src/queue/redis.js';
 import type { Logger } from 'pino';
 import type { ComponentConfig } from '../src/config/schema.js';
 import type { Network } from '../src/config/providers.js';
@@ -171,7 +171,7 @@ export interface AdapterContext {
    */
   listens?: boolean;
   /** Shared Redis connection for adapter state (fails fast while Redis is down). */
-  redis: Redis;
+  redis: RedisClient;
   /** Prefix for the adapter's own Redis keys, unique per component. */
   keyPrefix: string;
   /**

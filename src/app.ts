@@ -13,6 +13,7 @@ import { deliveryWorker } from './bridge/delivery.js';
 import { toXmppWorker } from './component/to-xmpp.js';
 import { ConversationOrder } from './store/conversation-order.js';
 import { CorrectionStore } from './store/corrections.js';
+import { redisKeyPrefix } from './config/redis-url.js';
 import type { GatewayConfig } from './config/schema.js';
 import { GatewayError } from './errors/registry.js';
 import type { ReadinessReport } from './http/plugins/health.js';
@@ -52,7 +53,9 @@ const INBOUND_CONCURRENCY = 200;
 const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'paused', 'prioritized'] as const;
 
 export function buildGateway(deps: GatewayDeps): Gateway {
-  const { config, logger } = deps;
+  const { logger } = deps;
+  // On a Redis Cluster every key carries one hash tag, so multi-key scripts never meet CROSSSLOT.
+  const config = { ...deps.config, redis: { ...deps.config.redis, prefix: redisKeyPrefix(deps.config.redis) } };
   const roles = deps.roles ?? ALL_ROLES;
   // Adapters send (worker) and receive (http); a process with neither leaves them alone.
   const withAdapters = roles.worker || roles.http;

@@ -11,7 +11,7 @@
  *   PUT    faults   {mode: none|transient|permanent|rate-limited[,count,retryAfterMs]}
  */
 import type { FastifyPluginAsync } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/queue/redis.js';
 import type { ProviderConfig } from '../../src/config/schema.js';
 import { bare } from '../../src/addressing/index.js';
 import { GatewayError } from '../../src/errors/registry.js';
@@ -91,7 +91,7 @@ export class SandboxAdapter implements Adapter {
     this.componentDomain = config.domain;
   }
 
-  private get redis(): Redis {
+  private get redis(): RedisClient {
     if (!this.ctx) throw new GatewayError('SERVICE_UNAVAILABLE', 'sandbox adapter not started');
     return this.ctx.redis;
   }
