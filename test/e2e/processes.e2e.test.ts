@@ -105,13 +105,14 @@ describe('gateway processes (e2e)', () => {
     await sentOnceByNextGateway('pr-second', 'pr-second');
   });
 
-  it('runs --roles component, worker and http as three processes that deliver together, both ways', { timeout: 60_000 }, async () => {
+  it('runs --roles component, worker and http as three processes that deliver together, both ways', { timeout: 120_000 }, async () => {
     const xmppSide = await stack.launchGateway({ args: ['--roles', 'component'] });
     const deliverer = await stack.launchGateway({ args: ['--roles', 'worker'] });
     const receiver = await stack.launchGateway({ args: ['--roles', 'http'] });
     const all = [xmppSide, deliverer, receiver];
     try {
-      await Promise.all(all.map((gw) => gw.waitReady()));
+      // Three Node processes starting at once on a loaded machine: a generous wait.
+      await Promise.all(all.map((gw) => gw.waitReady(60_000)));
       for (const gw of all) {
         expect((await fetch(`${gw.httpUrl}/healthz`)).status).toBe(200);
         const metrics = await fetch(`${gw.httpUrl}/metrics`, ADMIN_AUTH);

@@ -55,32 +55,41 @@ export async function startRedisCluster(masters = 3): Promise<RedisTopology> {
   }
 }
 
-/** A master and one Sentinel watching it as `name` (quorum 1); resolves once the Sentinel names the master. */
-export async function startRedisSentinel(name = 'gateway'): Promise<RedisTopology & { sentinel: PrivateRedis }> {
+/**
+ * A master, with `replica` a replica of it, and one Sentinel watching the
+ * master as `name` (quorum 1, down after 1 s, so a killed master is failed
+ * over within seconds); resolves once the Sentinel names the master.
+ */
+export async function startRedisSentinel(name = 'gateway', opts: { replica?: boolean } = {}): Promise<RedisTopology & { sentinel: PrivateRedis }> {
   const master = await startPrivateRedis();
+  const nodes = [master];
   let sentinel: PrivateRedis | undefined;
   const stop = async () => {
     await sentinel?.stop();
-    await master.stop();
+    await Promise.all(nodes.map((n) => n.stop()));
   };
   try {
+    if (opts.replica) nodes.push(await startPrivateRedis({ args: ['--replicaof', '127.0.0.1', String(master.port)] }));
     const dir = await mkdtemp(join(tmpdir(), 'xgw-sentinel-'));
     removeOnExit(dir);
     const configFile = join(dir, 'sentinel.conf');
     // Sentinel rewrites its config file as it learns; it must be its own, writable.
-    await writeFile(configFile, `sentinel monitor ${name} 127.0.0.1 ${master.port} 1\nsentinel down-after-milliseconds ${name} 5000\n`);
+    const settings = [`sentinel monitor ${name} 127.0.0.1 ${master.port} 1`, `sentinel down-after-milliseconds ${name} 1000`, `sentinel failover-timeout ${name} 10000`];
+    await writeFile(configFile, `${settings.join('\n')}\n`);
     sentinel = await startPrivateRedis({ configFile, args: ['--sentinel'] });
     const watching = sentinel;
-    await eventually(
-      async () => ((await redisCli(watching.port, 'sentinel', 'get-master-addr-by-name', name)).includes(String(master.port)) ? true : undefined),
-      20_000,
-      `the Sentinel to name master ${name}`,
-    );
-    return { url: `redis+sentinel://127.0.0.1:${watching.port}/${name}`, nodes: [master], sentinel: watching, stop };
+    await eventually(async () => ((await sentinelMaster(watching, name)) === master.port ? true : undefined), 20_000, `the Sentinel to name master ${name}`);
+    return { url: `redis+sentinel://127.0.0.1:${watching.port}/${name}`, nodes, sentinel: watching, stop };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+/** The port of the master the Sentinel names as `name` now. */
+export async function sentinelMaster(sentinel: PrivateRedis, name: string): Promise<number> {
+  const [, port] = (await redisCli(sentinel.port, 'sentinel', 'get-master-addr-by-name', name)).trim().split('\n');
+  return Number(port);
 }
 
 /** Number of keys in each node (DBSIZE), in node order. */
