@@ -164,7 +164,6 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     connectRedis();
     producer = new QueueProducer(redis, config.redis.prefix, domains, order);
     for (const p of withAdapters ? parts : []) {
-      const registrar: HttpRegistrar = routesOf(p.config.domain);
       await p.adapter.start({
         logger: logger.child({ domain: p.config.domain, provider: p.adapter.provider }),
         config: p.config,
@@ -175,7 +174,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
           if (result.outcome === 'dropped') logger.warn({ domain: p.config.domain, reason: result.reason }, 'inbound event dropped');
           return result;
         },
-        http: registrar,
+        http: routesOf(p.config.domain),
         listens: roles.http,
         redis,
         keyPrefix: `${config.redis.prefix}:adapter:${p.config.domain}`,
