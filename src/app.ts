@@ -8,7 +8,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { HttpRegistrar } from '../adapters/types.js';
 import { assembleComponent, type ComponentParts } from './assembly.js';
-import { ALL_ROLES, describeRoles, type Roles } from './cli/roles.js';
+import { ALL_ROLES, describeRoles, type Roles } from './roles.js';
 import { deliveryWorker } from './bridge/delivery.js';
 import { toXmppWorker } from './component/to-xmpp.js';
 import { ConversationOrder } from './store/conversation-order.js';
@@ -23,7 +23,7 @@ import { QueueProducer } from './queue/producer.js';
 import { producerConnection } from './queue/redis.js';
 import { MessageMap } from './store/message-map.js';
 
-export type { Roles } from './cli/roles.js';
+export type { Roles } from './roles.js';
 
 export interface GatewayDeps {
   config: GatewayConfig;

@@ -1,13 +1,13 @@
 /**
  * CLI entry: `node dist/src/main.js [start|check-config|server-config] --config FILE ...`
- * (`--config FILE [--check] [--roles component,worker]` as in 0.1; roles: src/cli/roles.ts).
+ * (`--config FILE [--check] [--roles component,worker]` as in 0.1; roles: src/roles.ts).
  * A bad config prints every problem with its key path and exits 2 before
  * connecting anywhere. SIGTERM/SIGINT drain and exit 0.
  */
 import { parseArgs } from 'node:util';
 import { buildGateway } from './app.js';
 import { describeConfig } from './cli/describe.js';
-import { parseRoles, type Roles } from './cli/roles.js';
+import { parseRoles, type Roles } from './roles.js';
 import { SERVERS, serverSnippet, type XmppServer } from './cli/server-config.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { createLogger } from './logger.js';

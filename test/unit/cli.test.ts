@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { maskUrl } from '../../src/cli/describe.js';
-import { describeRoles, parseRoles } from '../../src/cli/roles.js';
+import { describeRoles, parseRoles } from '../../src/roles.js';
 import { serverSnippet } from '../../src/cli/server-config.js';
 import { parseConfig } from '../../src/config/load.js';
 
