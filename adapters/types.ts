@@ -4,7 +4,7 @@
  * See DESIGN.md "The Adapter contract".
  */
 import type { FastifyPluginAsync } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../src/queue/redis.js';
 import type { Logger } from 'pino';
 import type { ComponentConfig } from '../src/config/schema.js';
 import type { Network } from '../src/config/providers.js';
@@ -164,8 +164,14 @@ export interface AdapterContext {
    */
   emitInbound(event: InboundEvent): Promise<InboundAcceptance>;
   http: HttpRegistrar;
+  /**
+   * Whether this process takes traffic from the network (the `http` role;
+   * default true). When false the routes registered are not served and the
+   * adapter opens no listener of its own (the SMTP listener): it only sends.
+   */
+  listens?: boolean;
   /** Shared Redis connection for adapter state (fails fast while Redis is down). */
-  redis: Redis;
+  redis: RedisClient;
   /** Prefix for the adapter's own Redis keys, unique per component. */
   keyPrefix: string;
   /**

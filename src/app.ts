@@ -4,31 +4,28 @@
  * connects, `stop()` drains and closes.
  */
 import type { Queue, Worker } from 'bullmq';
+import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { HttpRegistrar } from '../adapters/types.js';
 import { assembleComponent, type ComponentParts } from './assembly.js';
+import { ALL_ROLES, describeRoles, type Roles } from './roles.js';
 import { deliveryWorker } from './bridge/delivery.js';
 import { componentStandby } from './component/standby.js';
 import { toXmppWorker } from './component/to-xmpp.js';
 import { ConversationOrder } from './store/conversation-order.js';
 import { CorrectionStore } from './store/corrections.js';
+import { redisKeyPrefix } from './config/redis-url.js';
 import type { GatewayConfig } from './config/schema.js';
 import { GatewayError } from './errors/registry.js';
 import type { SandboxComponentInfo } from './http/plugins/console.js';
 import type { ReadinessReport } from './http/plugins/health.js';
-import { buildOpsServer, buildServer, type GatewayServer } from './http/server.js';
+import { buildOpsServer, buildServer, type GatewayServer, type RouteRegistration } from './http/server.js';
 import { GatewayMetrics } from './metrics.js';
 import { QueueProducer } from './queue/producer.js';
 import { producerConnection } from './queue/redis.js';
 import { MessageMap } from './store/message-map.js';
 
-/** Which parts this process runs. Several processes can share the work: one holds the XMPP connections, any number deliver. */
-export interface Roles {
-  /** XMPP connections, stanza handling, and the inbound workers that need them. */
-  component: boolean;
-  /** Outbound delivery workers. */
-  worker: boolean;
-}
+export type { Roles } from './roles.js';
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -58,8 +55,12 @@ const INBOUND_CONCURRENCY = 200;
 const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'paused', 'prioritized'] as const;
 
 export function buildGateway(deps: GatewayDeps): Gateway {
-  const { config, logger } = deps;
-  const roles = deps.roles ?? { component: true, worker: true };
+  const { logger } = deps;
+  // On a Redis Cluster every key carries one hash tag, so multi-key scripts never meet CROSSSLOT.
+  const config = { ...deps.config, redis: { ...deps.config.redis, prefix: redisKeyPrefix(deps.config.redis) } };
+  const roles = deps.roles ?? ALL_ROLES;
+  // Adapters send (worker) and receive (http); a process with neither leaves them alone.
+  const withAdapters = roles.worker || roles.http;
   const domains = config.components.map((c) => c.domain);
   // Connects in start(); stores only hold the handle until then.
   const redis = producerConnection(config.redis.url, { lazyConnect: true });
@@ -123,6 +124,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
         const problem = p.connection.problem();
         checks[`xmpp:${p.config.domain}`] = p.connection.isOnline() ? 'ok' : problem === undefined ? 'not connected' : `not connected: ${problem}`;
       }
+      if (!withAdapters) continue;
       const h = await p.adapter.health().catch((err: unknown) => ({ ok: false, detail: String(err) }));
       checks[`adapter:${p.config.domain}`] = h.ok ? 'ok' : (h.detail ?? 'unhealthy');
     }
@@ -153,8 +155,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     bodyLimitBytes: config.http.bodyLimitBytes,
     requestTimeoutMs: config.http.requestTimeoutMs,
     readiness,
-    admin: { queues: allQueues },
-    sandboxConsole: { components: sandboxComponents },
+    ...(roles.http ? { admin: { queues: allQueues }, sandboxConsole: { components: sandboxComponents } } : {}),
     ops: config.http.opsPort === undefined ? 'main' : 'separate',
   });
   const opsHttp = config.http.opsPort === undefined ? undefined : buildOpsServer({ logger, metrics, readiness });
@@ -186,16 +187,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   async function start(): Promise<void> {
     connectRedis();
     producer = new QueueProducer(redis, config.redis.prefix, domains, order);
-    for (const p of parts) {
-      const registrar: HttpRegistrar = {
-        webhooks: (plugin) => http.registerAdapterRoutes({ domain: p.config.domain, scope: 'webhooks', plugin }),
-        files: (plugin) => http.registerAdapterRoutes({ domain: p.config.domain, scope: 'files', plugin }),
-        sandbox: (plugin) => {
-          onSandbox.push(p);
-          http.registerAdapterRoutes({ domain: p.config.domain, scope: 'sandbox', plugin });
-        },
-        admin: (plugin) => http.registerAdapterRoutes({ domain: p.config.domain, scope: 'admin', plugin }),
-      };
+    for (const p of withAdapters ? parts : []) {
       await p.adapter.start({
         logger: logger.child({ domain: p.config.domain, provider: p.adapter.provider }),
         config: p.config,
@@ -206,7 +198,8 @@ export function buildGateway(deps: GatewayDeps): Gateway {
           if (result.outcome === 'dropped') logger.warn({ domain: p.config.domain, reason: result.reason }, 'inbound event dropped');
           return result;
         },
-        http: registrar,
+        http: routesOf(p.config.domain),
+        listens: roles.http,
         redis,
         keyPrefix: `${config.redis.prefix}:adapter:${p.config.domain}`,
         isGatewayAddress: async (address) => (await p.ownership?.isGatewayAddress(address)) ?? false,
@@ -247,7 +240,26 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       }
     }
     standby?.start();
-    logger.info({ http: httpAddress(), ops: opsAddress(), components: domains, roles }, 'gateway started');
+    logger.info({ http: httpAddress(), ops: opsAddress(), components: domains, roles: describeRoles(roles) }, 'gateway started');
+  }
+
+  /** Where an adapter's routes go: served only by a process with the http role. */
+  function routesOf(domain: string): HttpRegistrar {
+    const mount = (scope: RouteRegistration['scope']) => (plugin: FastifyPluginAsync) => {
+      if (roles.http) http.registerAdapterRoutes({ domain, scope, plugin });
+    };
+    const sandbox = mount('sandbox');
+    return {
+      webhooks: mount('webhooks'),
+      files: mount('files'),
+      sandbox: (plugin) => {
+        // What the sandbox console lists: the components whose adapter is on the sandbox.
+        const part = parts.find((p) => p.config.domain === domain);
+        if (part !== undefined && roles.http) onSandbox.push(part);
+        sandbox(plugin);
+      },
+      admin: mount('admin'),
+    };
   }
 
   function httpAddress(): string | undefined {

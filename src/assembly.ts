@@ -3,7 +3,7 @@
  * limits, XMPP connection and its stanza routes) from its config and its
  * network's profile. No I/O.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './queue/redis.js';
 import type { Logger } from 'pino';
 import { createAdapter } from '../adapters/registry.js';
 import type { Adapter } from '../adapters/types.js';
@@ -43,7 +43,7 @@ export interface ComponentParts {
 
 export interface AssemblyDeps {
   config: GatewayConfig;
-  redis: Redis;
+  redis: RedisClient;
   logger: Logger;
   metrics: GatewayMetrics;
   withConnection: boolean;

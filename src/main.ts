@@ -1,18 +1,19 @@
 /**
  * CLI entry: `node dist/src/main.js [start|check-config|server-config] --config FILE ...`
- * (`--config FILE [--check] [--roles component,worker]` as in 0.1).
+ * (`--config FILE [--check] [--roles component,worker]` as in 0.1; roles: src/roles.ts).
  * A bad config prints every problem with its key path and exits 2 before
  * connecting anywhere. SIGTERM/SIGINT drain and exit 0.
  */
 import { parseArgs } from 'node:util';
-import { buildGateway, type Roles } from './app.js';
+import { buildGateway } from './app.js';
 import { describeConfig } from './cli/describe.js';
+import { parseRoles, type Roles } from './roles.js';
 import { SERVERS, serverSnippet, type XmppServer } from './cli/server-config.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { createLogger } from './logger.js';
 import { SOFTWARE } from './version.js';
 
-const USAGE = `usage: xmpp-gateway [start] [--config FILE] [--roles component,worker]
+const USAGE = `usage: xmpp-gateway [start] [--config FILE] [--roles component|worker|http|all]
        xmpp-gateway check-config --config FILE
        xmpp-gateway server-config --server prosody|ejabberd|openfire --config FILE
        xmpp-gateway --config FILE --check
@@ -26,12 +27,16 @@ commands (xmpp-gateway COMMAND --help for one):
 `;
 
 const HELP: Record<Command, string> = {
-  start: `usage: xmpp-gateway [start] [--config FILE] [--roles component,worker] [--check]
+  start: `usage: xmpp-gateway [start] [--config FILE] [--roles component|worker|http|all] [--check]
 
 Runs the gateway until SIGTERM or SIGINT (a second signal exits at once).
 
   --config FILE   YAML config (default config/default.yaml); \${VAR} is read from the environment
-  --roles LIST    what this process runs: component (XMPP connections), worker (deliveries); default both
+  --roles LIST    what this process runs, comma-separated (default all):
+                    component  the XMPP connections: stanzas in, inbound messages out as stanzas
+                    worker     deliveries to providers, SMTP relays and webhook endpoints
+                    http       webhook receivers, the SMTP listener, /sandbox and /admin routes
+                  every process answers /healthz, /readyz and /metrics; component,worker means all
   --check         validate the config and exit (as check-config, without the summary)
 `,
   'check-config': `usage: xmpp-gateway check-config --config FILE
@@ -55,14 +60,6 @@ holds the component secrets: put it in the server's config, not in a ticket.
 
 const COMMANDS = ['start', 'check-config', 'server-config'] as const;
 type Command = (typeof COMMANDS)[number];
-
-function parseRoles(value: string | undefined): Roles {
-  if (value === undefined) return { component: true, worker: true };
-  const names = value.split(',').map((s) => s.trim());
-  const unknown = names.filter((n) => n !== 'component' && n !== 'worker');
-  if (unknown.length > 0 || names.length === 0) throw new Error(`--roles: unknown role ${unknown.join(', ')} (use component, worker)`);
-  return { component: names.includes('component'), worker: names.includes('worker') };
-}
 
 async function main(): Promise<number> {
   let args;

@@ -3,7 +3,7 @@
  * process sees them: lets admins and tests watch retries, rate limiting and
  * error stanzas without a real provider.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/queue/redis.js';
 import { PermanentDeliveryError, RateLimitedError, TransientDeliveryError } from '../../src/errors/registry.js';
 
 export const FAULT_MODES = ['none', 'transient', 'permanent', 'rate-limited'] as const;
@@ -19,7 +19,7 @@ export interface FaultSetting {
 
 export class SandboxFaults {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly key: string,
   ) {}
 

@@ -5,7 +5,7 @@
  * admin injected as the foreign side, so the console can show both halves
  * of a conversation).
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/queue/redis.js';
 
 /** Where a sent message stands: `sent` until the admin (or autoDeliver) says delivered or failed. */
 export type OutboxStatus = 'sent' | 'delivered' | 'failed';
@@ -56,7 +56,7 @@ export class SandboxRecords {
   private readonly inboxKey: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     keyPrefix: string,
     /** How many entries the outbox and the inbox keep (oldest dropped first). */
     private readonly limit: number,

@@ -2,8 +2,8 @@
 # Sourced by scripts/test.sh and scripts/dev.sh: installs what the gateway's
 # tests and local stack need and the machine lacks. Debian/Ubuntu only.
 #
-#   install_system_packages   prosody, redis-server, swaks, prometheus (promtool) and chromium via
-#                             apt-get, only if missing; `--no-browser` leaves chromium out (dev.sh)
+#   install_system_packages   prosody, redis-server, redis-tools, swaks, prometheus (promtool) and chromium
+#                             via apt-get, only if missing; `--no-browser` leaves chromium out (dev.sh)
 #   ensure_node_modules       npm ci when node_modules is missing or stale
 
 # Runs "$@" as root: directly when we are root, else through sudo when it exists.
@@ -23,6 +23,8 @@ install_system_packages() {
   if [ "${1:-}" = "--no-browser" ]; then browser=""; fi
   command -v prosody >/dev/null 2>&1 || missing+=(prosody)
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  # redis-cli (Debian's redis-tools): the Cluster e2e test creates its cluster with `redis-cli --cluster create`.
+  command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
   # promtool (Debian's prometheus package) checks and tests the shipped alert rules.
   command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
   # swaks: the independent SMTP client the email tests deliver mail with.

@@ -4,6 +4,7 @@
  * paste it into a ticket).
  */
 import type { ComponentConfig, GatewayConfig } from '../config/schema.js';
+import { parseRedisUrl, redisKeyPrefix, type RedisAddress } from '../config/redis-url.js';
 
 const MASK = '****';
 
@@ -16,6 +17,21 @@ export function maskUrl(raw: string): string {
     return url.toString().replace(/\/$/, '');
   } catch {
     return MASK;
+  }
+}
+
+/** Where redis.url points, its passwords masked. */
+function describeRedis(url: string): string {
+  const target = parseRedisUrl(url);
+  const listed = (addresses: RedisAddress[]) => addresses.map((a) => (a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`)).join(', ');
+  const auth = (t: { password?: string }) => (t.password === undefined ? '' : `, password ${MASK}`);
+  switch (target.kind) {
+    case 'server':
+      return maskUrl(url);
+    case 'sentinel':
+      return `master "${target.name}" from Sentinels ${listed(target.sentinels)}${target.db === undefined ? '' : `, db ${target.db}`}${auth(target)}`;
+    case 'cluster':
+      return `Cluster from nodes ${listed(target.nodes)}${auth(target)}`;
   }
 }
 
@@ -71,10 +87,10 @@ export function describeConfig(config: GatewayConfig, source: string): string {
     `config ${source} is valid`,
     '',
     `XMPP server:  ${x.host}:${x.port} (XEP-0114 component port, ${x.tls?.enabled ? 'Direct TLS' : 'plaintext: keep it on loopback or a private network'})`,
-    `Redis:        ${maskUrl(config.redis.url)} (key prefix ${config.redis.prefix})`,
+    `Redis:        ${describeRedis(config.redis.url)} (key prefix ${redisKeyPrefix(config.redis)})`,
     `Standby:      ${
       x.standby.mode === 'lease'
-        ? `lease (${config.redis.prefix}:lease:component, TTL ${x.standby.ttlMs} ms): one component process connects, the others stand by and take over when it dies`
+        ? `lease (${redisKeyPrefix(config.redis)}:lease:component, TTL ${x.standby.ttlMs} ms): one component process connects, the others stand by and take over when it dies`
         : 'none: every component process connects at once (ejabberd domain_balancing)'
     }`,
     `HTTP:         listens on ${config.http.host}:${config.http.port}, public URL ${config.http.publicUrl}`,

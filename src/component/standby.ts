@@ -17,7 +17,7 @@
  */
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis.js';
 import type { Logger } from 'pino';
 import type { GatewayMetrics } from '../metrics.js';
 import { LeaseStore } from '../store/lease.js';
@@ -200,7 +200,7 @@ export class ComponentStandby {
 /** The standby of a process with the component role, for its configured mode and the connections it assembled. */
 export function componentStandby(
   config: { xmpp: { standby: { mode: 'lease' | 'none'; ttlMs: number } }; redis: { prefix: string } },
-  redis: Redis,
+  redis: RedisClient,
   parts: ReadonlyArray<{ connection?: Actor | undefined }>,
   deps: { metrics: GatewayMetrics; logger: Logger },
 ): ComponentStandby {

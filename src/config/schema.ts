@@ -12,6 +12,7 @@
 import { z } from 'zod';
 import { bareJid, boolean, decimal, hostname, integer } from './fields.js';
 import { providerName, unknownProvider, type Network } from './providers.js';
+import { parseRedisUrl, RedisUrlError } from './redis-url.js';
 import { smsComponentSchema } from './sms.js';
 import { emailComponentSchema } from './email.js';
 import { taggedUnion } from './union.js';
@@ -63,7 +64,20 @@ export const xmppSchema = z
 
 export const redisSchema = z
   .object({
-    url: z.string().url().default('redis://127.0.0.1:6379').describe('Redis URL (redis:// or rediss://) for the queues and state.'),
+    url: z
+      .string()
+      .superRefine((url, ctx) => {
+        try {
+          parseRedisUrl(url);
+        } catch (err) {
+          if (!(err instanceof RedisUrlError)) throw err;
+          ctx.addIssue({ code: z.ZodIssueCode.custom, message: err.message });
+        }
+      })
+      .default('redis://127.0.0.1:6379')
+      .describe(
+        'Redis for the queues and state: one server, `redis://[[user]:password@]host:port[/db]` or `rediss://` (TLS); a Sentinel-watched master, `redis+sentinel://[[user]:password@]host:port[,host:port...]/master[?db=N&sentinelPassword=P]` (Sentinel port default 26379); or a Cluster, `redis+cluster://[[user]:password@]host:port[,host:port...]` (every key then carries the hash tag `{prefix}`).',
+      ),
     prefix: z
       .string()
       .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only (no ":")')

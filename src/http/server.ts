@@ -31,7 +31,8 @@ export interface ServerDeps {
   /** A request must be complete within this long (slow clients are cut off). Default 15 s. */
   requestTimeoutMs?: number;
   readiness: ReadinessCheck;
-  admin: AdminDeps;
+  /** The /admin queue routes; absent in a process without the http role. */
+  admin?: AdminDeps;
   /** The sandbox console (GET /sandbox/console): which components are on the sandbox. Absent: no console. */
   sandboxConsole?: ConsoleDeps;
   /**
@@ -99,10 +100,13 @@ export function buildServer(deps: ServerDeps): GatewayServer {
       await ops.register(opsRoutes({ metrics: deps.metrics, readiness: deps.readiness }));
     });
   }
-  app.register(async (admin) => {
-    admin.addHook('onRequest', requireAdmin);
-    await admin.register(adminRoutes(deps.admin));
-  }, { prefix: '/admin' });
+  const queues = deps.admin;
+  if (queues !== undefined) {
+    app.register(async (admin) => {
+      admin.addHook('onRequest', requireAdmin);
+      await admin.register(adminRoutes(queues));
+    }, { prefix: '/admin' });
+  }
   if (deps.sandboxConsole !== undefined) app.register(consoleRoutes(deps.sandboxConsole, requireAdmin));
 
   return Object.assign(app, {

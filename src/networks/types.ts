@@ -5,7 +5,7 @@
  * a network name. To add a network: a folder here with its profile, a
  * variant in `src/config/schema.ts`, and its entry in `index.ts`.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis.js';
 import type { AddressCodec, AddressResult } from '../addressing/index.js';
 import type { ComponentConfig, Network } from '../config/schema.js';
 import type { GatewayMetrics } from '../metrics.js';
@@ -129,7 +129,7 @@ export interface ContactDirectory {
 }
 
 export interface PolicyDeps {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   metrics: GatewayMetrics;
 }

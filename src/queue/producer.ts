@@ -4,7 +4,7 @@
  * GatewayError(QUEUE_UNAVAILABLE) at once.
  */
 import { Queue, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import type { OutboundMessage } from '../../adapters/types.js';
 import { GatewayError } from '../errors/registry.js';
 import type { ConversationOrder } from '../store/conversation-order.js';
@@ -73,7 +73,7 @@ export class QueueProducer {
   private readonly adding = new Map<string, Promise<EnqueueOutcome>>();
 
   constructor(
-    private readonly connection: Redis,
+    private readonly connection: RedisClient,
     private readonly prefix: string,
     domains: readonly string[],
     /** Where inbound messages take their place in their conversation, so they are delivered in order. */

@@ -1,16 +1,24 @@
 /**
  * Redis connections. Producers fail fast while Redis is down (so a sender is
- * told at once to retry); workers wait and reconnect forever.
+ * told at once to retry); workers wait and reconnect forever. `redis.url`
+ * names one server, a Sentinel-watched master or a Cluster
+ * (src/config/redis-url.ts); the rest of the gateway sees one client type.
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { parseRedisUrl, type RedisTarget } from '../config/redis-url.js';
+
+/** A connection to the gateway's Redis, whichever kind `redis.url` names. */
+export type RedisClient = Redis | Cluster;
+
+const retryStrategy = (times: number): number => Math.min(200 * times, 2000);
 
 /** For enqueueing and state: no offline queue, one try per command, so an outage surfaces as an error at once. */
-export function producerConnection(url: string, extra: RedisOptions = {}): Redis {
-  return new Redis(url, {
+export function producerConnection(url: string, extra: RedisOptions = {}): RedisClient {
+  return connect(parseRedisUrl(url), {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
-    retryStrategy: (times) => Math.min(200 * times, 2000),
+    retryStrategy,
     // Commands issued in one tick (a burst of stanzas' sender checks and adds) leave in one write:
     // the bench profile had a third of the gateway's CPU in per-command socket writes.
     enableAutoPipelining: true,
@@ -18,24 +26,78 @@ export function producerConnection(url: string, extra: RedisOptions = {}): Redis
   });
 }
 
-/** Options for BullMQ workers, which block on Redis and must ride out outages (BullMQ requires maxRetriesPerRequest: null). */
-export function workerConnectionOptions(url: string): RedisOptions {
-  const u = new URL(url);
+/**
+ * For BullMQ workers, which block on Redis and must ride out outages (BullMQ
+ * requires maxRetriesPerRequest: null): options BullMQ connects with itself,
+ * or, for a Cluster, a client (BullMQ takes no options for one).
+ */
+export function workerConnection(url: string): RedisOptions | Cluster {
+  const options: RedisOptions = { maxRetriesPerRequest: null, enableOfflineQueue: true, retryStrategy };
+  const target = parseRedisUrl(url);
+  switch (target.kind) {
+    case 'server': {
+      const u = new URL(url);
+      return {
+        host: u.hostname,
+        port: u.port ? Number(u.port) : 6379,
+        ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+        ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+        ...(u.pathname.length > 1 ? { db: Number(u.pathname.slice(1)) } : {}),
+        ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+        ...options,
+      };
+    }
+    case 'sentinel':
+      return { ...sentinelOptions(target), ...options };
+    case 'cluster':
+      return clusterClient(target, options);
+  }
+}
+
+function connect(target: RedisTarget, options: RedisOptions): RedisClient {
+  switch (target.kind) {
+    case 'server':
+      return new Redis(target.url, options);
+    case 'sentinel':
+      return new Redis({ ...sentinelOptions(target), ...options });
+    case 'cluster':
+      return clusterClient(target, options);
+  }
+}
+
+function sentinelOptions(target: Extract<RedisTarget, { kind: 'sentinel' }>): RedisOptions {
   return {
-    host: u.hostname,
-    port: u.port ? Number(u.port) : 6379,
-    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
-    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
-    ...(u.pathname.length > 1 ? { db: Number(u.pathname.slice(1)) } : {}),
-    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
-    maxRetriesPerRequest: null,
-    enableOfflineQueue: true,
-    retryStrategy: (times: number) => Math.min(200 * times, 2000),
+    sentinels: target.sentinels,
+    name: target.name,
+    ...(target.username === undefined ? {} : { username: target.username }),
+    ...(target.password === undefined ? {} : { password: target.password }),
+    ...(target.sentinelPassword === undefined ? {} : { sentinelPassword: target.sentinelPassword }),
+    ...(target.db === undefined ? {} : { db: target.db }),
+    // Keep asking the Sentinels through an outage; a failover names the new master.
+    sentinelRetryStrategy: retryStrategy,
   };
 }
 
+/** A Cluster client: `options` go to each node's connection (maxRetriesPerRequest among them, where BullMQ looks for it); the cluster-wide ones are lifted out. */
+function clusterClient(target: Extract<RedisTarget, { kind: 'cluster' }>, options: RedisOptions): Cluster {
+  const { enableOfflineQueue, enableAutoPipelining, lazyConnect, retryStrategy: nodeRetry, ...redisOptions } = options;
+  const clusterOptions: ClusterOptions = {
+    redisOptions: {
+      ...redisOptions,
+      ...(target.username === undefined ? {} : { username: target.username }),
+      ...(target.password === undefined ? {} : { password: target.password }),
+    },
+    // Nodes come and go with failovers: keep rediscovering, as a single server's connection keeps reconnecting.
+    clusterRetryStrategy: nodeRetry ?? retryStrategy,
+    ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
+    ...(enableAutoPipelining === undefined ? {} : { enableAutoPipelining }),
+    ...(lazyConnect === undefined ? {} : { lazyConnect }),
+  };
+  return new Cluster(target.nodes, clusterOptions);
+}
+
 /** Resolves when the connection is ready, or rejects after `timeoutMs`. */
-export async function waitReady(redis: Redis, timeoutMs: number): Promise<void> {
+export async function waitReady(redis: RedisClient, timeoutMs: number): Promise<void> {
   if (redis.status === 'ready') return;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {

@@ -5,12 +5,13 @@
  * knows nothing of either side.
  */
 import { Worker, type Job } from 'bullmq';
+import { Cluster, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { OutboundJobData } from './stored-job.js';
 import type { InboundJob } from './jobs.js';
 import { inboundQueueName, outboundQueueName } from './names.js';
 import { INBOUND_KEEP, OUTBOUND_KEEP } from './producer.js';
-import { workerConnectionOptions } from './redis.js';
+import { workerConnection } from './redis.js';
 
 /**
  * Jobs of a process that died are taken over after at most lockDuration +
@@ -46,10 +47,16 @@ export interface OutboundWorkerOptions<R> {
   concurrency: number;
 }
 
+/** BullMQ closes connections it opened from options, not a Cluster client it was handed: that one goes with the worker. */
+function closeWithWorker(worker: Worker<OutboundJobData> | Worker<InboundJob>, connection: RedisOptions | Cluster): void {
+  if (connection instanceof Cluster) worker.on('closed', () => connection.disconnect());
+}
+
 export function outboundWorker<R>(base: WorkerBase, opts: OutboundWorkerOptions<R>): Worker<OutboundJobData> {
   const { domain } = opts;
+  const connection = workerConnection(base.redisUrl);
   const worker: Worker<OutboundJobData> = new Worker<OutboundJobData>(outboundQueueName(domain), opts.processor(() => worker), {
-    connection: workerConnectionOptions(base.redisUrl),
+    connection,
     prefix: base.prefix,
     concurrency: opts.concurrency,
     ...OUTBOUND_KEEP,
@@ -74,6 +81,7 @@ export function outboundWorker<R>(base: WorkerBase, opts: OutboundWorkerOptions<
       .catch((e: unknown) => base.logger.error({ domain, id: job.id, err: e }, 'could not report a failed job'));
   });
   worker.on('error', (err) => base.logger.warn({ domain, err: err.message }, 'outbound worker error'));
+  closeWithWorker(worker, connection);
   return worker;
 }
 
@@ -91,8 +99,9 @@ export interface InboundWorkerOptions<R> {
 
 export function inboundWorker<R>(base: WorkerBase, opts: InboundWorkerOptions<R>): Worker<InboundJob> {
   const { domain } = opts;
+  const connection = workerConnection(base.redisUrl);
   const worker = new Worker<InboundJob>(inboundQueueName(domain), opts.processor, {
-    connection: workerConnectionOptions(base.redisUrl),
+    connection,
     prefix: base.prefix,
     concurrency: opts.concurrency,
     ...INBOUND_KEEP,
@@ -106,6 +115,7 @@ export function inboundWorker<R>(base: WorkerBase, opts: InboundWorkerOptions<R>
     }
   });
   worker.on('error', (err) => base.logger.warn({ domain, err: err.message }, 'inbound worker error'));
+  closeWithWorker(worker, connection);
   let running = false;
   opts.link.on('online', () => {
     if (!running) {

@@ -11,7 +11,7 @@
  * stream order). A predecessor whose job is gone or finished (completed, or
  * failed for good) no longer holds anyone up and is dropped from the set.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis.js';
 import { luaScript, runScript } from './lua.js';
 import { stored } from './unavailable.js';
 
@@ -49,7 +49,7 @@ return live
 
 export class ConversationOrder {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 

@@ -3,13 +3,13 @@
  * component, recipient and correction key: an alert group's firing message,
  * replaced by its resolved one. Kept a week, like the message map.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis.js';
 
 const TTL_SECONDS = 7 * 24 * 3600;
 
 export class CorrectionStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 

@@ -10,7 +10,7 @@
  * lease's expiry and a token is never handed out twice.
  * https://redis.io/docs/latest/develop/use/patterns/distributed-locks/
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis.js';
 import { luaScript, runScript } from './lua.js';
 
 /** Redis time in ms, and the lease's fields. */
@@ -52,7 +52,7 @@ export class LeaseStore {
   readonly key: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
     name: string,
   ) {

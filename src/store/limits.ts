@@ -2,7 +2,7 @@
  * Abuse limits kept in Redis so they hold across processes and restarts:
  * a per-user daily cap, a per-sender rate, and a per-number send rate.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis.js';
 import { luaScript, runScript } from './lua.js';
 import { stored } from './unavailable.js';
 
@@ -16,7 +16,7 @@ export const DAILY_TTL_SECONDS = 2 * 24 * 3600;
  */
 export class DailyCap {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly componentDomain: string,
     readonly limit: number,
@@ -74,7 +74,7 @@ export const PACING_SLACK_MS = 5;
 export class NumberPacer {
   readonly intervalMs: number;
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly componentDomain: string,
     perSecond: number,
@@ -120,7 +120,7 @@ return take_tokens(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[
 
 export class SenderBucket {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly componentDomain: string,
     readonly perSecond: number,

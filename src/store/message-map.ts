@@ -3,7 +3,7 @@
  * status that arrives later (a webhook, an SMPP receipt, a sandbox injection)
  * can be answered to the right sender with the right stanza id.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis.js';
 import type { MessageRef } from '../queue/jobs.js';
 
 /** Providers report delivery within days; older statuses are dropped. */
@@ -11,7 +11,7 @@ const TTL_SECONDS = 7 * 24 * 3600;
 
 export class MessageMap {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 

@@ -10,7 +10,7 @@
  * `<prefix>:<byAddress>:<domain>` address -> owner bare JID, and
  * `<prefix>:<byOwner>:<domain>` owner -> address (one address per user).
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis.js';
 import { GatewayError } from '../errors/registry.js';
 import { stored } from './unavailable.js';
 
@@ -86,7 +86,7 @@ export class OwnershipStore {
   readonly pool: readonly string[];
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
     readonly componentDomain: string,
     terms: OwnershipTerms,

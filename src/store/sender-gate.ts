@@ -14,7 +14,7 @@
  * script reads), which a single Redis or a Sentinel setup allows and Redis
  * Cluster would not; the gateway does not run on Cluster.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis.js';
 import { DAILY_TTL_SECONDS, BOOK_FN, TAKE_FN, type DailyCap, type NumberPacer, type SenderBucket } from './limits.js';
 import { luaScript, runScript } from './lua.js';
 import { stored } from './unavailable.js';
@@ -70,7 +70,7 @@ export type GateVerdict =
 
 export class SenderGate {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly parts: SenderGateParts,
   ) {}
 

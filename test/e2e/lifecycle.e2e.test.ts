@@ -138,7 +138,7 @@ components:
   it('refuses an unknown role and an unknown option with exit 2, naming it, before reading the config', async () => {
     const role = await runCli(['--roles', 'component,mailer', '--config', '/nonexistent/gateway.yaml']);
     expect(role).toMatchObject({ code: 2, stdout: '' });
-    expect(role.stderr).toBe('--roles: unknown role mailer (use component, worker)\n');
+    expect(role.stderr).toBe('--roles: unknown role "mailer" (use component, worker, http or all, comma-separated)\n');
     const option = await runCli(['--role', 'worker']);
     expect(option).toMatchObject({ code: 2, stdout: '' });
     expect(option.stderr).toMatch(/--role/);

@@ -2,14 +2,14 @@
  * The gateway as operators run it, one process or several: SIGTERM while a
  * delivery is in flight (drained, or abandoned at the shutdown deadline and
  * delivered by the next process), a second signal ending a slow drain, the
- * component and worker roles in separate processes delivering together,
+ * component, worker and http roles in separate processes delivering together,
  * and the admin API's job listing and retry with jobs in the queue.
  */
 import { UnrecoverableError, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outboundQueueName } from '../../src/queue/names.js';
 import { TwilioDouble } from '../doubles/twilio.js';
-import type { GatewayProcess } from '../support/gateway.js';
+import { ADMIN_AUTH, type GatewayProcess } from '../support/gateway.js';
 import { chat, receiptFor, receiptRequest, smsStack, type E2EStack } from '../support/stack.js';
 import { eventually } from '../support/waits.js';
 import type { TestClient } from '../support/xmpp-client.js';
@@ -105,32 +105,47 @@ describe('gateway processes (e2e)', () => {
     await sentOnceByNextGateway('pr-second', 'pr-second');
   });
 
-  it('runs --roles component and --roles worker as separate processes that deliver together, both ways', { timeout: 60_000 }, async () => {
+  it('runs --roles component, worker and http as three processes that deliver together, both ways', { timeout: 120_000 }, async () => {
     const xmppSide = await stack.launchGateway({ args: ['--roles', 'component'] });
     const deliverer = await stack.launchGateway({ args: ['--roles', 'worker'] });
+    const receiver = await stack.launchGateway({ args: ['--roles', 'http'] });
+    const all = [xmppSide, deliverer, receiver];
     try {
-      await Promise.all([xmppSide.waitReady(), deliverer.waitReady()]);
+      // Three Node processes starting at once on a loaded machine: a generous wait.
+      await Promise.all(all.map((gw) => gw.waitReady(60_000)));
+      for (const gw of all) {
+        expect((await fetch(`${gw.httpUrl}/healthz`)).status).toBe(200);
+        const metrics = await fetch(`${gw.httpUrl}/metrics`, ADMIN_AUTH);
+        expect([metrics.status, await metrics.text()]).toEqual([200, expect.stringContaining('xgw_redis_up 1')]);
+      }
+      // Only the http process serves provider webhooks and the admin API.
+      for (const gw of [xmppSide, deliverer]) {
+        expect((await twilio.sendInbound(gw.httpUrl, gw.httpUrl, SMS, { from: PHONE, to: ALICE_NUMBER, body: 'pr-roles-refused' })).status).toBe(404);
+        expect((await gw.api('GET', '/admin/queues')).status).toBe(404);
+      }
+
       await alice.send(chat(CONTACT, 'pr-roles', 'pr-roles', [receiptRequest()]));
       const sent = await eventually(() => accepted('pr-roles')[0], 15_000, 'pr-roles at the provider');
-      await stack.waitSettled(SMS, 20_000, xmppSide);
-      // Only the worker process called the provider; the receipt comes back through the XMPP side.
+      await stack.waitSettled(SMS, 20_000, receiver);
+      // Only the worker process called the provider; the status callback reaches the http process, the receipt the XMPP side.
       expect(deliverer.logs().filter((l) => l.msg === 'message sent')).toHaveLength(1);
-      expect(xmppSide.logs().some((l) => l.msg === 'message sent')).toBe(false);
-      expect((await twilio.sendStatus(deliverer.httpUrl, deliverer.httpUrl, SMS, sent.sid, 'delivered')).status).toBeLessThan(300);
+      expect([xmppSide, receiver].some((gw) => gw.logs().some((l) => l.msg === 'message sent'))).toBe(false);
+      expect((await twilio.sendStatus(receiver.httpUrl, receiver.httpUrl, SMS, sent.sid, 'delivered')).status).toBeLessThan(300);
       expect((await receiptFor(alice, 'pr-roles')).attrs.from).toBe(CONTACT);
 
-      // An inbound text reaches the worker process's HTTP; the XMPP side hands it to alice.
-      const res = await twilio.sendInbound(deliverer.httpUrl, deliverer.httpUrl, SMS, { from: PHONE, to: ALICE_NUMBER, body: 'pr-roles-reply' });
+      // An inbound text reaches the http process; the XMPP side hands it to alice.
+      const res = await twilio.sendInbound(receiver.httpUrl, receiver.httpUrl, SMS, { from: PHONE, to: ALICE_NUMBER, body: 'pr-roles-reply' });
       expect(res.status).toBe(200);
       expect((await alice.waitFor((el) => el.getChildText('body') === 'pr-roles-reply')).attrs.from).toBe(CONTACT);
+      expect(alice.received.some((el) => el.getChildText('body') === 'pr-roles-refused')).toBe(false);
     } finally {
-      await Promise.all([xmppSide.stop(), deliverer.stop()]);
+      await Promise.all(all.map((gw) => gw.stop()));
     }
   });
 
   it('lists queued and failed jobs in the admin API, and its retry route sends failed jobs again', { timeout: 60_000 }, async () => {
     // No worker runs: the accepted messages wait in the outbound queue.
-    const xmppSide = await stack.launchGateway({ args: ['--roles', 'component'] });
+    const xmppSide = await stack.launchGateway({ args: ['--roles', 'component,http'] });
     const bodies = ['pr-admin-1', 'pr-admin-2'];
     let failer: Worker<unknown, unknown> | undefined;
     let deliverer: GatewayProcess | undefined;

@@ -10,7 +10,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/queue/redis.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startInbound, type InboundSide } from '../../adapters/email/smtp/inbound/index.js';
 import type { DNSResolver } from '../../adapters/email/smtp/inbound/sender-auth.js';
@@ -31,7 +31,7 @@ const ALICE = 'alice@mail.localhost';
 const BOB_ADDR = 'bob@mail.localhost';
 const SIGNING_KEY = 'mailgun-signing-key-0123456789';
 
-let redis: Redis;
+let redis: RedisClient;
 let prefix: string;
 useTestRedis('email-in', (db) => ({ redis, prefix } = db));
 

@@ -3,10 +3,12 @@
  * Fastify's inject(): health, readiness, metrics, admin auth, the sandbox
  * routes, and 503 while Redis is down.
  */
+import { connect } from 'node:net';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildGateway, type Gateway } from '../../src/app.js';
+import { buildGateway, type Gateway, type Roles } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
+import { freePort } from '../support/ports.js';
 import { ensureRedis, uniquePrefix } from '../support/redis.js';
 import { sleep } from '../support/waits.js';
 
@@ -17,7 +19,7 @@ const auth = { authorization: `Bearer ${TOKEN}` };
 const injectInbound = (gw: Gateway, payload: Record<string, unknown>) =>
   gw.http.inject({ method: 'POST', url: '/sandbox/sms.localhost/inbound', headers: auth, payload });
 
-async function gatewayWith(redisUrl: string, httpExtra = ''): Promise<Gateway> {
+async function gatewayWith(redisUrl: string, httpExtra = '', roles: Roles = { component: false, worker: false, http: true }, moreComponents = ''): Promise<Gateway> {
   const config = parseConfig(
     `
 xmpp: { host: 127.0.0.1, port: 1 }
@@ -25,19 +27,23 @@ redis: { url: "${redisUrl}", prefix: ${uniquePrefix('http')} }
 http: { host: 127.0.0.1, port: 0, adminToken: ${TOKEN}${httpExtra} }
 components:
   - { domain: sms.localhost, secret: s, network: sms, provider: sandbox, numbers: { "+15550001111": alice@localhost } }
-`,
+${moreComponents}`,
     {},
   );
-  const gateway = buildGateway({ config, logger: pino({ level: 'silent' }), roles: { component: false, worker: false } });
+  const gateway = buildGateway({ config, logger: pino({ level: 'silent' }), roles });
   await gateway.start();
   return gateway;
+}
+
+async function redisReady(gw: Gateway): Promise<void> {
+  for (let i = 0; i < 50 && (await gw.readiness()).checks.redis !== 'ok'; i++) await sleep(20);
 }
 
 describe('HTTP with Redis up', () => {
   let gw: Gateway;
   beforeAll(async () => {
     gw = await gatewayWith(await ensureRedis());
-    for (let i = 0; i < 50 && (await gw.readiness()).checks.redis !== 'ok'; i++) await sleep(20);
+    await redisReady(gw);
   });
   afterAll(async () => gw.stop());
 
@@ -99,6 +105,49 @@ describe('HTTP with Redis up', () => {
     expect(Object.keys(queues.json())).toEqual(['out/sms.localhost', 'in/sms.localhost']);
     expect((await gw.http.inject({ url: '/admin/queues/out/sms.localhost/jobs', headers: auth })).json()).toEqual([]);
     expect((await gw.http.inject({ url: '/admin/queues/out/nope.localhost/jobs', headers: auth })).statusCode).toBe(404);
+  });
+});
+
+describe('a process without the http role', () => {
+  const listening = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+  let smtpPort = 0;
+  const withEmail = (port: number) =>
+    `  - { domain: mail.localhost, secret: m, network: email, provider: smtp, smtp: { url: "smtp://127.0.0.1:1" }, inbound: { host: 127.0.0.1, port: ${port} } }\n`;
+
+  beforeAll(async () => {
+    smtpPort = await freePort();
+  });
+
+  it('serves no webhooks, sandbox or admin routes and opens no SMTP listener, yet answers health, readiness and metrics', async () => {
+    const gw = await gatewayWith(await ensureRedis(), '', { component: false, worker: true, http: false }, withEmail(smtpPort));
+    try {
+      await redisReady(gw);
+      for (const url of ['/admin/queues', '/sandbox/sms.localhost/outbox']) expect((await gw.http.inject({ url, headers: auth })).statusCode).toBe(404);
+      expect((await injectInbound(gw, { id: 'no-http', from: '+15551234567', to: '+15550001111', body: 'hi' })).statusCode).toBe(404);
+      expect((await gw.http.inject({ url: '/healthz' })).statusCode).toBe(200);
+      expect((await gw.http.inject({ url: '/metrics', headers: auth })).statusCode).toBe(200);
+      expect((await gw.http.inject({ url: '/readyz', headers: auth })).json()).toMatchObject({ checks: { redis: 'ok', 'adapter:sms.localhost': 'ok' } });
+      expect(await listening(smtpPort)).toBe(false);
+    } finally {
+      await gw.stop();
+    }
+    // The same config with the http role takes mail in.
+    const receiving = await gatewayWith(await ensureRedis(), '', { component: false, worker: false, http: true }, withEmail(smtpPort));
+    try {
+      await redisReady(receiving);
+      expect(await listening(smtpPort)).toBe(true);
+      expect((await receiving.http.inject({ url: '/sandbox/sms.localhost/outbox', headers: auth })).statusCode).toBe(200);
+    } finally {
+      await receiving.stop();
+    }
   });
 });
 

@@ -4,7 +4,7 @@
  * webhooks carry no timestamp, so a retry or a replay of an old one is caught
  * only by the id (issue 8, item 7).
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/queue/redis.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { InboundJob } from '../../src/queue/jobs.js';
 import { INBOUND_DEDUPE_SECONDS, QueueProducer } from '../../src/queue/producer.js';
@@ -12,7 +12,7 @@ import { useTestRedis } from '../support/test-redis.js';
 
 const DOMAIN = 'sms.localhost';
 const job: InboundJob = { type: 'message', from: '+15551234567@sms.localhost', to: 'alice@localhost', body: 'hi', mediaUrls: [], receivedAt: 0 };
-let redis: Redis;
+let redis: RedisClient;
 let prefix: string;
 useTestRedis('dedupe', (db) => ({ redis, prefix } = db));
 let producer: QueueProducer;

@@ -9,7 +9,7 @@
 import { EventEmitter } from 'node:events';
 import type { Element } from '@xmpp/component';
 import type { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/queue/redis.js';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ComponentConnection } from '../../src/component/connection.js';
@@ -27,7 +27,7 @@ const USER = 'alice@localhost';
 const PER_PHONE = 40;
 
 let url: string;
-let redis: Redis;
+let redis: RedisClient;
 let prefix: string;
 useTestRedis('order', (db) => ({ url, redis, prefix } = db));
 const cleanup: Array<() => Promise<void>> = [];

@@ -5,7 +5,7 @@
  * more), contenders that never both hold it, a holder cut off from Redis
  * that stops acting before anyone else may start, and a hand-over on release.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/queue/redis.js';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { ComponentStandby, type Actor } from '../../src/component/standby.js';
 import { GatewayMetrics } from '../../src/metrics.js';
@@ -15,7 +15,7 @@ import { recordingLogger } from '../support/fixtures.js';
 import { useTestRedis } from '../support/test-redis.js';
 import { eventually, sleep } from '../support/waits.js';
 
-let redis: Redis;
+let redis: RedisClient;
 let prefix: string;
 let url: string;
 useTestRedis('lease', (db) => ({ redis, prefix, url } = db));

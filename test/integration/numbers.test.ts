@@ -4,7 +4,7 @@
  * through the entity, replies captured from send()).
  */
 import { xml, type Element } from '@xmpp/component';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/queue/redis.js';
 import { pino } from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { addressCodec } from '../../src/networks/index.js';
@@ -23,7 +23,7 @@ import { errorCondition } from '../support/stanza-errors.js';
 const DOMAIN = 'sms.localhost';
 const POOL = ['+15550002222', '+15550003333'];
 let url: string;
-let redis: Redis;
+let redis: RedisClient;
 let prefix: string;
 useTestRedis('numbers', (db) => ({ url, redis, prefix } = db));
 let store: OwnershipStore;

@@ -5,7 +5,7 @@
  * XMPP side.
  */
 import type { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/queue/redis.js';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SandboxAdapter } from '../../adapters/sandbox/index.js';
@@ -26,7 +26,7 @@ const DOMAIN = 'sms.pipeline.test';
 const logger = pino({ level: 'silent' });
 
 let url: string;
-let redis: Redis;
+let redis: RedisClient;
 let prefix: string;
 useTestRedis('pipeline', (db) => ({ url, redis, prefix } = db));
 let producer: QueueProducer;

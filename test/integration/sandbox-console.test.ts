@@ -53,7 +53,7 @@ components:
       {},
     );
     // The worker role delivers what the test enqueues; there is no XMPP server.
-    gw = buildGateway({ config, logger: pino({ level: 'silent' }), roles: { component: false, worker: true } });
+    gw = buildGateway({ config, logger: pino({ level: 'silent' }), roles: { component: false, worker: true, http: true } });
     await gw.start();
     redis = producerConnection(url);
     producer = new QueueProducer(redis, prefix, [SMS]);

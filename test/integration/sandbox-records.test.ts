@@ -3,12 +3,12 @@
  * entries, entries from before statuses read as `sent`, and statuses of
  * entries the capped outbox dropped are pruned, not kept forever.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/queue/redis.js';
 import { describe, expect, it } from 'vitest';
 import { SandboxRecords, type OutboxEntry } from '../../adapters/sandbox/records.js';
 import { useTestRedis } from '../support/test-redis.js';
 
-let redis: Redis;
+let redis: RedisClient;
 let prefix: string;
 useTestRedis('sandbox-records', (db) => ({ redis, prefix } = db));
 

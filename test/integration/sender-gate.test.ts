@@ -3,7 +3,7 @@
  * Redis: the same verdicts, in the same order, with the same side effects as
  * the separate stores they combine, which read and write the same keys.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/queue/redis.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { smsProfile } from '../../src/networks/sms/index.js';
 import { DailyCap, NumberPacer, SenderBucket } from '../../src/store/limits.js';
@@ -14,7 +14,7 @@ import { useTestRedis } from '../support/test-redis.js';
 
 const DOMAIN = 'sms.localhost';
 const NOW = Date.UTC(2026, 10, 21, 12);
-let redis: Redis;
+let redis: RedisClient;
 let prefix: string;
 useTestRedis('gate', (db) => ({ redis, prefix } = db));
 let owners: OwnershipStore;

@@ -5,7 +5,7 @@
  * per-sender rate counted in SMS segments, and who may claim pool numbers.
  */
 import { xml, type Element } from '@xmpp/component';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/queue/redis.js';
 import { pino } from 'pino';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { OutboundMessage } from '../../adapters/types.js';
@@ -19,7 +19,7 @@ import { sleep } from '../support/waits.js';
 
 const DOMAIN = 'sms.localhost';
 let url: string;
-const opened: Array<{ redis: Redis; prefix: string }> = [];
+const opened: Array<{ redis: RedisClient; prefix: string }> = [];
 
 beforeAll(async () => {
   url = await ensureRedis();

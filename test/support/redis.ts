@@ -44,12 +44,21 @@ export async function ensureRedis(): Promise<string> {
   }
 }
 
+export interface PrivateRedisOptions {
+  /** Turn the AOF on, so data survives stop()/kill() then start(). */
+  appendonly?: boolean;
+  /** A config file redis-server reads first (a Sentinel's: Sentinel rewrites it). */
+  configFile?: string;
+  /** More arguments after the defaults, e.g. `['--cluster-enabled', 'yes']` or `['--sentinel']`. */
+  args?: string[];
+}
+
 /**
  * Starts a redis-server of the test's own on a free loopback port, in a fresh
  * temp dir, with RDB snapshots off. `appendonly: true` turns the AOF on so
  * data survives stop()/kill() then start().
  */
-export async function startPrivateRedis(opts: { appendonly?: boolean } = {}): Promise<PrivateRedis> {
+export async function startPrivateRedis(opts: PrivateRedisOptions = {}): Promise<PrivateRedis> {
   const dir = await mkdtemp(join(tmpdir(), 'xgw-redis-'));
   removeOnExit(dir);
   let port = await freePort();
@@ -62,6 +71,7 @@ export async function startPrivateRedis(opts: { appendonly?: boolean } = {}): Pr
     const proc = spawn(
       REDIS_BIN,
       [
+        ...(opts.configFile === undefined ? [] : [opts.configFile]),
         '--port', String(port),
         '--bind', '127.0.0.1',
         '--dir', dir,
@@ -70,6 +80,7 @@ export async function startPrivateRedis(opts: { appendonly?: boolean } = {}): Pr
         '--daemonize', 'no',
         '--protected-mode', 'yes',
         '--loglevel', 'warning',
+        ...(opts.args ?? []),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );

@@ -33,6 +33,8 @@ export interface StackOptions {
    * stop, kill and start again (stack.redis).
    */
   redis?: 'shared' | 'private';
+  /** A Redis the test started itself (a Cluster, a Sentinel's master): its `redis.url`, in place of the shared one. */
+  redisUrl?: string;
   /** Start the gateway and wait for /readyz (default true). */
   gateway?: boolean;
   /** How long the first /readyz may take. Default 20 s. */
@@ -91,7 +93,7 @@ export class E2EStack {
       ...(opts.serverSnippet === undefined ? {} : { serverSnippet: opts.serverSnippet }),
     });
     const privateRedis = opts.redis === 'private' ? await startPrivateRedis({ appendonly: true }) : undefined;
-    const sharedRedisUrl = privateRedis === undefined ? await ensureRedis() : undefined;
+    const sharedRedisUrl = privateRedis === undefined ? (opts.redisUrl ?? (await ensureRedis())) : undefined;
     const stack = new E2EStack(prosody, sharedRedisUrl, privateRedis, uniquePrefix(opts.label), opts);
     if (opts.gateway ?? true) await stack.startGateway(opts.readyTimeoutMs);
     return stack;
@@ -227,13 +229,14 @@ export interface SmsDouble {
  * through `double`, retries start at 200 ms, and the per-number pace does
  * not bind. `gateway: false` leaves starting gateways to the test.
  */
-export function smsStack(opts: { label: string; double: SmsDouble; number: string; domain?: string; gateway?: boolean }): Promise<E2EStack> {
+export function smsStack(opts: { label: string; double: SmsDouble; number: string; domain?: string; gateway?: boolean; redisUrl?: string }): Promise<E2EStack> {
   const domain = opts.domain ?? 'sms.localhost';
   return E2EStack.start({
     label: opts.label,
     users: ['alice'],
     doubles: [opts.double],
     ...(opts.gateway === undefined ? {} : { gateway: opts.gateway }),
+    ...(opts.redisUrl === undefined ? {} : { redisUrl: opts.redisUrl }),
     components: [
       component(domain, 'sms', opts.double.provider, [
         `numbers: { "${opts.number}": alice@localhost }`,

@@ -2,7 +2,7 @@
  * Integration tests' Redis: a connection and fresh key prefix per test,
  * cleaned up after it.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/queue/redis.js';
 import { afterEach, beforeAll, beforeEach } from 'vitest';
 import { producerConnection, waitReady } from '../../src/queue/redis.js';
 import { ensureRedis, uniquePrefix } from './redis.js';
@@ -10,7 +10,7 @@ import { ensureRedis, uniquePrefix } from './redis.js';
 /** The connection and key prefix of one test, as useTestRedis hands them over. */
 export interface TestRedis {
   url: string;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { maskUrl } from '../../src/cli/describe.js';
+import { describeRoles, parseRoles } from '../../src/roles.js';
 import { serverSnippet } from '../../src/cli/server-config.js';
 import { parseConfig } from '../../src/config/load.js';
 
@@ -62,5 +63,40 @@ describe('maskUrl', () => {
     ['not a url', '****'],
   ])('%s -> %s', (raw, masked) => {
     expect(maskUrl(raw)).toBe(masked);
+  });
+});
+
+describe('--roles', () => {
+  const all = { component: true, worker: true, http: true };
+  it.each([
+    [undefined, all],
+    ['all', all],
+    ['component', { component: true, worker: false, http: false }],
+    ['worker', { component: false, worker: true, http: false }],
+    ['http', { component: false, worker: false, http: true }],
+    ['component,http', { component: true, worker: false, http: true }],
+    [' worker , http ', { component: false, worker: true, http: true }],
+    ['worker,all', all],
+    // The whole gateway before the http role existed: deployments that wrote it out keep their webhooks.
+    ['component,worker', all],
+    ['worker,component', all],
+  ])('%s -> %o', (value, roles) => {
+    expect(parseRoles(value)).toEqual(roles);
+  });
+
+  it.each([
+    ['component,mailer', '--roles: unknown role "mailer" (use component, worker, http or all, comma-separated)'],
+    ['smtp,webhooks', '--roles: unknown role "smtp", "webhooks" (use component, worker, http or all, comma-separated)'],
+    ['', '--roles: unknown role an empty name (use component, worker, http or all, comma-separated)'],
+    ['worker,', '--roles: unknown role an empty name (use component, worker, http or all, comma-separated)'],
+    ['Worker', '--roles: unknown role "Worker" (use component, worker, http or all, comma-separated)'],
+  ])('refuses %j naming the role', (value, message) => {
+    expect(() => parseRoles(value)).toThrow(message);
+  });
+
+  it('describes roles as a --roles value', () => {
+    expect(describeRoles(parseRoles('http,component'))).toBe('component,http');
+    expect(describeRoles(parseRoles('component,worker'))).toBe('all');
+    expect(describeRoles(parseRoles('worker'))).toBe('worker');
   });
 });

@@ -30,7 +30,8 @@ export class SmtpEmailAdapter implements Adapter {
   async start(ctx: AdapterContext): Promise<void> {
     const threads = new MailThreads(ctx.redis, ctx.keyPrefix);
     this.relay = new MailRelay(this.config, { threads, logger: ctx.logger });
-    this.inbound = await startInbound(this.config, ctx, threads);
+    // A send-only process (no http role) leaves the listener and the attachment store to the receiving one.
+    if (ctx.listens !== false) this.inbound = await startInbound(this.config, ctx, threads);
   }
 
   async stop(): Promise<void> {
@@ -41,8 +42,8 @@ export class SmtpEmailAdapter implements Adapter {
   }
 
   async health(): Promise<AdapterHealth> {
-    if (!this.relay || !this.inbound) return { ok: false, detail: 'not started' };
-    const [relay, inbound] = await Promise.all([this.relay.health(), this.inbound.health()]);
+    if (!this.relay) return { ok: false, detail: 'not started' };
+    const [relay, inbound] = await Promise.all([this.relay.health(), this.inbound?.health() ?? NOT_LISTENING]);
     const details = [relay.detail, inbound.detail].filter((d): d is string => d !== undefined);
     return { ok: relay.ok && inbound.ok, ...(details.length === 0 ? {} : { detail: details.join('; ') }) };
   }
@@ -52,6 +53,9 @@ export class SmtpEmailAdapter implements Adapter {
     return this.relay.send(message, opts);
   }
 }
+
+/** Health of the inbound side in a send-only process: nothing to be unwell. */
+const NOT_LISTENING: AdapterHealth = { ok: true };
 
 export function smtpEmailAdapter(config: SmtpEmailConfig): Adapter {
   return new SmtpEmailAdapter(config);

@@ -8,7 +8,7 @@
  *   `<prefix>:thread:<thread>`   -> JSON { subject?, refs: Message-IDs, oldest first }
  * Both expire THREAD_TTL_SECONDS after the thread's last mail.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../../src/queue/redis.js';
 import { stored } from '../../../src/store/unavailable.js';
 
 /** A conversation quiet this long is forgotten: a reply after it starts a new thread. */
@@ -37,7 +37,7 @@ export function bareMessageId(id: string): string {
 
 export class MailThreads {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly ttlSeconds = THREAD_TTL_SECONDS,
   ) {}

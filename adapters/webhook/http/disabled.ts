@@ -3,7 +3,7 @@
  * the receiver asks to stop). Kept in Redis so every worker process sees it;
  * an admin re-enables one with `POST /admin/components/<domain>/endpoints/<name>/enable`.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../../src/queue/redis.js';
 
 export interface DisabledEndpoint {
   /** ISO time it was disabled. */
@@ -13,7 +13,7 @@ export interface DisabledEndpoint {
 
 export class DisabledEndpoints {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly key: string,
   ) {}
 

@@ -29,7 +29,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Readable } from 'node:stream';
 import busboy from 'busboy';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../../../src/queue/redis.js';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Logger } from 'pino';
 import { GatewayError } from '../../../../src/errors/registry.js';
@@ -138,7 +138,7 @@ export function mimeOf(post: MailgunPost): Readable {
 
 export interface MailgunDeps {
   signingKey: string;
-  redis: Redis;
+  redis: RedisClient;
   /** Adapter key prefix; tokens seen live under `<prefix>:mailgun-token:`. */
   keyPrefix: string;
   isGatewayAddress(address: string): Promise<boolean>;
