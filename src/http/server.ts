@@ -13,6 +13,7 @@ import type { GatewayMetrics } from '../metrics.js';
 import { adminGuard } from './auth.js';
 import { drainUnreadBodies } from './early-answer.js';
 import { adminRoutes, type AdminDeps } from './plugins/admin.js';
+import { dashboardRoutes } from './plugins/dashboard.js';
 import { livenessRoute, opsRoutes, type ReadinessCheck } from './plugins/health.js';
 
 export interface RouteRegistration {
@@ -99,6 +100,8 @@ export function buildServer(deps: ServerDeps): GatewayServer {
   app.register(async (admin) => {
     admin.addHook('onRequest', requireAdmin);
     await admin.register(adminRoutes(deps.admin));
+    // The queue dashboard: its pages at /admin/ and /admin/queue/<name>, its JSON under /admin/api/.
+    await admin.register(dashboardRoutes({ queues: deps.admin.queues, basePath: '/admin' }));
   }, { prefix: '/admin' });
 
   return Object.assign(app, {
