@@ -16,6 +16,7 @@ import { GatewayError } from './errors/registry.js';
 import type { ReadinessReport } from './http/plugins/health.js';
 import { buildOpsServer, buildServer, type GatewayServer } from './http/server.js';
 import { GatewayMetrics } from './metrics.js';
+import { QueueInspector } from './queue/inspect.js';
 import { QueueProducer } from './queue/producer.js';
 import { producerConnection } from './queue/redis.js';
 import { MessageMap } from './store/message-map.js';
@@ -53,8 +54,6 @@ export interface Gateway {
  */
 const INBOUND_CONCURRENCY = 200;
 
-const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'paused', 'prioritized'] as const;
-
 export function buildGateway(deps: GatewayDeps): Gateway {
   const { config, logger } = deps;
   const roles = deps.roles ?? { component: true, worker: true };
@@ -70,18 +69,10 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     if (producer === undefined) throw new GatewayError('SERVICE_UNAVAILABLE', 'the gateway is not started');
     return producer;
   };
+  const inspector = new QueueInspector(allQueues);
   const metrics = new GatewayMetrics({
-    jobCounts: async () =>
-      Promise.all([...allQueues().entries()].map(async ([queue, q]) => ({ queue, counts: await q.getJobCounts(...JOB_STATES) }))),
-    oldestPending: async () =>
-      Promise.all(
-        [...allQueues().entries()].map(async ([queue, q]) => {
-          // The head of each pending list, oldest first; a retried job keeps the time it was first added.
-          const heads = await q.getJobs(['wait', 'delayed', 'prioritized'], 0, 0, true);
-          const times = heads.map((j) => j.timestamp).filter((t) => Number.isFinite(t));
-          return { queue, addedAt: times.length === 0 ? undefined : Math.min(...times) };
-        }),
-      ),
+    jobCounts: async () => Object.entries(await inspector.counts()).map(([queue, counts]) => ({ queue, counts })),
+    oldestPending: async () => inspector.oldestPending(),
   });
   const shutdown = new AbortController();
   let draining = false;
@@ -129,7 +120,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     bodyLimitBytes: config.http.bodyLimitBytes,
     requestTimeoutMs: config.http.requestTimeoutMs,
     readiness,
-    admin: { queues: allQueues },
+    admin: { inspector },
     ops: config.http.opsPort === undefined ? 'main' : 'separate',
   });
   const opsHttp = config.http.opsPort === undefined ? undefined : buildOpsServer({ logger, metrics, readiness });

@@ -101,7 +101,7 @@ export function buildServer(deps: ServerDeps): GatewayServer {
     admin.addHook('onRequest', requireAdmin);
     await admin.register(adminRoutes(deps.admin));
     // The queue dashboard: its pages at /admin/ and /admin/queue/<name>, its JSON under /admin/api/.
-    await admin.register(dashboardRoutes({ queues: deps.admin.queues, basePath: '/admin' }));
+    await admin.register(dashboardRoutes({ queues: () => deps.admin.inspector.all(), basePath: '/admin' }));
   }, { prefix: '/admin' });
 
   return Object.assign(app, {
