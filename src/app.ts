@@ -87,6 +87,16 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       enqueueOutbound: (m) => queues().enqueueOutbound(m),
       enqueueInbound: (domain) => (jobId, job) => queues().enqueueInbound(domain, jobId, job),
       isDraining: () => draining,
+      operations: {
+        inspector,
+        metrics,
+        logger,
+        components: () =>
+          parts.map((p) => ({
+            domain: p.config.domain,
+            ...(p.ownership && p.profile.ownership ? { ownership: { store: p.ownership, noun: p.profile.ownership.wording.noun } } : {}),
+          })),
+      },
     }),
   );
 
