@@ -9,17 +9,14 @@ import { UnrecoverableError, Worker, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OutboundBridge } from '../../src/bridge/outbound.js';
-import { registerRoutes } from '../../src/component/router.js';
 import { GatewayMetrics } from '../../src/metrics.js';
-import { addressCodec } from '../../src/networks/index.js';
 import { smsProfile } from '../../src/networks/sms/index.js';
 import { QueueInspector } from '../../src/queue/inspect.js';
 import { outboundQueueName } from '../../src/queue/names.js';
 import { QueueProducer } from '../../src/queue/producer.js';
 import { OwnershipStore } from '../../src/store/ownership.js';
-import { fakeConnection, type FakeConnection } from '../support/fake-connection.js';
-import { componentConfig, outbound } from '../support/fixtures.js';
+import { fakeConnection, routeSmsComponent, type FakeConnection } from '../support/fake-connection.js';
+import { outbound } from '../support/fixtures.js';
 import { errorCondition } from '../support/stanza-errors.js';
 import { useTestRedis } from '../support/test-redis.js';
 import { eventually } from '../support/waits.js';
@@ -51,20 +48,10 @@ beforeEach(async () => {
   store = new OwnershipStore(redis, prefix, SMS, sms.wording, { '+15550001111': 'alice@localhost' }, []);
   await store.applyConfig();
   fake = fakeConnection(SMS, logger);
-  const codec = addressCodec('sms');
-  registerRoutes({
-    domain: SMS,
-    identity: smsProfile.identity,
-    codec,
-    connection: fake.connection,
-    outbound: new OutboundBridge(componentConfig({ domain: SMS }), codec, async () => 'queued'),
-    metrics,
+  routeSmsComponent(fake, {
+    store,
     logger,
-    software: { name: 'xmpp-gateway', version: '0' },
-    isDraining: () => false,
-    isAllowed: (jid) => jid.endsWith('@localhost'),
-    isAdmin: (jid) => jid === 'admin@localhost',
-    ownership: { store, wording: sms.wording, parse: sms.parse },
+    metrics,
     operations: {
       inspector: new QueueInspector(() => queues),
       metrics,
