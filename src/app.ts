@@ -21,6 +21,7 @@ import type { SandboxComponentInfo } from './http/plugins/console.js';
 import type { ReadinessReport } from './http/plugins/health.js';
 import { buildOpsServer, buildServer, type GatewayServer, type RouteRegistration } from './http/server.js';
 import { GatewayMetrics } from './metrics.js';
+import { QueueInspector } from './queue/inspect.js';
 import { QueueProducer } from './queue/producer.js';
 import { producerConnection } from './queue/redis.js';
 import { MessageMap } from './store/message-map.js';
@@ -52,8 +53,6 @@ export interface Gateway {
  */
 const INBOUND_CONCURRENCY = 200;
 
-const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'paused', 'prioritized'] as const;
-
 export function buildGateway(deps: GatewayDeps): Gateway {
   const { logger } = deps;
   // On a Redis Cluster every key carries one hash tag, so multi-key scripts never meet CROSSSLOT.
@@ -73,18 +72,10 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     if (producer === undefined) throw new GatewayError('SERVICE_UNAVAILABLE', 'the gateway is not started');
     return producer;
   };
+  const inspector = new QueueInspector(allQueues);
   const metrics = new GatewayMetrics({
-    jobCounts: async () =>
-      Promise.all([...allQueues().entries()].map(async ([queue, q]) => ({ queue, counts: await q.getJobCounts(...JOB_STATES) }))),
-    oldestPending: async () =>
-      Promise.all(
-        [...allQueues().entries()].map(async ([queue, q]) => {
-          // The head of each pending list, oldest first; a retried job keeps the time it was first added.
-          const heads = await q.getJobs(['wait', 'delayed', 'prioritized'], 0, 0, true);
-          const times = heads.map((j) => j.timestamp).filter((t) => Number.isFinite(t));
-          return { queue, addedAt: times.length === 0 ? undefined : Math.min(...times) };
-        }),
-      ),
+    jobCounts: async () => Object.entries(await inspector.counts()).map(([queue, counts]) => ({ queue, counts })),
+    oldestPending: async () => inspector.oldestPending(),
   });
   const shutdown = new AbortController();
   let draining = false;
@@ -99,6 +90,16 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       enqueueOutbound: (m) => queues().enqueueOutbound(m),
       enqueueInbound: (domain) => (jobId, job) => queues().enqueueInbound(domain, jobId, job),
       isDraining: () => draining,
+      operations: {
+        inspector,
+        metrics,
+        logger,
+        components: () =>
+          parts.map((p) => ({
+            domain: p.config.domain,
+            ...(p.ownership && p.profile.ownership ? { ownership: { store: p.ownership, noun: p.profile.ownership.wording.noun } } : {}),
+          })),
+      },
     }),
   );
 
@@ -155,7 +156,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     bodyLimitBytes: config.http.bodyLimitBytes,
     requestTimeoutMs: config.http.requestTimeoutMs,
     readiness,
-    ...(roles.http ? { admin: { queues: allQueues }, sandboxConsole: { components: sandboxComponents } } : {}),
+    ...(roles.http ? { admin: { inspector }, sandboxConsole: { components: sandboxComponents } } : {}),
     ops: config.http.opsPort === undefined ? 'main' : 'separate',
   });
   const opsHttp = config.http.opsPort === undefined ? undefined : buildOpsServer({ logger, metrics, readiness });

@@ -11,6 +11,7 @@ import { accessRules, isAllowed } from './bridge/access.js';
 import { InboundBridge, type InboundEnqueue } from './bridge/inbound.js';
 import { OutboundBridge, type OutboundPolicy } from './bridge/outbound.js';
 import { ComponentConnection } from './component/connection.js';
+import type { GatewayOperations } from './component/iq/operations.js';
 import type { ComponentTlsOptions } from './component/tls-socket.js';
 import { Rooms, type RoomMembership } from './component/rooms.js';
 import { registerRoutes } from './component/router.js';
@@ -50,6 +51,8 @@ export interface AssemblyDeps {
   enqueueOutbound(m: OutboundMessage): Promise<EnqueueOutcome>;
   enqueueInbound(domain: string): InboundEnqueue;
   isDraining(): boolean;
+  /** The gateway as its admins' commands (XEP-0050) see it. */
+  operations?: GatewayOperations;
 }
 
 /** The config's TLS settings as the connection takes them. */
@@ -140,6 +143,7 @@ export function assembleComponent(c: ComponentConfig, index: number, deps: Assem
       isDraining: deps.isDraining,
       isAllowed: (jid) => isAllowed(jid, rules),
       isAdmin: (jid) => admins.has(jid.toLowerCase()),
+      ...(deps.operations ? { operations: deps.operations } : {}),
       ...(contacts ? { contacts } : {}),
       ...(rooms ? { rooms } : {}),
       ...(ownership && owned ? { ownership: { store: ownership, wording: owned.wording, parse: owned.parse, claims } } : {}),

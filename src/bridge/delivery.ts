@@ -12,7 +12,7 @@ import type { MessageRef, OutcomeJob } from '../queue/jobs.js';
 import type { InboundEnqueue } from './inbound.js';
 import { backoffDelay, expiresBeforeRetry, type BackoffPolicy } from '../queue/retry.js';
 import { readOutbound, storeOutbound, type OutboundJobData } from '../queue/stored-job.js';
-import { outboundWorker, type WorkerBase } from '../queue/workers.js';
+import { SenderToldOfFailure, outboundWorker, type WorkerBase } from '../queue/workers.js';
 import { PACING_SLACK_MS, type NumberPacer } from '../store/limits.js';
 import type { MessageMap } from '../store/message-map.js';
 
@@ -52,7 +52,8 @@ async function untilStored(op: () => Promise<void>, patienceMs: number, onRetry:
 /** A paced job that starts later than this after its slot books a new one. */
 const STALE_BOOKING_MS = 5000;
 
-export type DeliveryResult = { sent: string } | { failed: string };
+/** A delivered job's return value. One given up on fails (SenderToldOfFailure) and stays in BullMQ's failed set. */
+export type DeliveryResult = { sent: string };
 
 
 /**
@@ -82,14 +83,17 @@ export function deliveryProcessor(deps: DeliveryDeps, worker: () => Worker<Outbo
   const domain = deps.adapter.componentDomain;
   const log = deps.logger.child({ domain });
 
-  /** `detail`: the operator's side of the story (the last provider error), kept with the job and logged, never sent. */
-  async function giveUp(m: OutboundMessage, err: GatewayError, attempt: number, detail?: string): Promise<DeliveryResult> {
+  /**
+   * Tells the sender, then fails the job for good, so it waits in the failed set for an admin's retry.
+   * `detail`: the operator's side of the story (the last provider error), kept with the job and logged, never sent.
+   */
+  async function giveUp(m: OutboundMessage, err: GatewayError, attempt: number, detail?: string): Promise<never> {
     const outcome: OutcomeJob = { type: 'outcome', ref: refOf(m), status: 'failed', code: err.code, reason: publicText(err), ...(detail === undefined ? {} : { detail }) };
     // If this add fails the job fails too and is retried: the sender is never left without an answer.
     await deps.enqueueInbound(`f-${m.id}`, outcome);
     deps.metrics.at(deps.metrics.deliveries, domain, 'failed').inc();
     log.warn({ id: m.id, to: m.to, attempt, code: err.code, reason: err.message, ...(detail === undefined ? {} : { detail }) }, 'delivery failed for good; telling the sender');
-    return { failed: err.code };
+    throw new SenderToldOfFailure(`${err.code}: ${err.message}${detail === undefined ? '' : ` (${detail})`}`);
   }
 
   /** A failed attempt: retried (thrown), paused for a rate limit, or answered to the sender for good. */

@@ -8,6 +8,7 @@ import type { ContactDirectory, NetworkIdentity, OwnershipWording } from '../net
 import type { DailyCap } from '../store/limits.js';
 import type { OwnershipStore } from '../store/ownership.js';
 import type { ComponentConnection } from './connection.js';
+import type { GatewayOperations } from './iq/operations.js';
 import type { Rooms } from './rooms.js';
 
 /** Gateway addresses users own on this component (SMS numbers, mail addresses), in the network's words. */
@@ -45,6 +46,8 @@ export interface ComponentContext {
   isAllowed(bareJid: string): boolean;
   /** Gateway admins (config `admins`) may run XEP-0050 commands. */
   isAdmin(bareJid: string): boolean;
+  /** The whole gateway as admins' commands see it (queues, metrics, every component); absent: no such commands. */
+  operations?: GatewayOperations;
   /** Address ownership, which turns on XEP-0077 registration and the admin commands. */
   ownership?: ComponentOwnership;
   /** Where only configured contacts exist (webhook endpoints): who they are and how they are described. */

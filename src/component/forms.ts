@@ -7,14 +7,21 @@ import { xml, type Element } from '@xmpp/component';
 
 export const NS_DATA = 'jabber:x:data';
 
+/** A choice of a list field: its value, shown as the value itself or as a label. */
+export type FormOption = string | { value: string; label: string };
+
 export interface FormField {
   var: string;
-  type: 'text-single' | 'jid-single' | 'list-single' | 'hidden' | 'fixed' | 'text-multi';
+  type: 'text-single' | 'jid-single' | 'list-single' | 'list-multi' | 'hidden' | 'fixed' | 'text-multi';
   label?: string;
   required?: boolean;
   value?: string;
-  options?: string[];
+  /** More values (list-multi, text-multi), after `value`. */
+  values?: string[];
+  options?: FormOption[];
 }
+
+const optionOf = (o: FormOption) => (typeof o === 'string' ? { value: o, label: o } : o);
 
 export function dataForm(opts: { type: 'form' | 'result'; title?: string; instructions?: string; formType?: string; fields: FormField[] }): Element {
   return xml(
@@ -28,8 +35,8 @@ export function dataForm(opts: { type: 'form' | 'result'; title?: string; instru
         'field',
         { var: f.var, type: f.type, label: f.label },
         f.required ? xml('required') : null,
-        f.value === undefined ? null : xml('value', {}, f.value),
-        ...(f.options ?? []).map((o) => xml('option', { label: o }, xml('value', {}, o))),
+        ...[...(f.value === undefined ? [] : [f.value]), ...(f.values ?? [])].map((v) => xml('value', {}, v)),
+        ...(f.options ?? []).map(optionOf).map((o) => xml('option', { label: o.label }, xml('value', {}, o.value))),
       ),
     ),
   );
@@ -46,14 +53,25 @@ export function tableForm(title: string, columns: Array<{ var: string; label: st
   );
 }
 
-/** The first value of each field of a submitted form (`type="submit"`), or undefined when there is none. */
-export function submittedValues(parent: Element): Record<string, string> | undefined {
+/** Every value of each field of a submitted form (`type="submit"`), trimmed, or undefined when there is none. */
+export function submittedFields(parent: Element): Record<string, string[]> | undefined {
   const form = parent.getChild('x', NS_DATA);
   if (form === undefined || form.attrs.type !== 'submit') return undefined;
-  const values: Record<string, string> = {};
+  const fields: Record<string, string[]> = {};
   for (const field of form.getChildren('field')) {
     const name = field.attrs.var as string | undefined;
-    if (name !== undefined) values[name] = (field.getChildText('value') ?? '').trim();
+    if (name !== undefined) fields[name] = field.getChildren('value').map((v) => v.text().trim());
   }
-  return values;
+  return fields;
+}
+
+/** The first value of each field ('' for a field without one). */
+export function firstValues(fields: Record<string, string[]>): Record<string, string> {
+  return Object.fromEntries(Object.entries(fields).map(([name, values]) => [name, values[0] ?? '']));
+}
+
+/** The first value of each field of a submitted form (`type="submit"`), or undefined when there is none. */
+export function submittedValues(parent: Element): Record<string, string> | undefined {
+  const fields = submittedFields(parent);
+  return fields === undefined ? undefined : firstValues(fields);
 }

@@ -9,6 +9,7 @@ import type { ComponentContext } from './context.js';
 import { adminCommands, registerCommands } from './iq/commands.js';
 import { registerDisco } from './iq/disco.js';
 import { registerGateway } from './iq/gateway.js';
+import { operationsCommands } from './iq/operations.js';
 import { registerPing } from './iq/ping.js';
 import { registerRegistration } from './iq/register.js';
 import { registerVersion } from './iq/version.js';
@@ -24,15 +25,13 @@ export function registerRoutes(c: ComponentContext): void {
     c.metrics.at(c.metrics.stanzasIn, c.domain, ctx.name).inc();
     return gate.run(async () => next());
   });
-  const commands = c.ownership ? adminCommands(c, c.ownership) : [];
+  const commands = [...(c.ownership ? adminCommands(c, c.ownership) : []), ...(c.operations ? operationsCommands(c.operations) : [])];
   registerDisco(c, commands);
   registerPing(c);
   registerVersion(c);
   registerGateway(c);
-  if (c.ownership) {
-    registerRegistration(c, c.ownership);
-    registerCommands(c, commands);
-  }
+  if (c.ownership) registerRegistration(c, c.ownership);
+  if (commands.length > 0) registerCommands(c, commands);
   if (c.rooms) entity.middleware.use(c.rooms.middleware());
   entity.middleware.use(messageHandler(c));
   entity.middleware.use(presenceHandler(c));

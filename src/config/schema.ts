@@ -218,7 +218,7 @@ export const configSchema = z
     admins: z
       .array(bareJid)
       .default([])
-      .describe('Bare JIDs of gateway admins: they may run the ad-hoc commands (XEP-0050) that assign and release numbers.'),
+      .describe('Bare JIDs of gateway admins: they may run the ad-hoc commands (XEP-0050) that assign and release numbers and addresses, and those that show statistics, the backlog, failed deliveries (and retry them) and users.'),
     redis: redisSchema.describe('Redis, which holds every queued delivery.'),
     http: httpSchema.describe('HTTP server for health, metrics, provider webhooks and admin.'),
     log: logSchema.describe('Logging.'),

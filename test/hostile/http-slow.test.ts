@@ -13,6 +13,7 @@ import { pino } from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayProcess } from '../support/gateway.js';
 import { eventually, sleep } from '../support/waits.js';
+import { noQueues } from '../support/fixtures.js';
 import { xml } from '../support/xmpp-client.js';
 import { BODY_LIMIT, PHONE, TW, useHttpAbuseStack, type HttpAbuseParts } from './http-stack.js';
 import { Canary, STALL_MS, Tally, formatStats, gatewayAlive, normalAgainst, serverPing, stats } from './support.js';
@@ -198,7 +199,7 @@ async function serverSettings(): Promise<Record<string, unknown>> {
     adminToken: 'x',
     bodyLimitBytes: BODY_LIMIT,
     readiness: async () => ({ ok: true, checks: {} }),
-    admin: { queues: () => new Map() },
+    admin: noQueues(),
   });
   // Fastify validates these options (with defaults) into initialConfig; its type leaves some out.
   const config = app.initialConfig as typeof app.initialConfig & { requestTimeout?: number; maxRequestsPerSocket?: number };

@@ -7,16 +7,11 @@ import { xml, type Element } from '@xmpp/component';
 import type { RedisClient } from '../../src/queue/redis.js';
 import { pino } from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { addressCodec } from '../../src/networks/index.js';
 import { smsProfile } from '../../src/networks/sms/index.js';
-import { OutboundBridge } from '../../src/bridge/outbound.js';
 import type { ComponentConnection } from '../../src/component/connection.js';
-import { registerRoutes } from '../../src/component/router.js';
-import { GatewayMetrics } from '../../src/metrics.js';
 import { DailyCap, NumberPacer, SenderBucket } from '../../src/store/limits.js';
 import { OwnershipStore } from '../../src/store/ownership.js';
-import { fakeConnection, type FakeConnection } from '../support/fake-connection.js';
-import { componentConfig } from '../support/fixtures.js';
+import { fakeConnection, routeSmsComponent, type FakeConnection } from '../support/fake-connection.js';
 import { useTestRedis } from '../support/test-redis.js';
 import { errorCondition } from '../support/stanza-errors.js';
 
@@ -128,24 +123,9 @@ describe('registration and admin commands over XMPP', () => {
 
   beforeEach(() => {
     const logger = pino({ level: 'silent' });
-    const config = componentConfig({ domain: DOMAIN, numberPool: POOL });
     fake = fakeConnection(DOMAIN, logger);
     ({ connection, sent } = fake);
-    const codec = addressCodec('sms');
-    registerRoutes({
-      domain: DOMAIN,
-      identity: smsProfile.identity,
-      codec,
-      connection,
-      outbound: new OutboundBridge(config, codec, async () => 'queued'),
-      metrics: new GatewayMetrics(),
-      logger,
-      software: { name: 'xmpp-gateway', version: '0' },
-      isDraining: () => false,
-      isAllowed: (jid) => jid.endsWith('@localhost'),
-      isAdmin: (jid) => jid === 'admin@localhost',
-      ownership: { store, wording: sms.wording, parse: sms.parse },
-    });
+    routeSmsComponent(fake, { store, logger, numberPool: POOL });
   });
 
   async function iq(from: string, type: 'get' | 'set', child: Element): Promise<Element> {

@@ -16,6 +16,8 @@ import { GatewayMetrics } from '../../src/metrics.js';
 import type { InboundJob } from '../../src/queue/jobs.js';
 import { QueueProducer } from '../../src/queue/producer.js';
 import { producerConnection } from '../../src/queue/redis.js';
+import { QueueInspector } from '../../src/queue/inspect.js';
+import type { Queue } from 'bullmq';
 import { deliveryWorker } from '../../src/bridge/delivery.js';
 import { MessageMap } from '../../src/store/message-map.js';
 import { adapterContext, outbound, providerConfig } from '../support/fixtures.js';
@@ -169,6 +171,40 @@ describe('delivery worker', () => {
       ref: { outboundId: m.id, stanzaId: m.stanzaId, senderJid: m.senderJid },
     });
     expect(await adapter.outbox()).toEqual([]);
+  });
+
+  it('keeps a permanent failure in the failed set, answered once; retried after the fix, it is delivered once', async () => {
+    await redis.hset(`${prefix}:adapter:${DOMAIN}:faults`, { mode: 'permanent', retryAfterMs: '10' });
+    startWorker();
+    const inspector = new QueueInspector(
+      () => new Map<string, Queue>([[`out/${DOMAIN}`, producer.outboundQueue(DOMAIN) as unknown as Queue], [`in/${DOMAIN}`, producer.inboundQueue(DOMAIN) as unknown as Queue]]),
+    );
+    const m = message('doomed, then fixed');
+    await producer.enqueueOutbound(m);
+    const [failed] = await until(async () => {
+      const list = await inspector.failedDeliveries(10);
+      return list.length > 0 ? list : undefined;
+    });
+    expect(failed).toMatchObject({ id: m.id, domain: DOMAIN, to: '+15551234567', senderJid: m.senderJid });
+    expect(failed?.error).toMatch(/^DELIVERY_REJECTED: /);
+    expect((await inspector.counts())[`out/${DOMAIN}`]).toMatchObject({ failed: 1, completed: 0, waiting: 0 });
+    const told = (await inboundJobs()).filter((j) => j.type === 'outcome');
+    expect(told).toEqual([expect.objectContaining({ status: 'failed', code: 'DELIVERY_REJECTED' })]);
+
+    await redis.del(`${prefix}:adapter:${DOMAIN}:faults`);
+    expect(await inspector.retryDeliveries([m.id, 'o-no-such-job'])).toEqual({ retried: [m.id], missing: ['o-no-such-job'] });
+    const [entry] = await until(async () => {
+      const box = await adapter.outbox();
+      return box.length > 0 ? box : undefined;
+    });
+    // The attempt count started over with the retry.
+    expect(entry).toMatchObject({ body: 'doomed, then fixed', attempt: 1 });
+    await until(async () => ((await inspector.counts())[`out/${DOMAIN}`]?.completed === 1 ? true : undefined));
+    await sleep(200);
+    expect(await adapter.outbox()).toHaveLength(1);
+    expect(await inspector.failedDeliveries(10)).toEqual([]);
+    // No second answer: the one error stanza stays the only outcome.
+    expect((await inboundJobs()).filter((j) => j.type === 'outcome')).toHaveLength(1);
   });
 
   it('gives up on transient failures after the maximum age, saying why', async () => {

@@ -6,7 +6,15 @@
  */
 import type { Element } from '@xmpp/component';
 import { pino, type Logger } from 'pino';
+import { OutboundBridge } from '../../src/bridge/outbound.js';
 import { ComponentConnection } from '../../src/component/connection.js';
+import type { GatewayOperations } from '../../src/component/iq/operations.js';
+import { registerRoutes } from '../../src/component/router.js';
+import { GatewayMetrics } from '../../src/metrics.js';
+import { addressCodec } from '../../src/networks/index.js';
+import { smsProfile } from '../../src/networks/sms/index.js';
+import type { OwnershipStore } from '../../src/store/ownership.js';
+import { componentConfig } from './fixtures.js';
 import { sleep } from './waits.js';
 
 export interface FakeConnection {
@@ -59,4 +67,34 @@ export function fakeConnection(domain: string, logger: Logger = pino({ level: 's
       throw new Error('no reply');
     },
   };
+}
+
+/**
+ * The stanza routes of an SMS component on a fake connection, as the
+ * integration tests drive them: users @localhost are served,
+ * admin@localhost is the one admin, numbers come from `store`, and an
+ * outbound message is only counted as queued.
+ */
+export function routeSmsComponent(
+  fake: FakeConnection,
+  opts: { store: OwnershipStore; logger: Logger; metrics?: GatewayMetrics; numberPool?: string[]; operations?: GatewayOperations },
+): void {
+  const domain = fake.connection.domain;
+  const codec = addressCodec('sms');
+  const sms = smsProfile.ownership!;
+  registerRoutes({
+    domain,
+    identity: smsProfile.identity,
+    codec,
+    connection: fake.connection,
+    outbound: new OutboundBridge(componentConfig({ domain, ...(opts.numberPool ? { numberPool: opts.numberPool } : {}) }), codec, async () => 'queued'),
+    metrics: opts.metrics ?? new GatewayMetrics(),
+    logger: opts.logger,
+    software: { name: 'xmpp-gateway', version: '0' },
+    isDraining: () => false,
+    isAllowed: (jid) => jid.endsWith('@localhost'),
+    isAdmin: (jid) => jid === 'admin@localhost',
+    ownership: { store: opts.store, wording: sms.wording, parse: sms.parse },
+    ...(opts.operations ? { operations: opts.operations } : {}),
+  });
 }

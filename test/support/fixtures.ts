@@ -10,6 +10,8 @@ import { parse as parseYaml } from 'yaml';
 import type { AdapterContext, InboundAcceptance, InboundEvent, OutboundMessage } from '../../adapters/types.js';
 import { componentSchema, type ComponentConfig, type ProviderConfig } from '../../src/config/schema.js';
 import { buildServer, type GatewayServer } from '../../src/http/server.js';
+import type { AdminDeps } from '../../src/http/plugins/admin.js';
+import { QueueInspector } from '../../src/queue/inspect.js';
 import { GatewayMetrics } from '../../src/metrics.js';
 import { GatewayError } from '../../src/errors/registry.js';
 
@@ -80,6 +82,11 @@ export function recordingLogger(lines: Array<Record<string, unknown>>, level: Le
   return pino({ level }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
 }
 
+/** The admin routes' view of a gateway without queues (servers built without a gateway). */
+export function noQueues(): AdminDeps {
+  return { inspector: new QueueInspector(() => new Map()) };
+}
+
 /** The gateway's HTTP server (its routes and one error handler) for adapter routes: no admin token, always ready. */
 export function gatewayServer(logger: Logger, bodyLimitBytes = 1024 * 1024): GatewayServer {
   return buildServer({
@@ -88,7 +95,7 @@ export function gatewayServer(logger: Logger, bodyLimitBytes = 1024 * 1024): Gat
     adminToken: undefined,
     bodyLimitBytes,
     readiness: async () => ({ ok: true, checks: {} }),
-    admin: { queues: () => new Map() },
+    admin: noQueues(),
   });
 }
 

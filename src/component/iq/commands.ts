@@ -1,16 +1,18 @@
 /**
  * XEP-0050 Ad-Hoc Commands for gateway admins (`admins` in the config):
  * assign a gateway address (an SMS number, a mail address) to a user,
- * release one, list assignments; worded by the network. Each
- * command is one form, so the flow is stateless: execute -> form,
- * submit -> completed.
+ * release one, list assignments; worded by the network. (The commands that
+ * run the gateway, statistics, backlog, failed deliveries, are in
+ * operations.ts.) Each command is at most one form, so the flow is
+ * stateless: execute -> form, submit -> completed. Only admins see the
+ * commands (disco#items) and may run them.
  * https://xmpp.org/extensions/xep-0050.html
  */
 import { xml, type Element } from '@xmpp/component';
 import { bare, isBareJid } from '../../addressing/index.js';
 import { GatewayError } from '../../errors/registry.js';
 import type { ComponentContext, ComponentOwnership } from '../context.js';
-import { dataForm, submittedValues, tableForm, type FormField } from '../forms.js';
+import { dataForm, firstValues, submittedFields, tableForm, type FormField } from '../forms.js';
 import { NS } from '../stanzas.js';
 import { pluralNoun } from '../../store/ownership.js';
 import { guard } from './guard.js';
@@ -18,8 +20,10 @@ import { guard } from './guard.js';
 export interface Command {
   node: string;
   name: string;
-  form?: FormField[];
-  run(input: Record<string, string>, admin: string): Promise<Element>;
+  /** The form to fill in first: fixed, or made when the command is executed (choices from the current state). */
+  form?: FormField[] | (() => Promise<FormField[]>);
+  /** `input`: each submitted field's first value; `lists`: all of them (list-multi). */
+  run(input: Record<string, string>, admin: string, lists: Record<string, string[]>): Promise<Element | Element[]>;
 }
 
 const note = (text: string) => xml('note', { type: 'info' }, text);
@@ -103,21 +107,23 @@ export function registerCommands(c: ComponentContext, commands: Command[]): void
       const sessionid = String(ctx.element.attrs.sessionid ?? crypto.randomUUID());
       const reply = (status: string, ...children: Element[]) => xml('command', { xmlns: NS.COMMANDS, node, sessionid, status }, ...children);
       if (ctx.element.attrs.action === 'cancel') return reply('canceled');
-      const input = submittedValues(ctx.element);
-      if (command.form !== undefined && input === undefined) {
-        return reply(
-          'executing',
-          xml('actions', { execute: 'complete' }, xml('complete')),
-          dataForm({ type: 'form', title: command.name, fields: command.form }),
-        );
+      const lists = submittedFields(ctx.element);
+      if (command.form !== undefined && lists === undefined) {
+        const fields = typeof command.form === 'function' ? await command.form() : command.form;
+        return reply('executing', xml('actions', { execute: 'complete' }, xml('complete')), dataForm({ type: 'form', title: command.name, fields }));
       }
-      return reply('completed', await command.run(input ?? {}, admin));
+      const result = await command.run(firstValues(lists ?? {}), admin, lists ?? {});
+      return reply('completed', ...(Array.isArray(result) ? result : [result]));
     }),
   );
 }
 
 /** disco#items of the commands node: what an admin may run (XEP-0050 §2.2); nothing for others. */
 export function commandItems(c: ComponentContext, commands: Command[], requester: string): Element[] {
-  if (!c.isAdmin(bare(requester))) return [];
-  return commands.map((cmd) => xml('item', { jid: c.domain, node: cmd.node, name: cmd.name }));
+  return visibleCommands(c, commands, requester).map((cmd) => xml('item', { jid: c.domain, node: cmd.node, name: cmd.name }));
+}
+
+/** The commands `requester` may see and run: all of them for an admin, none for anyone else. */
+export function visibleCommands(c: ComponentContext, commands: Command[], requester: string): Command[] {
+  return c.isAdmin(bare(requester)) ? commands : [];
 }

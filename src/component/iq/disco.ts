@@ -6,13 +6,21 @@ import { xml, type Element } from '@xmpp/component';
 import { GatewayError } from '../../errors/registry.js';
 import { toLocal, type ComponentContext } from '../context.js';
 import { NS } from '../stanzas.js';
-import { commandItems, type Command } from './commands.js';
+import { commandItems, visibleCommands, type Command } from './commands.js';
 import { guard, type IqContext } from './guard.js';
 
-/** Features the component itself really serves; registration and commands only where users own addresses (sms, email). */
-export function componentFeatures(c: Pick<ComponentContext, 'ownership'>): string[] {
-  const base = [NS.DISCO_INFO, NS.DISCO_ITEMS, NS.GATEWAY, NS.PING, NS.RECEIPTS, NS.VERSION];
-  return c.ownership ? [...base, NS.REGISTER, NS.COMMANDS] : base;
+/** Features the component itself really serves: registration only where users own addresses (sms, email), commands where there are any. */
+export function componentFeatures(c: Pick<ComponentContext, 'ownership'>, commands: readonly Command[]): string[] {
+  return [
+    NS.DISCO_INFO,
+    NS.DISCO_ITEMS,
+    NS.GATEWAY,
+    NS.PING,
+    NS.RECEIPTS,
+    NS.VERSION,
+    ...(c.ownership ? [NS.REGISTER] : []),
+    ...(commands.length > 0 ? [NS.COMMANDS] : []),
+  ];
 }
 
 /** Features a contact (a foreign address) serves: receipts come from the contact JID. */
@@ -41,8 +49,8 @@ export function registerDisco(c: ComponentContext, commands: Command[]): void {
       const node = ctx.element.attrs.node as string | undefined;
       const local = toLocal(ctx);
       if (node !== undefined) {
-        // XEP-0050 §2.3: a command node describes itself.
-        const command = local === '' ? commands.find((cmd) => cmd.node === node) : undefined;
+        // XEP-0050 §2.3: a command node describes itself, to those who may run it.
+        const command = local === '' ? visibleCommands(c, commands, String(ctx.stanza.attrs.from ?? '')).find((cmd) => cmd.node === node) : undefined;
         if (command === undefined) throw new GatewayError('NOT_FOUND', `no disco node ${node}`);
         return xml(
           'query',
@@ -57,7 +65,7 @@ export function registerDisco(c: ComponentContext, commands: Command[]): void {
           'query',
           { xmlns: NS.DISCO_INFO },
           xml('identity', { category: 'gateway', type: identity.gatewayType, name: identity.name }),
-          ...componentFeatures(c).map((v) => xml('feature', { var: v })),
+          ...componentFeatures(c, commands).map((v) => xml('feature', { var: v })),
         );
       }
       const address = requireContact(c, local);

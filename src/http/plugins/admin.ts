@@ -2,14 +2,13 @@
  * /admin (behind the bearer token): queue counts, job inspection, retry of
  * failed jobs. JSON only; dashboards read it.
  */
-import type { Queue } from 'bullmq';
 import type { FastifyPluginAsync } from 'fastify';
-import { GatewayError } from '../../errors/registry.js';
+import { JOB_STATES, type JobState, type QueueInspector } from '../../queue/inspect.js';
 import { readOutbound, type OutboundJobData } from '../../queue/stored-job.js';
 
 export interface AdminDeps {
-  /** Every queue this gateway uses, by name (out/<domain>, in/<domain>). */
-  queues(): Map<string, Queue>;
+  /** Every queue this gateway uses (out/<domain>, in/<domain>), read through one inspector. */
+  inspector: QueueInspector;
 }
 
 /** `/queues/:direction/:domain/...` names the queue `<direction>/<domain>`. */
@@ -19,37 +18,24 @@ const queueParams = {
   properties: { direction: { enum: ['in', 'out'] }, domain: { type: 'string' } },
 } as const;
 
-const STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'paused', 'prioritized'] as const;
-type State = (typeof STATES)[number];
-
 export function adminRoutes(deps: AdminDeps): FastifyPluginAsync {
-  const queue = (name: string): Queue => {
-    const q = deps.queues().get(name);
-    if (!q) throw new GatewayError('NOT_FOUND', `no queue ${name} (known: ${[...deps.queues().keys()].join(', ')})`);
-    return q;
-  };
-
+  const { inspector } = deps;
   return async (app) => {
-    app.get('/queues', async () => {
-      const out: Record<string, Record<string, number>> = {};
-      for (const [name, q] of deps.queues()) out[name] = await q.getJobCounts(...STATES);
-      return out;
-    });
+    app.get('/queues', async () => inspector.counts());
 
-    app.get<{ Params: { domain: string; direction: string }; Querystring: { state: State; limit: number } }>(
+    app.get<{ Params: { domain: string; direction: string }; Querystring: { state: JobState; limit: number } }>(
       '/queues/:direction/:domain/jobs',
       {
         schema: {
           params: queueParams,
           querystring: {
             type: 'object',
-            properties: { state: { enum: STATES, default: 'failed' }, limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
+            properties: { state: { enum: JOB_STATES, default: 'failed' }, limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
           },
         },
       },
       async (req) => {
-        const q = queue(`${req.params.direction}/${req.params.domain}`);
-        const jobs = await q.getJobs([req.query.state], 0, req.query.limit - 1, true);
+        const jobs = await inspector.jobs(`${req.params.direction}/${req.params.domain}`, req.query.state, req.query.limit);
         return jobs.map((j) => ({
           id: j.id,
           state: req.query.state,
@@ -70,10 +56,8 @@ export function adminRoutes(deps: AdminDeps): FastifyPluginAsync {
         },
       },
       async (req) => {
-        const q = queue(`${req.params.direction}/${req.params.domain}`);
-        const failed = await q.getJobs(['failed'], 0, -1);
-        await Promise.all(failed.map((j) => j.retry('failed')));
-        return { retried: failed.length };
+        const { retried } = await inspector.retry(`${req.params.direction}/${req.params.domain}`, 'all');
+        return { retried: retried.length };
       },
     );
   };

@@ -15,7 +15,7 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 
 /** A component whose provider is the sandbox, as the console shows it. */
 export interface SandboxComponentInfo {
@@ -78,7 +78,7 @@ const componentsSchema = {
   },
 } as const;
 
-export function consoleRoutes(deps: ConsoleDeps, requireAdmin: (req: FastifyRequest) => Promise<void>): FastifyPluginAsync {
+export function consoleRoutes(deps: ConsoleDeps, requireAdmin: (req: FastifyRequest, reply: FastifyReply) => Promise<void>): FastifyPluginAsync {
   const cache = new Map<Asset, string>();
   const load = async (name: Asset): Promise<string> => {
     const cached = cache.get(name);

@@ -15,7 +15,7 @@ import { GatewayError } from '../../../src/errors/registry.js';
 import { buildServer, type GatewayServer } from '../../../src/http/server.js';
 import { GatewayMetrics } from '../../../src/metrics.js';
 import { WebhookReceiver } from '../../doubles/webhook-receiver.js';
-import { adapterContext, outboundMessage, providerConfig } from '../../support/fixtures.js';
+import { adapterContext, noQueues, outboundMessage, providerConfig } from '../../support/fixtures.js';
 import { ensureRedis, uniquePrefix } from '../../support/redis.js';
 
 const DOMAIN = 'hooks.example.org';
@@ -48,7 +48,7 @@ async function started(endpoints: Record<string, unknown> = { svc: { url: receiv
     adminToken: ADMIN_TOKEN,
     bodyLimitBytes: 65_536,
     readiness: async () => ({ ok: true, checks: {} }),
-    admin: { queues: () => new Map() },
+    admin: noQueues(),
   });
   const ctx = adapterContext(config, {
     redis,
