@@ -3,7 +3,7 @@
  * process that holds the component's XMPP connection; while the connection is
  * down, jobs are put back (delayed), never failed.
  */
-import { DelayedError, UnrecoverableError, type Job, type Worker } from 'bullmq';
+import { DelayedError, Job, UnrecoverableError, type MinimalQueue, type Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import { isBareJid } from '../addressing/index.js';
 import type { ComponentConnection } from './connection.js';
@@ -34,7 +34,16 @@ export interface ToXmppDeps {
   order?: ConversationOrder;
   /** How long a message waits before it looks again at the ones ahead of it in its conversation. */
   orderRecheckMs?: number;
+  /** Moves these delayed jobs to the queue now, in this order (toXmppWorker provides it). */
+  promote?: (jobIds: string[]) => Promise<void>;
 }
+
+/** How many delayed jobs right behind it a held-up message wakes as it is written. */
+const WAKE_AHEAD = 32;
+/** A message stored longer ago than this was held up somewhere (a backlog, another process that died). */
+const HELD_UP_AFTER_MS = 1000;
+/** Bound on the ids remembered as held up (they are forgotten as they are written). */
+const HELD_UP_LIMIT = 100_000;
 
 export function toXmppProcessor(deps: ToXmppDeps) {
   const { connection } = deps;
@@ -73,10 +82,42 @@ export function toXmppProcessor(deps: ToXmppDeps) {
    */
   const writing = new Map<string, Promise<boolean>>();
 
+  /**
+   * Message jobs this process held up (put back to wait their turn, or woken
+   * from that): once written, they wake the ones behind them (wakeSuccessors).
+   */
+  const heldUp = new Set<string>();
+
   /** Puts the job back for a while without spending an attempt (BullMQ: DelayedError keeps attemptsMade). */
   async function later(job: Job<InboundJob>, ms: number, token: string | undefined): Promise<never> {
+    if (job.id !== undefined) {
+      if (heldUp.size >= HELD_UP_LIMIT) heldUp.clear();
+      heldUp.add(job.id);
+    }
     await job.moveToDelayed(Date.now() + ms, token);
     throw new DelayedError();
+  }
+
+  /**
+   * A message that was held up (retried, put back or woken here, or stored
+   * over a second ago) is being written:
+   * the delayed messages right behind it in its conversation go back to the
+   * queue now, in order, instead of each on its own recheck timer — else a
+   * long conversation drains one message per recheck after a reconnect.
+   */
+  async function wakeSuccessors(job: Job<InboundJob>, from: string, to: string): Promise<void> {
+    const id = job.id;
+    if (deps.order === undefined || deps.promote === undefined || id === undefined) return;
+    if (job.attemptsMade === 0 && !heldUp.has(id) && Date.now() - job.timestamp < HELD_UP_AFTER_MS) return;
+    try {
+      const behind = await deps.order.delayedSuccessors(job.queueName, from, to, id, WAKE_AHEAD);
+      if (behind.length === 0) return;
+      for (const b of behind) heldUp.add(b);
+      await deps.promote(behind);
+    } catch (err) {
+      // Only a shortcut: the ones behind still come back on their own timers.
+      log.debug({ jobId: id, err: (err as Error).message }, 'could not wake the messages behind this one');
+    }
   }
 
   /**
@@ -92,6 +133,7 @@ export function toXmppProcessor(deps: ToXmppDeps) {
     if (ahead.some((p) => p === undefined)) return later(job, deps.orderRecheckMs ?? 200, token);
     let settle: (written: boolean) => void = () => undefined;
     writing.set(id, new Promise<boolean>((resolve) => (settle = resolve)));
+    void wakeSuccessors(job, from, to);
     if (!(await Promise.all(ahead)).every(Boolean)) {
       settle(false);
       writing.delete(id);
@@ -134,9 +176,8 @@ export function toXmppProcessor(deps: ToXmppDeps) {
 
   return async function processToXmpp(job: Job<InboundJob>, token?: string): Promise<string> {
     if (!connection.isOnline()) {
-      // Wait for the XMPP server without spending an attempt (BullMQ: DelayedError keeps attemptsMade).
-      await job.moveToDelayed(Date.now() + (deps.offlineRecheckMs ?? 1000), token);
-      throw new DelayedError();
+      // Wait for the XMPP server without spending an attempt.
+      return later(job, deps.offlineRecheckMs ?? 1000, token);
     }
     const data = job.data;
     switch (data.type) {
@@ -146,8 +187,7 @@ export function toXmppProcessor(deps: ToXmppDeps) {
         }
         if (data.groupchat && deps.rooms?.isJoined(data.from, data.to) !== true) {
           // Not in the room (joining, refused, kicked): the room would bounce it. Wait like the offline path, no attempt spent.
-          await job.moveToDelayed(Date.now() + (deps.roomRecheckMs ?? 2000), token);
-          throw new DelayedError();
+          return later(job, deps.roomRecheckMs ?? 2000, token);
         }
         const settle = await takeTurn(job, data.from, data.to, token);
         try {
@@ -156,6 +196,7 @@ export function toXmppProcessor(deps: ToXmppDeps) {
           settle?.(false);
           if (job.id !== undefined) writing.delete(job.id);
         }
+        if (job.id !== undefined) heldUp.delete(job.id);
         return 'message sent';
       }
       case 'status': {
@@ -182,5 +223,19 @@ export function toXmppProcessor(deps: ToXmppDeps) {
 
 /** The inbound worker of one component: runs while its XMPP connection is online. */
 export function toXmppWorker(base: WorkerBase, deps: ToXmppDeps, concurrency: number): Worker<InboundJob> {
-  return inboundWorker(base, { domain: deps.connection.domain, processor: toXmppProcessor(deps), link: deps.connection, concurrency });
+  let worker: Worker<InboundJob> | undefined;
+  // Issued in order on one connection, so the woken jobs enter the queue in their conversation's order.
+  const promote = async (ids: string[]): Promise<void> => {
+    const queue = worker as unknown as MinimalQueue | undefined;
+    if (queue === undefined) return;
+    await Promise.all(
+      ids.map(async (id) => {
+        const job = await Job.fromId(queue, id);
+        // Gone or no longer delayed by now: nothing to wake.
+        await job?.promote().catch(() => undefined);
+      }),
+    );
+  };
+  worker = inboundWorker(base, { domain: deps.connection.domain, processor: toXmppProcessor({ ...deps, promote }), link: deps.connection, concurrency });
+  return worker;
 }

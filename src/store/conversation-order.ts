@@ -10,6 +10,12 @@
  * (the one that holds the XMPP connection, where the server reads them in
  * stream order). A predecessor whose job is gone or finished (completed, or
  * failed for good) no longer holds anyone up and is dropped from the set.
+ *
+ * A job that cannot go yet is put back for a moment (to-xmpp.ts). After a
+ * disruption (a reconnect, retries) a long conversation's jobs are all put
+ * back, each on its own timer, and would then go one per recheck; so a job
+ * that was itself held up wakes the delayed jobs right behind it, in order,
+ * as it is written (`delayedSuccessors`).
  */
 import type { RedisClient } from '../queue/redis.js';
 import { luaScript, runScript } from './lua.js';
@@ -47,6 +53,21 @@ end
 return live
 `);
 
+/**
+ * KEYS: 1 the set. ARGV: 1 job id, 2 the queue's delayed set key, 3 how many.
+ * Returns, of the `how many` ids recorded right after the job, those whose
+ * jobs wait in the delayed set (put back to wait their turn), in order.
+ */
+const DELAYED_SUCCESSORS = luaScript(`
+local rank = redis.call('ZRANK', KEYS[1], ARGV[1])
+if not rank then return {} end
+local delayed = {}
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], rank + 1, rank + tonumber(ARGV[3]))) do
+  if redis.call('ZSCORE', ARGV[2], id) then table.insert(delayed, id) end
+end
+return delayed
+`);
+
 export class ConversationOrder {
   constructor(
     private readonly redis: RedisClient,
@@ -66,6 +87,12 @@ export class ConversationOrder {
   /** The job is done (its stanza confirmed) or was never stored. */
   async forget(queueName: string, from: string, to: string, jobId: string): Promise<void> {
     await stored(this.redis.zrem(this.key(queueName, from, to), jobId));
+  }
+
+  /** Of the `count` jobs recorded right after `jobId`, those in the queue's delayed set, oldest first. */
+  async delayedSuccessors(queueName: string, from: string, to: string, jobId: string, count: number): Promise<string[]> {
+    const found = await stored(runScript(this.redis, DELAYED_SUCCESSORS, [this.key(queueName, from, to)], [jobId, `${this.prefix}:${queueName}:delayed`, String(count)]));
+    return found as string[];
   }
 
   /** Jobs of the conversation recorded before `jobId` that still run, oldest first; [] for a job never recorded. */

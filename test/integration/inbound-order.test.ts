@@ -130,4 +130,32 @@ describe('inbound order per conversation', () => {
     // Nothing of the conversations' bookkeeping is left once every message is confirmed.
     expect(await redis.zcard(`${prefix}:order:in/${DOMAIN}:${USER}:${PHONES[0]}`)).toBe(0);
   });
+
+  it('wakes the held-up texts behind a held-up one in order, instead of each waiting out its own recheck', async () => {
+    // A conversation whose texts were all put back (as by a process that died): the first for over a
+    // second (so it counts as held up), the 39 behind it for a minute. Woken by the one ahead, they go
+    // within seconds, in order.
+    const order = new ConversationOrder(redis, prefix);
+    const producer = new QueueProducer(redis, prefix, [DOMAIN], order);
+    cleanup.push(() => producer.close());
+    const queue = producer.inboundQueue(DOMAIN);
+    const phone = PHONES[0]!;
+    for (let i = 0; i < PER_PHONE; i++) {
+      const jobId = `held-${i}`;
+      await order.record(queue.name, phone, USER, jobId);
+      await queue.add('m', { type: 'message', from: phone, to: USER, body: `text ${i}`, mediaUrls: [], receivedAt: Date.now() }, { jobId, delay: i === 0 ? 1_200 : 60_000 });
+    }
+    expect((await queue.getJobCounts('delayed')).delayed).toBe(PER_PHONE);
+    const link = new FlakyLink(Number.POSITIVE_INFINITY);
+    const logger = pino({ level: 'silent' });
+    const worker: Worker = toXmppWorker(
+      { redisUrl: url, prefix, logger },
+      { connection: link as unknown as ComponentConnection, messageMap: new MessageMap(redis, prefix), metrics: new GatewayMetrics(), logger, order, orderRecheckMs: 60_000 },
+      20,
+    ) as unknown as Worker;
+    cleanup.push(() => worker.close(true));
+    link.up();
+    await waitUntil(() => firstArrivals(link, phone).length === PER_PHONE, 15_000, 50);
+    expect(firstArrivals(link, phone)).toEqual(Array.from({ length: PER_PHONE }, (_, i) => i));
+  });
 });
