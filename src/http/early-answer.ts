@@ -35,7 +35,8 @@ export const DEFAULT_DRAIN: DrainBounds = { maxBytes: 4 * 1024 * 1024, maxMs: 5_
  */
 export function drainRefusedBody(req: IncomingMessage, closing: boolean, bounds: DrainBounds = DEFAULT_DRAIN): void {
   const socket = req.socket;
-  const cutOff = () => socket.destroy();
+  // Fastify's inject() hands a stand-in socket without destroy(): nothing to cut off there.
+  const cutOff = () => (typeof socket.destroy === 'function' ? socket.destroy() : undefined);
   const timer = setTimeout(cutOff, bounds.maxMs);
   timer.unref();
   socket.once('close', () => clearTimeout(timer));

@@ -114,15 +114,14 @@ components:
   - { domain: sms.localhost, secret: "\${XGW_TEST_UNSET_SECRET}", network: sms, provider: sandbox, concurrency: many }
 `,
     );
-    const started = Date.now();
     const { code, stderr, stdout } = await runCli(['--config', file], { XGW_TEST_PORT: '99999' });
     expect(code).toBe(2);
+    // Nothing logged: it never started connecting (its log goes to stdout).
     expect(stdout).toBe('');
     expect(stderr).toContain('xmpp.bogus: unknown key');
     expect(stderr).toContain('xmpp.port: Number must be less than or equal to 65535');
     expect(stderr).toContain('components[0].secret: environment variable XGW_TEST_UNSET_SECRET is not set');
     expect(stderr).toContain('components[0].concurrency: Expected number, received string');
-    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it('prints its usage for --help and its name and version for --version, exit 0, without a config', async () => {

@@ -6,7 +6,9 @@
 import { connect } from 'node:net';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_DRAIN } from '../../../src/http/early-answer.js';
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage } from 'node:http';
+import { DEFAULT_DRAIN, drainRefusedBody } from '../../../src/http/early-answer.js';
 import type { GatewayServer } from '../../../src/http/server.js';
 import { gatewayServer } from '../../support/fixtures.js';
 
@@ -67,5 +69,25 @@ describe('an oversized body answered before it was read', () => {
     const beyond = DEFAULT_DRAIN.maxBytes + 4 * 1024 * 1024;
     const exchange = await postLaggingReader(port, { first: 256 * 1024, rest: beyond }, 200);
     expect(exchange.error).toMatch(/^(EPIPE|ECONNRESET)$/);
+  });
+});
+
+describe('a refused body under inject()', () => {
+  it('passes a bound without throwing when the socket is a stand-in without destroy()', async () => {
+    // light-my-request (Fastify's inject) gives the request a socket with no destroy(): a bound that fires
+    // later must not throw from its timer (it did, as an uncaught exception in whichever test ran then).
+    const socket = new EventEmitter();
+    const req = Object.assign(new EventEmitter(), { socket, resume: () => undefined }) as unknown as IncomingMessage;
+    const uncaught: unknown[] = [];
+    const onUncaught = (err: unknown) => uncaught.push(err);
+    process.on('uncaughtException', onUncaught);
+    try {
+      drainRefusedBody(req, true, { maxBytes: 4, maxMs: 10 });
+      expect(() => req.emit('data', Buffer.alloc(8))).not.toThrow();
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+    expect(uncaught).toEqual([]);
   });
 });
