@@ -66,7 +66,10 @@ describe('hostile HTTP (real Prosody + built gateway + provider doubles)', () =>
       ['empty bearer', { authorization: 'Bearer ' }],
       ['token prefix', { authorization: `Bearer ${ADMIN_TOKEN.slice(0, -1)}` }],
       ['token plus a char', { authorization: `Bearer ${ADMIN_TOKEN}x` }],
-      ['Basic scheme', { authorization: `Basic ${Buffer.from(`admin:${ADMIN_TOKEN}`).toString('base64')}` }],
+      // Basic with the token as the password is accepted (a browser opening /admin/); these are not.
+      ['Basic, wrong password', { authorization: `Basic ${Buffer.from('admin:wrong-token-wrong-token').toString('base64')}` }],
+      ['Basic, the token as the user name', { authorization: `Basic ${Buffer.from(`${ADMIN_TOKEN}:`).toString('base64')}` }],
+      ['Basic, no colon', { authorization: `Basic ${Buffer.from(ADMIN_TOKEN).toString('base64')}` }],
       ['token as query', {}],
       ['8 KB token', { authorization: `Bearer ${'t'.repeat(8192)}` }],
     ];
