@@ -199,7 +199,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
           if (result.outcome === 'dropped') logger.warn({ domain: p.config.domain, reason: result.reason }, 'inbound event dropped');
           return result;
         },
-        http: routesOf(p.config.domain),
+        http: routesOf(p),
         listens: roles.http,
         redis,
         keyPrefix: `${config.redis.prefix}:adapter:${p.config.domain}`,
@@ -244,23 +244,15 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     logger.info({ http: httpAddress(), ops: opsAddress(), components: domains, roles: describeRoles(roles) }, 'gateway started');
   }
 
-  /** Where an adapter's routes go: served only by a process with the http role. */
-  function routesOf(domain: string): HttpRegistrar {
+  /** Where a component's adapter routes go: served only by a process with the http role. */
+  function routesOf(part: ComponentParts): HttpRegistrar {
     const mount = (scope: RouteRegistration['scope']) => (plugin: FastifyPluginAsync) => {
-      if (roles.http) http.registerAdapterRoutes({ domain, scope, plugin });
+      if (!roles.http) return;
+      // What the sandbox console lists: the components whose adapter is on the sandbox.
+      if (scope === 'sandbox') onSandbox.push(part);
+      http.registerAdapterRoutes({ domain: part.config.domain, scope, plugin });
     };
-    const sandbox = mount('sandbox');
-    return {
-      webhooks: mount('webhooks'),
-      files: mount('files'),
-      sandbox: (plugin) => {
-        // What the sandbox console lists: the components whose adapter is on the sandbox.
-        const part = parts.find((p) => p.config.domain === domain);
-        if (part !== undefined && roles.http) onSandbox.push(part);
-        sandbox(plugin);
-      },
-      admin: mount('admin'),
-    };
+    return { webhooks: mount('webhooks'), files: mount('files'), sandbox: mount('sandbox'), admin: mount('admin') };
   }
 
   function httpAddress(): string | undefined {
