@@ -17,14 +17,24 @@
  * | i | stanzaId | '' |
  * | r | receiptRequested (1) | false |
  * | a | acceptedAt | always (the job's own timestamp; jobs stored before 0.3 carry it) |
- * | p | paced, as [slot, attempt] | absent |
+ * | q | paced: the slot as ms after acceptedAt, or [that, attempt] after the first attempt | absent |
  *
- * `id` is the job's id, `componentDomain` the queue's and `acceptedAt` the
+ * The slot is stored relative to acceptedAt, not as a date: 13 digits shorter,
+which keeps a 140-character SMS's data field under 253 bytes, where Redis
+stores it in a 256-byte allocation instead of a 320-byte one (one fewer
+jemalloc size class: 64 B less per queued message, measured by the bench).
+The producer measures the offset from the bridge's acceptance time and the
+job's timestamp is taken a moment later, so the slot read back is never
+earlier than the one booked: pacing is never broken, at worst a message
+waits a millisecond longer.
+
+`id` is the job's id, `componentDomain` the queue's and `acceptedAt` the
  * job's timestamp (set as the job is stored, which is when the message is
  * accepted; BullMQ never changes it, so an email's Message-ID derived from
  * it stays the same across retries). The form is told by its `s` key. Jobs
  * stored before (the full OutboundMessage; 0.1's `mediaUrls` instead of
- * `attachments`; 0.2's `v: 2` and `a`) are still read: see `readOutbound`.
+ * `attachments`; 0.2's `v: 2` and `a`; 0.3's `p`, the slot as a date) are
+ * still read: see `readOutbound`.
  *
  * Example (an SMS, 140 characters of body): 488 bytes of JSON in the full
  * form, 250 here.
@@ -47,7 +57,9 @@ export interface StoredOutbound {
   r?: 1;
   /** 0.2 stored acceptedAt; read, never written (the job's timestamp is it). */
   a?: number;
+  /** 0.3 stored the booking as [slot date, attempt]; read, never written. */
   p?: [number, number];
+  q?: number | [number, number];
 }
 
 /** A job stored by 0.1: bare media links instead of attachments. */
@@ -69,8 +81,21 @@ export function storeOutbound(m: OutboundMessage): StoredOutbound {
     ...(m.attachments.length === 0 ? {} : { m: m.attachments }),
     ...(m.stanzaId === '' ? {} : { i: m.stanzaId }),
     ...(m.receiptRequested ? { r: 1 as const } : {}),
-    ...(m.paced === undefined ? {} : { p: [m.paced.slot, m.paced.attempt] as [number, number] }),
+    ...(m.paced === undefined ? {} : { q: pacedOffset(m.paced, m.acceptedAt) }),
   };
+}
+
+function pacedOffset(paced: { slot: number; attempt: number }, acceptedAt: number): number | [number, number] {
+  const offset = paced.slot - acceptedAt;
+  return paced.attempt === 1 ? offset : [offset, paced.attempt];
+}
+
+function readPaced(data: StoredOutbound, acceptedAt: number): { paced?: { slot: number; attempt: number } } {
+  if (data.q !== undefined) {
+    const [offset, attempt] = typeof data.q === 'number' ? [data.q, 1] : data.q;
+    return { paced: { slot: acceptedAt + offset, attempt } };
+  }
+  return data.p === undefined ? {} : { paced: { slot: data.p[0], attempt: data.p[1] } };
 }
 
 function isStored(data: OutboundJobData): data is StoredOutbound {
@@ -88,6 +113,7 @@ export function readOutbound(data: OutboundJobData, job: { id?: string | undefin
     const { mediaUrls, ...rest } = data as LegacyOutbound;
     return { ...rest, attachments: (mediaUrls ?? []).map((url) => ({ url })) };
   }
+  const acceptedAt = data.a ?? job.timestamp;
   return {
     id: String(job.id),
     componentDomain,
@@ -102,7 +128,7 @@ export function readOutbound(data: OutboundJobData, job: { id?: string | undefin
     attachments: data.m ?? [],
     stanzaId: data.i ?? '',
     receiptRequested: data.r === 1,
-    acceptedAt: data.a ?? job.timestamp,
-    ...(data.p === undefined ? {} : { paced: { slot: data.p[0], attempt: data.p[1] } }),
+    acceptedAt,
+    ...readPaced(data, acceptedAt),
   };
 }
