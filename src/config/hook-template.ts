@@ -14,9 +14,11 @@
  *
  * The rendered text is cut like every hook's (render.ts). Used by the config
  * schema (a template that does not parse is a config error) and the inbound
- * route (one that fails on a payload is a 422). Imports nothing of the gateway.
+ * route (one that fails on a payload is a 422). Imports nothing of the gateway
+but the lazy loader: LiquidJS loads with the first template (src/lazy-package.ts).
  */
-import { Liquid, type Template } from 'liquidjs';
+import type { Liquid, Template } from 'liquidjs';
+import { lazyPackage } from '../lazy-package.js';
 
 export const TEMPLATE_LIMITS = {
   /** Longest template, in characters. */
@@ -29,30 +31,40 @@ export const TEMPLATE_LIMITS = {
 
 const DISABLED_TAGS = ['include', 'render', 'layout', 'block'] as const;
 
-const engine = new Liquid({
-  templates: {},
-  parseLimit: TEMPLATE_LIMITS.templateChars,
-  renderLimit: TEMPLATE_LIMITS.renderMs,
-  memoryLimit: TEMPLATE_LIMITS.memory,
-  ownPropertyOnly: true,
-  strictFilters: true,
-  cache: false,
-});
-for (const tag of DISABLED_TAGS) {
-  engine.registerTag(tag, {
-    parse() {
-      throw new Error(`the ${tag} tag is not allowed (hook templates are self-contained)`);
-    },
-    *render() {},
+const liquidjs = lazyPackage<typeof import('liquidjs')>('liquidjs');
+
+let built: Liquid | undefined;
+
+/** The one engine, built on first use. */
+function engine(): Liquid {
+  if (built !== undefined) return built;
+  const liquid = new (liquidjs().Liquid)({
+    templates: {},
+    parseLimit: TEMPLATE_LIMITS.templateChars,
+    renderLimit: TEMPLATE_LIMITS.renderMs,
+    memoryLimit: TEMPLATE_LIMITS.memory,
+    ownPropertyOnly: true,
+    strictFilters: true,
+    cache: false,
   });
+  for (const tag of DISABLED_TAGS) {
+    liquid.registerTag(tag, {
+      parse() {
+        throw new Error(`the ${tag} tag is not allowed (hook templates are self-contained)`);
+      },
+      *render() {},
+    });
+  }
+  built = liquid;
+  return liquid;
 }
 
 /** The parsed template, or a thrown Error whose message names the line. */
 export function parseHookTemplate(source: string): Template[] {
-  return engine.parse(source);
+  return engine().parse(source);
 }
 
 /** Renders a parsed template over a scope; throws (a LiquidJS RenderError) past a limit or on an error. */
 export function renderHookTemplate(template: Template[], scope: Record<string, unknown>): string {
-  return String(engine.renderSync(template, scope));
+  return String(engine().renderSync(template, scope));
 }

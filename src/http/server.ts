@@ -14,7 +14,6 @@ import { adminGuard } from './auth.js';
 import { drainUnreadBodies } from './early-answer.js';
 import { adminRoutes, type AdminDeps } from './plugins/admin.js';
 import { consoleRoutes, type ConsoleDeps } from './plugins/console.js';
-import { dashboardRoutes } from './plugins/dashboard.js';
 import { livenessRoute, opsRoutes, type ReadinessCheck } from './plugins/health.js';
 
 export interface RouteRegistration {
@@ -107,6 +106,8 @@ export function buildServer(deps: ServerDeps): GatewayServer {
       admin.addHook('onRequest', requireAdmin);
       await admin.register(adminRoutes(adminDeps));
       // The queue dashboard: its pages at /admin/ and /admin/queue/<name>, its JSON under /admin/api/.
+      // bull-board loads only in processes that serve it (src/lazy-package.ts says why).
+      const { dashboardRoutes } = await import('./plugins/dashboard.js');
       await admin.register(dashboardRoutes({ queues: () => adminDeps.inspector.all(), basePath: '/admin' }));
     }, { prefix: '/admin' });
   }

@@ -13,14 +13,17 @@
  * bounces name it, and the thread store maps it to the XMPP `<thread>`.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import nodemailer from 'nodemailer';
+import type nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
 import { PermanentDeliveryError } from '../../../src/errors/registry.js';
+import { lazyPackage } from '../../../src/lazy-package.js';
 import { throwIfAborted } from '../../kit/abort.js';
 import { AccountError } from '../../kit/account.js';
 import type { AdapterHealth, OutboundMessage, SendOptions, SendResult } from '../../types.js';
 import { gatherAttachments, type FetchRules } from './attachments.js';
 import { composeMail, type ComposedMail } from './compose.js';
+
+const mailer = lazyPackage<typeof nodemailer>('nodemailer');
 import type { SmtpEmailConfig } from './index.js';
 import { relayFailure } from './relay-errors.js';
 import type { MailThreads } from './threads.js';
@@ -73,7 +76,7 @@ export class MailRelay {
   ) {
     this.mailDomain = (config.mailDomain ?? config.domain).toLowerCase();
     this.relay = relayName(config.smtp.url);
-    this.transport = transport ?? nodemailer.createTransport(relayOptions(config.smtp, this.mailDomain));
+    this.transport = transport ?? mailer().createTransport(relayOptions(config.smtp, this.mailDomain));
     this.fetchRules = {
       hosts: new Set(config.attachments.fetchHosts.map((h) => h.toLowerCase())),
       maxBytes: config.attachments.fetchMaxBytes,

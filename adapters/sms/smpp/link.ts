@@ -10,11 +10,14 @@
  * level and reports it through `detail` (so /readyz names it), because the
  * SMSC may be mid-maintenance and other components must keep running.
  */
-import smpp from 'smpp';
+import type smpp from 'smpp';
 import type { Logger } from 'pino';
 import { TransientDeliveryError } from '../../../src/errors/registry.js';
+import { lazyPackage } from '../../../src/lazy-package.js';
 import { jitteredBackoff, type BackoffPolicy } from '../../../src/backoff.js';
 import { describeStatus, ESME_ROK } from './status.js';
+
+const smppPackage = lazyPackage<typeof smpp>('smpp');
 
 /** SMPP interface_version for v3.4 (§5.2.4). */
 const SMPP_VERSION_34 = 0x34;
@@ -149,7 +152,7 @@ export class SmppLink {
       return Promise.reject(new LinkDownError(this.downMessage()));
     }
     return new Promise((resolve, reject) => {
-      const pdu = new smpp.PDU(command, fields);
+      const pdu = new (smppPackage().PDU)(command, fields);
       let timer: NodeJS.Timeout | undefined;
       let settled = false;
       const settle = (): boolean => {
@@ -189,7 +192,7 @@ export class SmppLink {
   private connect(): void {
     const { logger } = this.opts;
     this.setState('connecting');
-    const session = smpp.connect({ host: this.opts.host, port: this.opts.port });
+    const session = smppPackage().connect({ host: this.opts.host, port: this.opts.port });
     this.session = session;
     this.bindTimer = setTimeout(() => {
       this.problem = `no bind within ${this.opts.responseTimeoutMs} ms`;

@@ -18,14 +18,17 @@
 import { readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import type { Logger } from 'pino';
-import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
+import type { SMTPServer, SMTPServerAddress, SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import { GatewayError } from '../../../../src/errors/registry.js';
+import { lazyPackage } from '../../../../src/lazy-package.js';
 import type { GatewayMetrics } from '../../../../src/metrics.js';
 import type { SmtpEmailConfig } from '../index.js';
 import type { MailDelivery } from './deliver.js';
 import type { AttachmentStore } from './files.js';
 import { readMail } from './parse.js';
 import { checkSender, type DNSResolver, type SenderVerdict } from './sender-auth.js';
+
+const smtpServer = lazyPackage<typeof import('smtp-server')>('smtp-server');
 
 export type ListenerConfig = NonNullable<SmtpEmailConfig['inbound']>;
 
@@ -87,7 +90,7 @@ export class SmtpListener {
       onRcptTo: (address, _session, done) => void this.onRcptTo(address, done),
       onData: (stream, session, done) => void this.onData(stream, session, done),
     };
-    this.server = new SMTPServer(options);
+    this.server = new (smtpServer().SMTPServer)(options);
     this.server.on('error', (err) => this.log.warn({ err }, 'SMTP listener error'));
   }
 

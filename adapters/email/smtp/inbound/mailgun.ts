@@ -30,15 +30,18 @@ import { Readable } from 'node:stream';
 import busboy from 'busboy';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { RedisClient } from '../../../../src/queue/redis.js';
-import MailComposer from 'nodemailer/lib/mail-composer';
+import type MailComposer from 'nodemailer/lib/mail-composer';
 import type { Logger } from 'pino';
 import { GatewayError } from '../../../../src/errors/registry.js';
 import { bounded } from '../../../../src/log-bounds.js';
+import { lazyPackage } from '../../../../src/lazy-package.js';
 import { stored } from '../../../../src/store/unavailable.js';
 import { checkTimestampWindow, parseForm } from '../../../kit/signed-webhook.js';
 import type { MailDelivery } from './deliver.js';
 import { readMail } from './parse.js';
 import type { AttachmentStore } from './files.js';
+
+const mailComposer = lazyPackage<typeof MailComposer>('nodemailer/lib/mail-composer');
 
 /** Mailgun's window for a signed timestamp, either way. */
 export const MAILGUN_TOLERANCE_SECONDS = 300;
@@ -122,7 +125,7 @@ export function mimeOf(post: MailgunPost): Readable {
   });
   const messageId = header('message-id');
   const html = f['body-html'];
-  const composer = new MailComposer({
+  const composer = new (mailComposer())({
     from: f.from ?? f.sender ?? '',
     to: f.recipient ?? '',
     ...(f.subject === undefined ? {} : { subject: f.subject }),

@@ -8,10 +8,13 @@
  * mailparser: https://nodemailer.com/extras/mailparser/ (MailParser, "data" events)
  */
 import { PassThrough, type Readable } from 'node:stream';
-import { MailParser, type AddressObject, type AttachmentStream, type Headers, type MessageText } from 'mailparser';
+import type { AddressObject, AttachmentStream, Headers, MessageText } from 'mailparser';
+import { lazyPackage } from '../../../../src/lazy-package.js';
 import { bareMessageId } from '../threads.js';
 import { looksLikeBounce } from './bounce.js';
 import { safeFileName, type AttachmentStore, type RefusedFile, type StoredFile } from './files.js';
+
+const mailparser = lazyPackage<typeof import('mailparser')>('mailparser');
 
 /** Raw bytes kept for bounce reading: reports and quoted headers sit near the top. */
 const RAW_KEPT_BYTES = 256 * 1024;
@@ -60,7 +63,7 @@ function idList(value: unknown): string[] {
 
 /** Reads `source` to its end; rejects only when the stream itself fails or the store cannot write. */
 export async function readMail(source: Readable, opts: ReadOptions): Promise<ReceivedMail> {
-  const parser = new MailParser({ keepDeliveryStatus: true, skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
+  const parser = new (mailparser().MailParser)({ keepDeliveryStatus: true, skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
   const mail: ReceivedMail = { parents: [], files: [], refused: [], bounce: false, contentType: 'text/plain', raw: '' };
   const rawChunks: Buffer[] = [];
   let rawBytes = 0;

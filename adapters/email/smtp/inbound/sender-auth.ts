@@ -10,8 +10,11 @@
  */
 import { promises as dns } from 'node:dns';
 import type { Readable } from 'node:stream';
-import { authenticate, type DNSResolver } from 'mailauth';
+import type { DNSResolver } from 'mailauth';
 import type { Logger } from 'pino';
+import { lazyPackage } from '../../../../src/lazy-package.js';
+
+const mailauth = lazyPackage<typeof import('mailauth')>('mailauth');
 
 export type { DNSResolver };
 
@@ -55,7 +58,7 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T | 'timeout'> {
  */
 export async function checkSender(message: Readable, facts: SenderFacts, resolver: DNSResolver, logger: Logger, timeoutMs = 15_000): Promise<SenderVerdict> {
   const unknown: SenderVerdict = { domain: 'unknown', results: { spf: 'temperror', dkim: 'temperror', dmarc: 'temperror' } };
-  const run = authenticate(message, {
+  const run = mailauth().authenticate(message, {
     ip: facts.ip,
     helo: facts.helo,
     ...(facts.sender === '' ? {} : { sender: facts.sender }),

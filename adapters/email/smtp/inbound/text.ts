@@ -12,7 +12,9 @@
  *   `From: ...` followed by `Sent:`/`Date:` within the next lines
  * - `________________________________` followed by `From:` (Outlook web)
  */
-import { convert } from 'html-to-text';
+import { lazyPackage } from '../../../../src/lazy-package.js';
+
+const htmlToText = lazyPackage<typeof import('html-to-text')>('html-to-text');
 
 /** `Re:`, `Fwd:`, `AW:`, `WG:`, `SV:`, `Antw:` and `[list]` tags, repeated. */
 const REPLY_PREFIX = /^\s*((re|fwd?|aw|wg|sv|vs|antw|tr|rif|r)\s*(\[\d+\])?\s*:\s*|\[[^\]]{1,40}\]\s*)+/i;
@@ -24,7 +26,7 @@ export function normalSubject(subject: string | undefined): string {
 
 /** HTML-only mail as readable text: links as `text [url]`, images dropped, no line wrapping (chat clients wrap). */
 export function htmlAsText(html: string): string {
-  return convert(html, {
+  return htmlToText().convert(html, {
     wordwrap: false,
     selectors: [
       { selector: 'a', options: { hideLinkHrefIfSameAsText: true, ignoreHref: false } },
