@@ -32,7 +32,11 @@ export function producerConnection(url: string, extra: RedisOptions = {}): Redis
  * or, for a Cluster, a client (BullMQ takes no options for one).
  */
 export function workerConnection(url: string): RedisOptions | Cluster {
-  const options: RedisOptions = { maxRetriesPerRequest: null, enableOfflineQueue: true, retryStrategy };
+  // Auto-pipelined like the producer: the moveToActive/moveToFinished scripts of the jobs in flight
+  // leave in one write per tick instead of one each. Inbound CPU per message fell ~20% (0.71 -> 0.56 ms,
+  // bench at 1f98cc8 + this); chaos and ordering tests pass unchanged (commands keep their order on
+  // one connection, and BullMQ awaits each step of a job before the next).
+  const options: RedisOptions = { maxRetriesPerRequest: null, enableOfflineQueue: true, retryStrategy, enableAutoPipelining: true };
   const target = parseRedisUrl(url);
   switch (target.kind) {
     case 'server': {
