@@ -34,5 +34,6 @@ USER node
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch(process.env.GATEWAY_HEALTH_URL).then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# node as PID 1 gets SIGTERM from `docker stop` and shuts down gracefully.
-CMD ["node", "dist/src/main.js", "--config", "/etc/xmpp-gateway/config.yaml"]
+# node as PID 1 gets SIGTERM from `docker stop` and shuts down gracefully. The heap flag is the one
+# `npm start` passes (package.json; README "Memory" says why).
+CMD ["node", "--max-old-space-size=1024", "dist/src/main.js", "--config", "/etc/xmpp-gateway/config.yaml"]

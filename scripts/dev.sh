@@ -309,7 +309,8 @@ chmod 600 "$GATEWAY_CFG"
 
 print_summary
 
-GATEWAY_CMD=(node dist/src/main.js --config "$GATEWAY_CFG")
+# The node flags `npm start` passes (package.json), so the dev gateway runs as a deployed one.
+GATEWAY_CMD=(node --max-old-space-size=1024 dist/src/main.js --config "$GATEWAY_CFG")
 
 if [ "${DEV_STACK_DRY_RUN:-}" = "1" ]; then
   echo "DEV_STACK_DRY_RUN=1: not starting the gateway. Run it with:"

@@ -12,6 +12,7 @@ import { guardChild, stopChild } from '../../test/support/child-guard.js';
 import { ADMIN_TOKEN, waitForReadyz, writeGatewayConfig, type GatewayComponent } from '../../test/support/gateway.js';
 import { freePort } from '../../test/support/ports.js';
 import { memoryOf } from './procstat.js';
+import { gatewayNodeFlags } from '../../test/support/node-flags.js';
 
 /** The built gateway; XGW_BENCH_MAIN points the bench at another build (e.g. a candidate change) for an A/B comparison. */
 export const GATEWAY_MAIN = process.env.XGW_BENCH_MAIN ?? join(process.cwd(), 'dist', 'src', 'main.js');
@@ -55,7 +56,8 @@ export async function startBenchGateway(opts: BenchGatewayOptions): Promise<Benc
   if (!yaml.includes('log: { level: debug }')) throw new Error('writeGatewayConfig changed its log line; update bench/lib/gateway.ts');
   await writeFile(configPath, yaml.replace('log: { level: debug }', `log: { level: ${level} }`));
 
-  const args = [...(opts.nodeFlags ?? []), GATEWAY_MAIN, '--config', configPath, ...(opts.roles ? ['--roles', opts.roles] : [])];
+  // The flags `npm start` passes (package.json), then the bench's own (profiling).
+  const args = [...gatewayNodeFlags(), ...(opts.nodeFlags ?? []), GATEWAY_MAIN, '--config', configPath, ...(opts.roles ? ['--roles', opts.roles] : [])];
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
   guardChild(child);
   const pid = child.pid;

@@ -11,11 +11,14 @@ import { parse } from 'yaml';
 import { guardChild, isRunning, removeOnExit, stopChild } from './child-guard.js';
 import { freePort } from './ports.js';
 import { sleep } from './waits.js';
+import { gatewayNodeFlags } from './node-flags.js';
 
 export const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
 /** fetch() options with the admin bearer token: /admin, /sandbox, and /metrics and /readyz (behind it unless http.opsPort is set). */
 export const ADMIN_AUTH = { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } };
 const MAIN = join(process.cwd(), 'dist', 'src', 'main.js');
+/** Started as `npm start` starts it. */
+const NODE_FLAGS = gatewayNodeFlags();
 
 export interface GatewayComponent {
   domain: string;
@@ -117,7 +120,7 @@ export async function configuredSecrets(configPath: string): Promise<string[]> {
 /** Runs the built CLI with `args` to completion (check-config, server-config, --help). */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, [...NODE_FLAGS, MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     guardChild(child);
     let stdout = '';
     let stderr = '';
@@ -133,7 +136,7 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayProcess
   const configPath = await writeGatewayConfig(opts, httpPort);
   const httpUrl = `http://127.0.0.1:${httpPort}`;
   let output = '';
-  const child: ChildProcess = spawn(process.execPath, [MAIN, '--config', configPath, ...(opts.args ?? [])], {
+  const child: ChildProcess = spawn(process.execPath, [...NODE_FLAGS, MAIN, '--config', configPath, ...(opts.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...opts.env },
   });
