@@ -123,21 +123,25 @@ export class QueueProducer {
   async enqueueInbound(domain: string, jobId: string, job: InboundJob): Promise<EnqueueOutcome> {
     const queue = this.inboundQueue(domain);
     const marker = `${this.prefix}:seen:${queue.name}:${jobId}`;
-    let first: string | null;
+    // A message takes its place in its conversation in the same script that sets its marker, before
+    // its job exists, so no worker can see the job unplaced; a known message is neither placed nor added.
+    const conversation = job.type === 'message' && this.order !== undefined ? { order: this.order, from: job.from, to: job.to } : undefined;
+    let first: boolean;
     try {
-      first = await withTimeout(this.connection.set(marker, '1', 'EX', INBOUND_DEDUPE_SECONDS, 'NX'), ADD_TIMEOUT_MS);
+      first = await withTimeout(
+        conversation === undefined
+          ? this.connection.set(marker, '1', 'EX', INBOUND_DEDUPE_SECONDS, 'NX').then((set) => set !== null)
+          : conversation.order.recordIfFirst(marker, INBOUND_DEDUPE_SECONDS, queue.name, conversation.from, conversation.to, jobId),
+        ADD_TIMEOUT_MS,
+      );
     } catch (err) {
       throw new GatewayError('QUEUE_UNAVAILABLE', 'the gateway cannot store messages right now, try again shortly', { cause: err });
     }
-    if (first === null) return 'duplicate';
-    // A message takes its place in its conversation before its job exists (the same write, auto-pipelined),
-    // so no worker can see the job unplaced. Placing it is for order only: a job stored but not placed
-    // is delivered without waiting for anyone, and still counts as stored.
-    const conversation = job.type === 'message' && this.order !== undefined ? { order: this.order, from: job.from, to: job.to } : undefined;
-    const placed = conversation?.order.record(queue.name, conversation.from, conversation.to, jobId);
-    placed?.catch(() => undefined);
+    if (!first) return 'duplicate';
     try {
-      return await this.add(queue, jobId, job, INBOUND_OPTS);
+      // The marker was unset, so the id is new: no EXISTS is asked. (Only a job kept failed past the
+      // marker's 48 h could still exist; BullMQ ignores that add and it is counted as queued.)
+      return await this.add(queue, jobId, job, INBOUND_OPTS, true);
     } catch (err) {
       // Not stored: the sender's retry must be able to store it, and no later message may wait for it.
       await this.connection.del(marker).catch(() => undefined);
@@ -151,10 +155,10 @@ export class QueueProducer {
    * other: two at once both saw no job before either was stored, and a
    * retransmission counted as new (metrics, the daily cap).
    */
-  private async add<T>(queue: Queue<T>, jobId: string, data: T, opts: JobsOptions): Promise<EnqueueOutcome> {
+  private async add<T>(queue: Queue<T>, jobId: string, data: T, opts: JobsOptions, knownNew = false): Promise<EnqueueOutcome> {
     const key = `${queue.name}:${jobId}`;
     const earlier = this.adding.get(key);
-    const mine = (earlier ?? Promise.resolve()).catch(() => undefined).then(() => this.addOnce(queue, jobId, data, opts));
+    const mine = (earlier ?? Promise.resolve()).catch(() => undefined).then(() => this.addOnce(queue, jobId, data, opts, knownNew));
     this.adding.set(key, mine);
     try {
       return await mine;
@@ -163,10 +167,15 @@ export class QueueProducer {
     }
   }
 
-  private async addOnce<T>(queue: Queue<T>, jobId: string, data: T, opts: JobsOptions): Promise<EnqueueOutcome> {
+  /** `knownNew`: the caller knows the id is not stored (a dedupe marker it just set), so no EXISTS is asked. */
+  private async addOnce<T>(queue: Queue<T>, jobId: string, data: T, opts: JobsOptions, knownNew: boolean): Promise<EnqueueOutcome> {
     try {
       return await withTimeout(
         (async () => {
+          if (knownNew) {
+            await (queue as Queue).add('m', data, { ...opts, jobId });
+            return 'queued';
+          }
           // BullMQ ignores an add whose id exists; the EXISTS, sent just before the add on the same
           // connection, only serves logs and metrics, and costs no extra round trip.
           const [existed] = await Promise.all([

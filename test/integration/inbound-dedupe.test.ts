@@ -8,6 +8,7 @@ import type { RedisClient } from '../../src/queue/redis.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { InboundJob } from '../../src/queue/jobs.js';
 import { INBOUND_DEDUPE_SECONDS, QueueProducer } from '../../src/queue/producer.js';
+import { ConversationOrder } from '../../src/store/conversation-order.js';
 import { useTestRedis } from '../support/test-redis.js';
 
 const DOMAIN = 'sms.localhost';
@@ -52,5 +53,27 @@ describe('inbound dedupe', () => {
     await expect(producer.enqueueInbound(DOMAIN, 'm-SM3', job)).rejects.toMatchObject({ code: 'QUEUE_UNAVAILABLE' });
     queue.add = add;
     expect(await producer.enqueueInbound(DOMAIN, 'm-SM3', job)).toBe('queued');
+  });
+
+  it('places a message in its conversation once: a repeat is neither placed nor added, and a failed add frees both', async () => {
+    const ordered = new QueueProducer(redis, prefix, [DOMAIN], new ConversationOrder(redis, prefix));
+    try {
+      const queue = ordered.inboundQueue(DOMAIN);
+      const set = `${prefix}:order:${queue.name}:${job.to}:${job.from}`;
+      const placed = async () => redis.zrange(set, 0, -1);
+      expect(await ordered.enqueueInbound(DOMAIN, 'm-SM4', job)).toBe('queued');
+      expect(await ordered.enqueueInbound(DOMAIN, 'm-SM4', job)).toBe('duplicate');
+      expect(await placed()).toEqual(['m-SM4']);
+      expect(await redis.get(`${set}:seq`)).toBe('1'); // the repeat took no place in the sequence
+      const add = queue.add.bind(queue);
+      queue.add = () => Promise.reject(new Error('Redis went away'));
+      await expect(ordered.enqueueInbound(DOMAIN, 'm-SM5', job)).rejects.toMatchObject({ code: 'QUEUE_UNAVAILABLE' });
+      expect(await placed()).toEqual(['m-SM4']);
+      queue.add = add;
+      expect(await ordered.enqueueInbound(DOMAIN, 'm-SM5', job)).toBe('queued');
+      expect(await placed()).toEqual(['m-SM4', 'm-SM5']);
+    } finally {
+      await ordered.close();
+    }
   });
 });
