@@ -139,7 +139,13 @@ export class ComponentStandby {
       this.lastError = undefined;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      if (message !== this.lastError) this.log.warn({ err: message }, 'component lease: Redis did not answer; trying again');
+      // Not connected (yet): every start met this before the first connection was ready, and the
+      // connection reports a real outage itself ('Redis connection error'), so looking for the lease says it at debug.
+      const unconnected = this.held === undefined && message.startsWith("Stream isn't writeable");
+      if (message !== this.lastError) {
+        if (unconnected) this.log.debug({ err: message }, 'component lease: Redis not connected yet; trying again');
+        else this.log.warn({ err: message }, 'component lease: Redis did not answer; trying again');
+      }
       this.lastError = message;
       // Holding: try again soon, there are only 3/4 of the TTL to renew in.
       next = Math.max(50, Math.floor(ttlMs / 10));

@@ -107,6 +107,22 @@ describe('ComponentStandby (mode none)', () => {
 });
 
 describe('ComponentStandby (mode lease)', () => {
+  it('starting before its Redis connection is ready, waits for it without a warning and then takes the lease', async () => {
+    // As the gateway starts: the connection is still being made when the standby first looks.
+    const conn = producerConnection(url, { lazyConnect: true });
+    onTestFinished(() => conn.disconnect());
+    conn.on('error', () => undefined); // as the gateway's connection has a listener
+    const logs: Array<Record<string, unknown>> = [];
+    const actor = new RecordingActor();
+    const s = new ComponentStandby({ mode: 'lease', ttlMs: 1_000, store: new LeaseStore(conn, prefix, 'component'), connections: [actor], metrics: new GatewayMetrics(), logger: recordingLogger(logs, 'debug'), holder: 'early' });
+    standbys.push(s);
+    conn.connect().catch(() => undefined);
+    s.start();
+    await eventually(() => actor.spans.length === 1 || undefined, 3_000, 'the lease taken');
+    expect(logs.map((l) => l.msg)).toContain('component lease: Redis not connected yet; trying again');
+    expect(logs.filter((l) => Number(l.level) >= 40)).toEqual([]);
+  });
+
   it('connects only the holder; a holder cut off from Redis stops acting before the standby takes over after the TTL, and the two never act at once', async () => {
     const ttlMs = 1_000;
     // The holder's own connection: cutting it is what a dead or partitioned process looks like from Redis.
