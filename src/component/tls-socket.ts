@@ -5,8 +5,8 @@
  * itself has no STARTTLS, so without this the link is plaintext.
  *
  * @xmpp/connection makes its socket with `new this.Socket()` and uses only
- * connect(params), write(data, cb), end(), destroy() (and the read gate
- * pause() and resume()) and the events connect,
+ * connect(params), write(data, cb), end(), destroy() (and the read gate's
+ * pause() and resume(), and setNoDelay()) and the events connect,
  * data, error and close — the subset of net.Socket wrapped here around
  * tls.connect, with 'connect' emitted once the TLS handshake is done.
  * https://nodejs.org/api/tls.html#tlsconnectoptions-callback
@@ -52,6 +52,11 @@ export function directTlsSocket(opts: ComponentTlsOptions): new () => EventEmitt
       socket.on('data', (data: Buffer) => this.emit('data', data));
       socket.on('error', (err: Error) => this.emit('error', err));
       socket.on('close', (hadError: boolean) => this.emit('close', hadError));
+    }
+
+    /** Turns Nagle's algorithm off on the TCP socket under TLS (the connection asks, once connected). */
+    setNoDelay(noDelay: boolean): void {
+      this.socket?.setNoDelay(noDelay);
     }
 
     write(data: string, callback?: (err?: Error | null) => void): void {
