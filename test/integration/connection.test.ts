@@ -6,10 +6,10 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
+import { connect as netConnect, createServer, Socket as NetSocket, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ComponentConnection } from '../../src/component/connection.js';
 import type { ComponentTlsOptions } from '../../src/component/tls-socket.js';
 import { sleep } from '../support/waits.js';
@@ -135,6 +135,36 @@ async function tlsTunnel(port: number): Promise<{ port: number; handshakes: numb
 }
 
 describe('XEP-0114 connection', () => {
+  it('turns Nagle off on the component socket, plain and Direct TLS (a confirming ping must not wait for a delayed ACK)', async () => {
+    const noDelay = vi.spyOn(NetSocket.prototype, 'setNoDelay');
+    try {
+      server = await fakeXmppServer('right');
+      connection = connect(server.port, 'right');
+      connection.start();
+      await until(() => connection!.isOnline());
+      const plain = noDelay.mock.contexts.filter((s, i) => (s as Socket).remotePort === server!.port && noDelay.mock.calls[i]?.[0] === true);
+      expect(plain).toHaveLength(1);
+      await connection.stop();
+      connection = undefined;
+
+      const tunnel = await tlsTunnel(server.port);
+      try {
+        noDelay.mockClear();
+        connection = connect(tunnel.port, 'right', pino({ level: 'silent' }), 0, { caFile: CERT, servername: 'xmpp.test', rejectUnauthorized: true });
+        connection.start();
+        await until(() => connection!.isOnline());
+        const tls = noDelay.mock.contexts.filter((s, i) => (s as Socket).remotePort === tunnel.port && noDelay.mock.calls[i]?.[0] === true);
+        expect(tls.length).toBeGreaterThanOrEqual(1);
+        await connection.stop();
+        connection = undefined;
+      } finally {
+        await tunnel.close();
+      }
+    } finally {
+      noDelay.mockRestore();
+    }
+  });
+
   it('completes the handshake and sends whitespace keepalives while online', async () => {
     server = await fakeXmppServer('right');
     connection = connect(server.port, 'right', pino({ level: 'silent' }), 1);
