@@ -29,6 +29,8 @@ export interface InboundGatewayResult {
   timedOut: boolean;
 }
 
+export type InboundFixedRateResult = InboundGatewayResult & { offeredRate: number };
+
 export interface InboundResult {
   requests: number;
   concurrency: number;
@@ -36,6 +38,8 @@ export interface InboundResult {
   gateway: InboundGatewayResult;
   /** gateway end-to-end throughput / hello-world throughput */
   ratio: number;
+  /** Open loop: `rate` webhooks/s for `rateSeconds`, POST -> stanza latency (the p99 target). */
+  fixedRate?: InboundFixedRateResult;
   cpu: Record<string, Record<string, number>>;
 }
 
@@ -71,7 +75,7 @@ async function startHelloServer(): Promise<{ url: string; pid: number; stop(): P
   return { url: `http://127.0.0.1:${port}`, pid: child.pid ?? 0, stop: () => stopChild(child, 'SIGTERM') };
 }
 
-async function gatewayLoad(stack: Stack, gateway: BenchGateway, opts: BenchOptions, tag: string, total: number): Promise<InboundGatewayResult> {
+async function gatewayLoad(stack: Stack, gateway: BenchGateway, opts: BenchOptions, tag: string, total: number, rate?: number): Promise<InboundGatewayResult> {
   const sentAt = new Float64Array(total);
   const latencies: number[] = [];
   let delivered = 0;
@@ -93,6 +97,7 @@ async function gatewayLoad(stack: Stack, gateway: BenchGateway, opts: BenchOptio
     total,
     concurrency: opts.httpConcurrency,
     timeoutMs: opts.phaseTimeoutSeconds * 1000,
+    ...(rate === undefined ? {} : { rate }),
     build: (i) => twilioRequest(stack, gateway.httpUrl, path, tag, i),
     onSent: (i, at) => {
       sentAt[i] = at;
@@ -149,12 +154,18 @@ export async function runInbound(stack: Stack, gateway: BenchGateway, opts: Benc
   console.log(`  ${'  (http accept only)'.padEnd(22)} ${String(gw.acceptRate).padStart(6)} req/s  ${fmtLatency(gw.http.responseLatency)}  ${JSON.stringify(gw.http.statuses)}`);
   const ratio = round(gw.throughput / Math.max(baselineThroughput, 1), 3);
   console.log(`  ratio gateway/hello-world: ${ratio}   cpu (cores) hello ${JSON.stringify(cpu.baseline)} gateway ${JSON.stringify(cpu.gateway)}`);
+  // Open loop at the outbound run's rate: what a sender sees at a steady 500 webhooks/s, short of saturation.
+  meter.begin();
+  const fixed = await gatewayLoad(stack, gateway, opts, 'rate', opts.rate * opts.rateSeconds, opts.rate);
+  cpu.gatewayFixedRate = meter.end();
+  console.log(`  ${`gateway @ ${opts.rate}/s`.padEnd(22)} ${String(fixed.throughput).padStart(6)} msg/s  ${fmtLatency(fixed.latency)}${fixed.timedOut ? `  INCOMPLETE (${fixed.delivered}/${fixed.http.sent})` : ''}`);
   return {
     requests: opts.inbound,
     concurrency: opts.httpConcurrency,
     baseline: { http: baselineHttp, throughput: baselineThroughput, latency: baselineHttp.responseLatency },
     gateway: gw,
     ratio,
+    fixedRate: { ...fixed, offeredRate: opts.rate },
     cpu,
   };
 }

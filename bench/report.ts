@@ -88,6 +88,15 @@ export function targets(r: Pick<BenchResult, 'outbound' | 'inbound' | 'backlog'>
   }
   if (r.inbound) {
     out.push({ name: 'inbound throughput vs hello-world Fastify', target: '>= 0.3', value: String(r.inbound.ratio), met: r.inbound.ratio >= 0.3 && !r.inbound.gateway.timedOut });
+    const fixed = r.inbound.fixedRate;
+    if (fixed !== undefined) {
+      out.push({
+        name: `inbound p99 at ${fixed.offeredRate} webhooks/s`,
+        target: '< 100 ms',
+        value: `${fixed.latency.p99} ms${fixed.timedOut ? ` (${fixed.delivered}/${fixed.http.sent} arrived)` : ''}`,
+        met: fixed.latency.p99 < 100 && !fixed.timedOut,
+      });
+    }
   }
   if (r.backlog) {
     out.push({
@@ -95,6 +104,12 @@ export function targets(r: Pick<BenchResult, 'outbound' | 'inbound' | 'backlog'>
       target: '< 1 KiB',
       value: `${r.backlog.redis.perMessageBytes} B`,
       met: r.backlog.redis.perMessageBytes < 1024 && !r.backlog.enqueue.timedOut,
+    });
+    out.push({
+      name: `backlog of ${r.backlog.messages}: component process peak RSS`,
+      target: '< 200 MiB',
+      value: `${r.backlog.rss.componentPeakMiB} MiB`,
+      met: r.backlog.rss.componentPeakMiB < 200 && !r.backlog.enqueue.timedOut,
     });
   }
   return out;
@@ -128,17 +143,23 @@ export function readmeSection(r: BenchResult): string {
     rows.push(`| outbound at ${f.gateway.offeredRate} msg/s for ${r.options.rateSeconds} s: p50 / p95 / p99 (ms) | ${lat(f.gateway.latency)} | ${lat(f.baseline.latency)} | | p99 < 50 ms | ${ft ? yes(ft.met) : ''} |`);
   }
   if (i) {
-    const it = t('inbound');
+    const it = t('inbound throughput');
     rows.push(`| inbound throughput (webhook -> stanza, msg/s) | ${i.gateway.throughput} | ${i.baseline.throughput} (hello-world Fastify, req/s) | ${i.ratio} | >= 0.3 | ${it ? yes(it.met) : ''} |`);
     rows.push(`| inbound latency p50 / p95 / p99 (ms): POST -> stanza (gateway), POST -> answer (baseline) | ${lat(i.gateway.latency)} | ${lat(i.baseline.latency)} | | | |`);
     rows.push(`| inbound webhooks answered 200 (req/s), answer p99 (ms) | ${i.gateway.acceptRate}, ${i.gateway.http.responseLatency.p99.toFixed(1)} | | | | |`);
+    const f = i.fixedRate;
+    if (f !== undefined) {
+      const ft = t('inbound p99');
+      rows.push(`| inbound at ${f.offeredRate} webhooks/s for ${r.options.rateSeconds} s: POST -> stanza p50 / p95 / p99 (ms) | ${lat(f.latency)} | | | p99 < 100 ms | ${ft ? yes(ft.met) : ''} |`);
+    }
   }
   if (b) {
     const bt = t('Redis memory');
     rows.push(`| Redis memory per queued message (${b.bodyChars}-char body) | ${b.redis.perMessageBytes} B | | | < 1 KiB | ${bt ? yes(bt.met) : ''} |`);
     rows.push(`| backlog: ${b.messages} queued (msg/s into Redis) | ${b.enqueue.rate} | | | | |`);
     rows.push(`| backlog: drain rate, one worker process (msg/s) | ${b.drain.rate} | | | | |`);
-    rows.push(`| backlog: peak RSS component / worker process (MiB) | ${b.rss.componentPeakMiB} / ${b.rss.workerPeakMiB} | | | | |`);
+    const rt = t('backlog of');
+    rows.push(`| backlog: peak RSS component / worker process (MiB) | ${b.rss.componentPeakMiB} / ${b.rss.workerPeakMiB} | | | component < 200 MiB | ${rt ? yes(rt.met) : ''} |`);
     rows.push(`| Redis kept after the drain per message (completed-job dedupe window, provider-id map) | ${b.redis.retainedPerMessageBytes} B | | | | |`);
   }
   const s = r.scale;

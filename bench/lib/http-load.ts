@@ -1,7 +1,10 @@
 /**
- * A closed-loop HTTP load generator: `concurrency` loops over keep-alive
- * connections (node:http, no extra dependency), each sending its next request
- * as soon as the previous one is answered. Bounded by a count and a deadline.
+ * An HTTP load generator over keep-alive connections (node:http, no extra
+ * dependency). Closed loop: `concurrency` loops, each sending its next request
+ * as soon as the previous one is answered. Open loop (`rate` set): request i
+ * is sent at i/rate seconds whether or not earlier ones were answered, over
+ * at most `concurrency` connections, so a slow server shows as latency, not
+ * as a lower offered rate. Bounded by a count and a deadline.
  */
 import { Agent, request } from 'node:http';
 import { summarize, wallNow, type LatencySummary } from './stats.js';
@@ -28,6 +31,8 @@ export async function runHttpLoad(opts: {
   total: number;
   concurrency: number;
   timeoutMs: number;
+  /** Open loop: requests per second offered. */
+  rate?: number;
   /** Builds request i (called just before it is sent). */
   build(i: number): HttpRequestSpec;
   /** Called with the wall-clock time (ms) request i is handed to the socket. */
@@ -66,6 +71,15 @@ export async function runHttpLoad(opts: {
       req.end(spec.body);
     });
 
+  const send = async (i: number): Promise<void> => {
+    const spec = opts.build(i);
+    const t0 = wallNow();
+    opts.onSent?.(i, t0);
+    sent++;
+    const status = await one(spec);
+    latencies.push(wallNow() - t0);
+    statuses[status] = (statuses[status] ?? 0) + 1;
+  };
   const loop = async (): Promise<void> => {
     for (;;) {
       if (Date.now() > deadline) {
@@ -74,16 +88,23 @@ export async function runHttpLoad(opts: {
       }
       const i = next++;
       if (i >= opts.total) return;
-      const spec = opts.build(i);
-      const t0 = wallNow();
-      opts.onSent?.(i, t0);
-      sent++;
-      const status = await one(spec);
-      latencies.push(wallNow() - t0);
-      statuses[status] = (statuses[status] ?? 0) + 1;
+      await send(i);
     }
   };
-  await Promise.all(Array.from({ length: opts.concurrency }, loop));
+  const openLoop = async (rate: number): Promise<void> => {
+    const inFlight: Array<Promise<void>> = [];
+    for (let i = 0; i < opts.total; i++) {
+      const wait = started + (i * 1000) / rate - performance.now();
+      if (wait >= 1) await new Promise((resolve) => setTimeout(resolve, wait));
+      if (Date.now() > deadline) {
+        timedOut = true;
+        break;
+      }
+      inFlight.push(send(i));
+    }
+    await Promise.all(inFlight);
+  };
+  await (opts.rate === undefined ? Promise.all(Array.from({ length: opts.concurrency }, loop)) : openLoop(opts.rate));
   const elapsedMs = performance.now() - started;
   agent.destroy();
   return { sent, statuses, elapsedMs, responseLatency: summarize(latencies), timedOut };
