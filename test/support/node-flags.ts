@@ -1,8 +1,8 @@
 /**
  * The node flags the gateway is started with, read from `npm start`
  * (package.json `scripts.start`: `node <flags> dist/src/main.js`), so tests
- * and the bench run the gateway as it is deployed. The Dockerfile and
- * scripts/dev.sh repeat them; test/unit/launch-flags.test.ts keeps the three
+ * and the bench run the gateway as it is deployed. The Dockerfile,
+ * docker-compose.yml and scripts/dev.sh repeat them; test/unit/launch-flags.test.ts keeps the three
  * the same.
  */
 import { readFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-/** The gateway starts with the same node flags however it is launched: npm start, the Docker image, dev.sh, tests and the bench. */
+/** The gateway starts with the same node flags however it is launched: npm start, the Docker image, docker-compose.yml, dev.sh, tests and the bench. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { gatewayNodeFlags, nodeFlagsOf } from '../support/node-flags.js';
@@ -14,6 +14,12 @@ describe('gateway launch flags', () => {
     const cmd = /^CMD (\[.*\])$/m.exec(readFileSync('Dockerfile', 'utf8'))?.[1];
     expect(cmd).toBeDefined();
     expect(nodeFlagsOf(JSON.parse(cmd ?? '[]') as string[])).toEqual(flags);
+  });
+
+  it('every gateway service in docker-compose.yml starts it with the flags of npm start', () => {
+    const commands = [...readFileSync('docker-compose.yml', 'utf8').matchAll(/^\s+command: (\["node".*\])$/gm)].map((m) => JSON.parse(m[1] ?? '[]') as string[]);
+    expect(commands.length).toBeGreaterThanOrEqual(2);
+    for (const command of commands) expect(nodeFlagsOf(command)).toEqual(flags);
   });
 
   it('dev.sh starts the gateway with the flags of npm start', () => {
