@@ -3,6 +3,7 @@
  * job is stored here; when Redis cannot take it, callers get
  * GatewayError(QUEUE_UNAVAILABLE) at once.
  */
+import { randomBytes } from 'node:crypto';
 import { Queue, type JobsOptions } from 'bullmq';
 import type { RedisClient } from './redis.js';
 import type { OutboundMessage } from '../../adapters/types.js';
@@ -13,6 +14,7 @@ import type { InboundJob } from './jobs.js';
 import { storeOutbound, type OutboundJobData } from './stored-job.js';
 import { inboundQueueName, outboundQueueName } from './names.js';
 import { waitReady } from './redis.js';
+import { luaScript, runScript } from '../store/lua.js';
 
 /** How long an add may take before the sender is told to retry. */
 const ADD_TIMEOUT_MS = 2000;
@@ -25,7 +27,9 @@ const UNKNOWN_OUTCOME_PATIENCE_MS = 5000;
 
 /** ioredis's refusal of a command while disconnected (enableOfflineQueue: false): it never left this process. */
 function neverSent(err: unknown): boolean {
-  return err instanceof Error && err.message.startsWith("Stream isn't writeable");
+  if (!(err instanceof Error)) return false;
+  // Stores wrap it as QUEUE_UNAVAILABLE (src/store/unavailable.ts); the cause tells.
+  return err.message.startsWith("Stream isn't writeable") || neverSent(err.cause);
 }
 
 // Job options are stored with every job, so they are kept short: how long finished jobs are
@@ -70,6 +74,19 @@ const STREAMS = { events: { maxLen: 500 } };
 const NO_INIT_IO = { skipWaitingForReady: true, skipVersionCheck: true };
 
 export type EnqueueOutcome = 'queued' | 'duplicate';
+
+/**
+ * Undoes an inbound claim whose answer was lost. KEYS: 1 the dedupe marker, 2 the job's hash,
+ * 3 the conversation's set (the marker again when the job has none). ARGV: 1 the claim's token,
+ * 2 the job id. Only when the marker still holds this claim's token and the job was never added:
+ * deletes the marker and takes the job out of its conversation. Returns 1 when it undid the claim.
+ */
+const UNDO_CLAIM = luaScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] or redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+redis.call('DEL', KEYS[1])
+if KEYS[3] ~= KEYS[1] then redis.call('ZREM', KEYS[3], ARGV[2]) end
+return 1
+`);
 
 export class QueueProducer {
   private readonly outbound = new Map<string, Queue<OutboundJobData>>();
@@ -126,15 +143,23 @@ export class QueueProducer {
     // A message takes its place in its conversation in the same script that sets its marker, before
     // its job exists, so no worker can see the job unplaced; a known message is neither placed nor added.
     const conversation = job.type === 'message' && this.order !== undefined ? { order: this.order, from: job.from, to: job.to } : undefined;
+    // The marker holds this call's token, so an answer lost on the way back can be told apart later.
+    const token = randomBytes(8).toString('base64url');
     let first: boolean;
     try {
       first = await withTimeout(
         conversation === undefined
-          ? this.connection.set(marker, '1', 'EX', INBOUND_DEDUPE_SECONDS, 'NX').then((set) => set !== null)
-          : conversation.order.recordIfFirst(marker, INBOUND_DEDUPE_SECONDS, queue.name, conversation.from, conversation.to, jobId),
+          ? this.connection.set(marker, token, 'EX', INBOUND_DEDUPE_SECONDS, 'NX').then((set) => set !== null)
+          : conversation.order.recordIfFirst(marker, token, INBOUND_DEDUPE_SECONDS, queue.name, conversation.from, conversation.to, jobId),
         ADD_TIMEOUT_MS,
       );
     } catch (err) {
+      // The claim may have run with its answer lost (a timeout, a dropped connection): its marker would
+      // then answer the sender's retry as a duplicate of a message that was never stored. Undone first.
+      if (!neverSent(err)) {
+        const place = conversation === undefined ? marker : conversation.order.key(queue.name, conversation.from, conversation.to);
+        await this.undoClaim([marker, `${this.prefix}:${queue.name}:${jobId}`, place], [token, jobId]);
+      }
       throw new GatewayError('QUEUE_UNAVAILABLE', 'the gateway cannot store messages right now, try again shortly', { cause: err });
     }
     if (!first) return 'duplicate';
@@ -147,6 +172,26 @@ export class QueueProducer {
       await this.connection.del(marker).catch(() => undefined);
       await conversation?.order.forget(queue.name, conversation.from, conversation.to, jobId).catch(() => undefined);
       throw err;
+    }
+  }
+
+  /**
+   * Runs UNDO_CLAIM once Redis answers again (within UNKNOWN_OUTCOME_PATIENCE_MS). Sent on the same
+   * connection as the claim, it runs after it whenever the claim did. When Redis stays away longer,
+   * the marker may remain and the message's retries are answered as duplicates for its 48 h: nothing
+   * can be undone without Redis (what is left of this gap).
+   */
+  private async undoClaim(keys: string[], args: string[]): Promise<void> {
+    try {
+      await withTimeout(
+        (async () => {
+          await waitReady(this.connection, UNKNOWN_OUTCOME_PATIENCE_MS);
+          await runScript(this.connection, UNDO_CLAIM, keys, args);
+        })(),
+        UNKNOWN_OUTCOME_PATIENCE_MS,
+      );
+    } catch {
+      // Redis did not come back in time.
     }
   }
 

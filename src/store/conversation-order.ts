@@ -41,12 +41,12 @@ return record(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
 `);
 
 /**
- * KEYS: 1 the set, 2 its sequence, 3 the message's dedupe marker. ARGV: 1 job id, 2 TTL (s), 3 marker TTL (s).
- * Sets the marker if it is not set and then records the job (returns 1); returns 0, recording
- * nothing, when the marker was set already (the message was stored before).
+ * KEYS: 1 the set, 2 its sequence, 3 the message's dedupe marker. ARGV: 1 job id, 2 TTL (s), 3 marker TTL (s),
+ * 4 the marker's value. Sets the marker if it is not set and then records the job (returns 1); returns 0,
+ * recording nothing, when the marker was set already (the message was stored before).
  */
 const RECORD_IF_FIRST = luaScript(`${RECORD_FN}
-if not redis.call('SET', KEYS[3], '1', 'EX', ARGV[3], 'NX') then return 0 end
+if not redis.call('SET', KEYS[3], ARGV[4], 'EX', ARGV[3], 'NX') then return 0 end
 record(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
 return 1
 `);
@@ -92,7 +92,8 @@ export class ConversationOrder {
     private readonly prefix: string,
   ) {}
 
-  private key(queueName: string, from: string, to: string): string {
+  /** The conversation's sorted set. */
+  key(queueName: string, from: string, to: string): string {
     return `${this.prefix}:order:${queueName}:${to}:${from}`;
   }
 
@@ -103,13 +104,13 @@ export class ConversationOrder {
   }
 
   /**
-   * Sets the message's dedupe marker (`marker`, kept `markerSeconds`) and, only if this call set it,
-   * records the job as the latest of its conversation: one script, so a message is either new and
-   * placed, or known and left alone. Resolves whether it was new.
+   * Sets the message's dedupe marker (`marker` = `token`, kept `markerSeconds`) and, only if this call
+   * set it, records the job as the latest of its conversation: one script, so a message is either new
+   * and placed, or known and left alone. Resolves whether it was new.
    */
-  async recordIfFirst(marker: string, markerSeconds: number, queueName: string, from: string, to: string, jobId: string): Promise<boolean> {
+  async recordIfFirst(marker: string, token: string, markerSeconds: number, queueName: string, from: string, to: string, jobId: string): Promise<boolean> {
     const key = this.key(queueName, from, to);
-    const set = await stored(runScript(this.redis, RECORD_IF_FIRST, [key, `${key}:seq`, marker], [jobId, String(IDLE_SECONDS), String(markerSeconds)]));
+    const set = await stored(runScript(this.redis, RECORD_IF_FIRST, [key, `${key}:seq`, marker], [jobId, String(IDLE_SECONDS), String(markerSeconds), token]));
     return set === 1;
   }
 

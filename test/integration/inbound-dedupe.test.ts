@@ -76,4 +76,60 @@ describe('inbound dedupe', () => {
       await ordered.close();
     }
   });
+
+  it('undoes a claim whose answer was lost, so the sender\'s retry stores the message instead of being told it is a duplicate', async () => {
+    const order = new ConversationOrder(redis, prefix);
+    const ordered = new QueueProducer(redis, prefix, [DOMAIN], order);
+    try {
+      // The script runs in Redis; its answer never arrives (what a dropped connection or a timeout looks like).
+      const claim = order.recordIfFirst.bind(order);
+      order.recordIfFirst = async (...args) => {
+        await claim(...args);
+        throw new Error('Connection is closed.');
+      };
+      await expect(ordered.enqueueInbound(DOMAIN, 'm-SM6', job)).rejects.toMatchObject({ code: 'QUEUE_UNAVAILABLE' });
+      order.recordIfFirst = claim;
+      expect(await ordered.enqueueInbound(DOMAIN, 'm-SM6', job)).toBe('queued');
+      expect(await ordered.inboundQueue(DOMAIN).getJob('m-SM6')).toBeDefined();
+      const queue = ordered.inboundQueue(DOMAIN);
+      expect(await redis.zrange(`${prefix}:order:${queue.name}:${job.to}:${job.from}`, 0, -1)).toEqual(['m-SM6']);
+
+      // A status job has no conversation: its marker alone is set, and undone the same way.
+      const status: InboundJob = { type: 'status', providerMessageId: 'SM7', status: 'delivered' };
+      const set = redis.set.bind(redis) as (...a: unknown[]) => Promise<unknown>;
+      (redis as unknown as { set: unknown }).set = async (...args: unknown[]) => {
+        await set(...args);
+        throw new Error('Connection is closed.');
+      };
+      try {
+        await expect(ordered.enqueueInbound(DOMAIN, 's-SM7', status)).rejects.toMatchObject({ code: 'QUEUE_UNAVAILABLE' });
+      } finally {
+        (redis as unknown as { set: unknown }).set = set;
+      }
+      expect(await ordered.enqueueInbound(DOMAIN, 's-SM7', status)).toBe('queued');
+    } finally {
+      await ordered.close();
+    }
+  });
+
+  it('does not undo a marker another claim set, even once its job is gone', async () => {
+    const order = new ConversationOrder(redis, prefix);
+    const ordered = new QueueProducer(redis, prefix, [DOMAIN], order);
+    try {
+      expect(await ordered.enqueueInbound(DOMAIN, 'm-SM8', job)).toBe('queued');
+      await ordered.inboundQueue(DOMAIN).remove('m-SM8'); // what removeOnComplete's count cap does under volume
+      const claim = order.recordIfFirst.bind(order);
+      order.recordIfFirst = async (...args) => {
+        await claim(...args);
+        throw new Error('Connection is closed.');
+      };
+      // A provider's retry whose claim answer is lost: the marker is the first claim's, so it stays.
+      await expect(ordered.enqueueInbound(DOMAIN, 'm-SM8', job)).rejects.toMatchObject({ code: 'QUEUE_UNAVAILABLE' });
+      order.recordIfFirst = claim;
+      expect(await ordered.enqueueInbound(DOMAIN, 'm-SM8', job)).toBe('duplicate');
+      expect(await ordered.inboundQueue(DOMAIN).getJob('m-SM8')).toBeUndefined();
+    } finally {
+      await ordered.close();
+    }
+  });
 });
