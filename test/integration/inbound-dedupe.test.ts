@@ -25,6 +25,29 @@ afterEach(async () => {
   await producer.close();
 });
 
+/** A producer that places messages in their conversations, closed after `use`. */
+async function withOrdered(use: (ordered: QueueProducer, order: ConversationOrder) => Promise<void>): Promise<void> {
+  const order = new ConversationOrder(redis, prefix);
+  const ordered = new QueueProducer(redis, prefix, [DOMAIN], order);
+  try {
+    await use(ordered, order);
+  } finally {
+    await ordered.close();
+  }
+}
+
+/** The claim script runs in Redis but its answer never arrives (a dropped connection, a timeout). Returns the undo. */
+function loseClaimAnswers(order: ConversationOrder): () => void {
+  const claim = order.recordIfFirst.bind(order);
+  order.recordIfFirst = async (...args) => {
+    await claim(...args);
+    throw new Error('Connection is closed.');
+  };
+  return () => {
+    order.recordIfFirst = claim;
+  };
+}
+
 describe('inbound dedupe', () => {
   it('stores an id once, and still refuses it after its job was removed', async () => {
     expect(await producer.enqueueInbound(DOMAIN, 'm-SM1', job)).toBe('queued');
@@ -56,8 +79,7 @@ describe('inbound dedupe', () => {
   });
 
   it('places a message in its conversation once: a repeat is neither placed nor added, and a failed add frees both', async () => {
-    const ordered = new QueueProducer(redis, prefix, [DOMAIN], new ConversationOrder(redis, prefix));
-    try {
+    await withOrdered(async (ordered) => {
       const queue = ordered.inboundQueue(DOMAIN);
       const set = `${prefix}:order:${queue.name}:${job.to}:${job.from}`;
       const placed = async () => redis.zrange(set, 0, -1);
@@ -72,23 +94,14 @@ describe('inbound dedupe', () => {
       queue.add = add;
       expect(await ordered.enqueueInbound(DOMAIN, 'm-SM5', job)).toBe('queued');
       expect(await placed()).toEqual(['m-SM4', 'm-SM5']);
-    } finally {
-      await ordered.close();
-    }
+    });
   });
 
   it('undoes a claim whose answer was lost, so the sender\'s retry stores the message instead of being told it is a duplicate', async () => {
-    const order = new ConversationOrder(redis, prefix);
-    const ordered = new QueueProducer(redis, prefix, [DOMAIN], order);
-    try {
-      // The script runs in Redis; its answer never arrives (what a dropped connection or a timeout looks like).
-      const claim = order.recordIfFirst.bind(order);
-      order.recordIfFirst = async (...args) => {
-        await claim(...args);
-        throw new Error('Connection is closed.');
-      };
+    await withOrdered(async (ordered, order) => {
+      const restore = loseClaimAnswers(order);
       await expect(ordered.enqueueInbound(DOMAIN, 'm-SM6', job)).rejects.toMatchObject({ code: 'QUEUE_UNAVAILABLE' });
-      order.recordIfFirst = claim;
+      restore();
       expect(await ordered.enqueueInbound(DOMAIN, 'm-SM6', job)).toBe('queued');
       expect(await ordered.inboundQueue(DOMAIN).getJob('m-SM6')).toBeDefined();
       const queue = ordered.inboundQueue(DOMAIN);
@@ -107,29 +120,19 @@ describe('inbound dedupe', () => {
         (redis as unknown as { set: unknown }).set = set;
       }
       expect(await ordered.enqueueInbound(DOMAIN, 's-SM7', status)).toBe('queued');
-    } finally {
-      await ordered.close();
-    }
+    });
   });
 
   it('does not undo a marker another claim set, even once its job is gone', async () => {
-    const order = new ConversationOrder(redis, prefix);
-    const ordered = new QueueProducer(redis, prefix, [DOMAIN], order);
-    try {
+    await withOrdered(async (ordered, order) => {
       expect(await ordered.enqueueInbound(DOMAIN, 'm-SM8', job)).toBe('queued');
       await ordered.inboundQueue(DOMAIN).remove('m-SM8'); // what removeOnComplete's count cap does under volume
-      const claim = order.recordIfFirst.bind(order);
-      order.recordIfFirst = async (...args) => {
-        await claim(...args);
-        throw new Error('Connection is closed.');
-      };
+      const restore = loseClaimAnswers(order);
       // A provider's retry whose claim answer is lost: the marker is the first claim's, so it stays.
       await expect(ordered.enqueueInbound(DOMAIN, 'm-SM8', job)).rejects.toMatchObject({ code: 'QUEUE_UNAVAILABLE' });
-      order.recordIfFirst = claim;
+      restore();
       expect(await ordered.enqueueInbound(DOMAIN, 'm-SM8', job)).toBe('duplicate');
       expect(await ordered.inboundQueue(DOMAIN).getJob('m-SM8')).toBeUndefined();
-    } finally {
-      await ordered.close();
-    }
+    });
   });
 });
