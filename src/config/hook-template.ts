@@ -15,7 +15,7 @@
  * The rendered text is cut like every hook's (render.ts). Used by the config
  * schema (a template that does not parse is a config error) and the inbound
  * route (one that fails on a payload is a 422). Imports nothing of the gateway
-but the lazy loader: LiquidJS loads with the first template (src/lazy-package.ts).
+ * but the lazy loader: LiquidJS loads with the first template (src/lazy-package.ts).
  */
 import type { Liquid, Template } from 'liquidjs';
 import { lazyPackage } from '../lazy-package.js';

@@ -19,16 +19,17 @@
  * | a | acceptedAt | always (the job's own timestamp; jobs stored before 0.3 carry it) |
  * | q | paced: the slot as ms after acceptedAt, or [that, attempt] after the first attempt | absent |
  *
- * The slot is stored relative to acceptedAt, not as a date: 13 digits shorter,
-which keeps a 140-character SMS's data field under 253 bytes, where Redis
-stores it in a 256-byte allocation instead of a 320-byte one (one fewer
-jemalloc size class: 64 B less per queued message, measured by the bench).
-The producer measures the offset from the bridge's acceptance time and the
-job's timestamp is taken a moment later, so the slot read back is never
-earlier than the one booked: pacing is never broken, at worst a message
-waits a millisecond longer.
-
-`id` is the job's id, `componentDomain` the queue's and `acceptedAt` the
+ * The slot is stored relative to acceptedAt, not as a date: 13 digits
+ * shorter. Redis keeps a data field of up to 252 bytes in a 256-byte
+ * allocation and a longer one in 320 bytes; the bench's 140-character SMS
+ * still comes out at 246-259 bytes, and a client's UUID stanza id puts it
+ * over, so this saves JSON, not always an allocation size.
+ * The producer measures the offset from the bridge's acceptance time and the
+ * job's timestamp is taken a moment later, so the slot read back is never
+ * earlier than the one booked: pacing is never broken, at worst a message
+ * waits a millisecond longer.
+ *
+ * `id` is the job's id, `componentDomain` the queue's and `acceptedAt` the
  * job's timestamp (set as the job is stored, which is when the message is
  * accepted; BullMQ never changes it, so an email's Message-ID derived from
  * it stays the same across retries). The form is told by its `s` key. Jobs

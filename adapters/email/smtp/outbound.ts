@@ -22,12 +22,12 @@ import { AccountError } from '../../kit/account.js';
 import type { AdapterHealth, OutboundMessage, SendOptions, SendResult } from '../../types.js';
 import { gatherAttachments, type FetchRules } from './attachments.js';
 import { composeMail, type ComposedMail } from './compose.js';
-
-const mailer = lazyPackage<typeof nodemailer>('nodemailer');
 import type { SmtpEmailConfig } from './index.js';
 import { relayFailure } from './relay-errors.js';
 import type { MailThreads } from './threads.js';
 import { relayName, relayOptions } from './transport.js';
+
+const mailer = lazyPackage<typeof nodemailer>('nodemailer');
 
 export interface RelayDeps {
   threads: MailThreads;
