@@ -16,11 +16,16 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 
+/** `make`, called on the first call of the returned function only; later calls return its value. */
+export function lazily<T>(make: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => {
+    made ??= { value: make() };
+    return made.value;
+  };
+}
+
 /** `() => require(name)`, loaded once. Type it with the package's import type: `lazyPackage<typeof import('x')>('x')`. */
 export function lazyPackage<T>(name: string): () => T {
-  let loaded: { module: T } | undefined;
-  return () => {
-    loaded ??= { module: require(name) as T };
-    return loaded.module;
-  };
+  return lazily(() => require(name) as T);
 }

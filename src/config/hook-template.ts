@@ -18,7 +18,7 @@
  * but the lazy loader: LiquidJS loads with the first template (src/lazy-package.ts).
  */
 import type { Liquid, Template } from 'liquidjs';
-import { lazyPackage } from '../lazy-package.js';
+import { lazily, lazyPackage } from '../lazy-package.js';
 
 export const TEMPLATE_LIMITS = {
   /** Longest template, in characters. */
@@ -33,11 +33,8 @@ const DISABLED_TAGS = ['include', 'render', 'layout', 'block'] as const;
 
 const liquidjs = lazyPackage<typeof import('liquidjs')>('liquidjs');
 
-let built: Liquid | undefined;
-
 /** The one engine, built on first use. */
-function engine(): Liquid {
-  if (built !== undefined) return built;
+const engine = lazily((): Liquid => {
   const liquid = new (liquidjs().Liquid)({
     templates: {},
     parseLimit: TEMPLATE_LIMITS.templateChars,
@@ -55,9 +52,8 @@ function engine(): Liquid {
       *render() {},
     });
   }
-  built = liquid;
   return liquid;
-}
+});
 
 /** The parsed template, or a thrown Error whose message names the line. */
 export function parseHookTemplate(source: string): Template[] {
