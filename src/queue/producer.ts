@@ -176,23 +176,13 @@ export class QueueProducer {
   }
 
   /**
-   * Runs UNDO_CLAIM once Redis answers again (within UNKNOWN_OUTCOME_PATIENCE_MS). Sent on the same
-   * connection as the claim, it runs after it whenever the claim did. When Redis stays away longer,
-   * the marker may remain and the message's retries are answered as duplicates for its 48 h: nothing
-   * can be undone without Redis (what is left of this gap).
+   * Runs UNDO_CLAIM once Redis answers again. Sent on the same connection as the claim, it runs after
+   * it whenever the claim did. When Redis stays away longer, the marker may remain and the message's
+   * retries are answered as duplicates for its 48 h: nothing can be undone without Redis (what is
+   * left of this gap).
    */
   private async undoClaim(keys: string[], args: string[]): Promise<void> {
-    try {
-      await withTimeout(
-        (async () => {
-          await waitReady(this.connection, UNKNOWN_OUTCOME_PATIENCE_MS);
-          await runScript(this.connection, UNDO_CLAIM, keys, args);
-        })(),
-        UNKNOWN_OUTCOME_PATIENCE_MS,
-      );
-    } catch {
-      // Redis did not come back in time.
-    }
+    await this.onceRedisAnswers(() => runScript(this.connection, UNDO_CLAIM, keys, args));
   }
 
   /**
@@ -245,16 +235,24 @@ export class QueueProducer {
 
   /** Whether the job is in Redis after all, asked once Redis answers again; false when it does not answer in time. */
   private async storedAfterAll<T>(queue: Queue<T>, jobId: string): Promise<boolean> {
+    return (await this.onceRedisAnswers(async () => (await this.connection.exists(`${this.prefix}:${queue.name}:${jobId}`)) === 1)) ?? false;
+  }
+
+  /**
+   * `op` once the connection is ready again (an outcome left unknown by a lost answer is settled
+   * then), within UNKNOWN_OUTCOME_PATIENCE_MS in all; undefined when Redis does not answer in time.
+   */
+  private async onceRedisAnswers<R>(op: () => Promise<R>): Promise<R | undefined> {
     try {
       return await withTimeout(
         (async () => {
           await waitReady(this.connection, UNKNOWN_OUTCOME_PATIENCE_MS);
-          return (await this.connection.exists(`${this.prefix}:${queue.name}:${jobId}`)) === 1;
+          return await op();
         })(),
         UNKNOWN_OUTCOME_PATIENCE_MS,
       );
     } catch {
-      return false;
+      return undefined;
     }
   }
 
