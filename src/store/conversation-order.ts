@@ -24,30 +24,18 @@ import { stored } from './unavailable.js';
 /** An idle conversation's set expires after this (as long as failed jobs are kept). */
 const IDLE_SECONDS = 7 * 24 * 3600;
 
-/** Lua: records job `id` as the latest of the conversation set `set` (sequence key `seq`), both kept `ttl` s. */
-const RECORD_FN = `
-local function record(set, seq, id, ttl)
-  local n = redis.call('INCR', seq)
-  redis.call('ZADD', set, 'NX', n, id)
-  redis.call('EXPIRE', set, ttl)
-  redis.call('EXPIRE', seq, ttl)
-  return n
-end
-`;
-
-/** KEYS: 1 the set, 2 its sequence. ARGV: 1 job id, 2 TTL (s). */
-const RECORD = luaScript(`${RECORD_FN}
-return record(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
-`);
-
 /**
  * KEYS: 1 the set, 2 its sequence, 3 the message's dedupe marker. ARGV: 1 job id, 2 TTL (s), 3 marker TTL (s),
- * 4 the marker's value. Sets the marker if it is not set and then records the job (returns 1); returns 0,
- * recording nothing, when the marker was set already (the message was stored before).
+ * 4 the marker's value. Sets the marker if it is not set and then records the job as the latest of the
+ * conversation, with the next sequence number (returns 1); returns 0, recording nothing, when the marker
+ * was set already (the message was stored before).
  */
-const RECORD_IF_FIRST = luaScript(`${RECORD_FN}
+const RECORD_IF_FIRST = luaScript(`
 if not redis.call('SET', KEYS[3], ARGV[4], 'EX', ARGV[3], 'NX') then return 0 end
-record(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
+local n = redis.call('INCR', KEYS[2])
+redis.call('ZADD', KEYS[1], 'NX', n, ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[2])
 return 1
 `);
 
@@ -97,16 +85,11 @@ export class ConversationOrder {
     return `${this.prefix}:order:${queueName}:${to}:${from}`;
   }
 
-  /** Records a job of the conversation `from` -> `to` as the latest one; before the job itself is added. */
-  async record(queueName: string, from: string, to: string, jobId: string): Promise<void> {
-    const key = this.key(queueName, from, to);
-    await stored(runScript(this.redis, RECORD, [key, `${key}:seq`], [jobId, String(IDLE_SECONDS)]));
-  }
-
   /**
    * Sets the message's dedupe marker (`marker` = `token`, kept `markerSeconds`) and, only if this call
-   * set it, records the job as the latest of its conversation: one script, so a message is either new
-   * and placed, or known and left alone. Resolves whether it was new.
+   * set it, records the job of the conversation `from` -> `to` as the latest one, before the job itself
+   * is added: one script, so a message is either new and placed, or known and left alone. Resolves
+   * whether it was new.
    */
   async recordIfFirst(marker: string, token: string, markerSeconds: number, queueName: string, from: string, to: string, jobId: string): Promise<boolean> {
     const key = this.key(queueName, from, to);

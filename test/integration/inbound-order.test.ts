@@ -142,7 +142,7 @@ describe('inbound order per conversation', () => {
     const phone = PHONES[0]!;
     for (let i = 0; i < PER_PHONE; i++) {
       const jobId = `held-${i}`;
-      await order.record(queue.name, phone, USER, jobId);
+      await order.recordIfFirst(`${prefix}:seen:${queue.name}:${jobId}`, 'placed', 3600, queue.name, phone, USER, jobId);
       await queue.add('m', { type: 'message', from: phone, to: USER, body: `text ${i}`, mediaUrls: [], receivedAt: Date.now() }, { jobId, delay: i === 0 ? 1_200 : 60_000 });
     }
     expect((await queue.getJobCounts('delayed')).delayed).toBe(PER_PHONE);
