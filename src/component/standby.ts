@@ -17,7 +17,7 @@
  */
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import type { RedisClient } from '../queue/redis.js';
+import { neverSent, type RedisClient } from '../queue/redis.js';
 import type { Logger } from 'pino';
 import type { GatewayMetrics } from '../metrics.js';
 import { LeaseStore } from '../store/lease.js';
@@ -141,7 +141,7 @@ export class ComponentStandby {
       const message = err instanceof Error ? err.message : String(err);
       // Not connected (yet): every start met this before the first connection was ready, and the
       // connection reports a real outage itself ('Redis connection error'), so looking for the lease says it at debug.
-      const unconnected = this.held === undefined && message.startsWith("Stream isn't writeable");
+      const unconnected = this.held === undefined && neverSent(err);
       if (message !== this.lastError) {
         if (unconnected) this.log.debug({ err: message }, 'component lease: Redis not connected yet; trying again');
         else this.log.warn({ err: message }, 'component lease: Redis did not answer; trying again');

@@ -13,7 +13,7 @@ import { PACING_SLACK_MS } from '../store/limits.js';
 import type { InboundJob } from './jobs.js';
 import { storeOutbound, type OutboundJobData } from './stored-job.js';
 import { inboundQueueName, outboundQueueName } from './names.js';
-import { waitReady } from './redis.js';
+import { neverSent, waitReady } from './redis.js';
 import { luaScript, runScript } from '../store/lua.js';
 
 /** How long an add may take before the sender is told to retry. */
@@ -24,13 +24,6 @@ const ADD_TIMEOUT_MS = 2000;
  * waits for Redis to come back and say whether the job is there.
  */
 const UNKNOWN_OUTCOME_PATIENCE_MS = 5000;
-
-/** ioredis's refusal of a command while disconnected (enableOfflineQueue: false): it never left this process. */
-function neverSent(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  // Stores wrap it as QUEUE_UNAVAILABLE (src/store/unavailable.ts); the cause tells.
-  return err.message.startsWith("Stream isn't writeable") || neverSent(err.cause);
-}
 
 // Job options are stored with every job, so they are kept short: how long finished jobs are
 // kept (which is also how long an id is recognised as a duplicate) is set on the workers.

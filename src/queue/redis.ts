@@ -100,6 +100,16 @@ function clusterClient(target: Extract<RedisTarget, { kind: 'cluster' }>, option
   return new Cluster(target.nodes, clusterOptions);
 }
 
+/**
+ * Whether `err` is ioredis's refusal of a command on a producer connection that is not connected
+ * (enableOfflineQueue: false): the command never left this process. Stores wrap it as
+ * QUEUE_UNAVAILABLE (src/store/unavailable.ts); the cause tells.
+ */
+export function neverSent(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  return err.message.startsWith("Stream isn't writeable") || neverSent(err.cause);
+}
+
 /** Resolves when the connection is ready, or rejects after `timeoutMs`. */
 export async function waitReady(redis: RedisClient, timeoutMs: number): Promise<void> {
   if (redis.status === 'ready') return;
