@@ -11,7 +11,7 @@ import type { OutboundJobData } from './stored-job.js';
 import type { InboundJob } from './jobs.js';
 import { inboundQueueName, outboundQueueName } from './names.js';
 import { INBOUND_KEEP, OUTBOUND_KEEP } from './producer.js';
-import { workerConnection } from './redis.js';
+import { batchWrites, workerConnection } from './redis.js';
 
 /**
  * Jobs of a process that died are taken over after at most lockDuration +
@@ -60,8 +60,13 @@ export interface OutboundWorkerOptions<R> {
   concurrency: number;
 }
 
-/** BullMQ closes connections it opened from options, not a Cluster client it was handed: that one goes with the worker. */
-function closeWithWorker(worker: Worker<OutboundJobData> | Worker<InboundJob>, connection: RedisOptions | Cluster): void {
+/**
+ * What every worker's connection needs besides its options: writes batched per tick (batchWrites, on the
+ * client BullMQ builds), and a Cluster client it was handed closed with it (BullMQ closes only connections
+ * it opened from options).
+ */
+function ownConnection(worker: Worker<OutboundJobData> | Worker<InboundJob>, connection: RedisOptions | Cluster): void {
+  void worker.client.then(batchWrites, () => undefined);
   if (connection instanceof Cluster) worker.on('closed', () => connection.disconnect());
 }
 
@@ -94,7 +99,7 @@ export function outboundWorker<R>(base: WorkerBase, opts: OutboundWorkerOptions<
       .catch((e: unknown) => base.logger.error({ domain, id: job.id, err: e }, 'could not report a failed job'));
   });
   worker.on('error', (err) => base.logger.warn({ domain, err: err.message }, 'outbound worker error'));
-  closeWithWorker(worker, connection);
+  ownConnection(worker, connection);
   return worker;
 }
 
@@ -128,7 +133,7 @@ export function inboundWorker<R>(base: WorkerBase, opts: InboundWorkerOptions<R>
     }
   });
   worker.on('error', (err) => base.logger.warn({ domain, err: err.message }, 'inbound worker error'));
-  closeWithWorker(worker, connection);
+  ownConnection(worker, connection);
   let running = false;
   opts.link.on('online', () => {
     if (!running) {
