@@ -14,7 +14,8 @@
  * gateway's keys.
  */
 import { Redis } from 'ioredis';
-import { startPrivateRedis, uniquePrefix } from '../test/support/redis.js';
+import { redisSchema } from '../src/config/schema.js';
+import { startPrivateRedis } from '../test/support/redis.js';
 import { onCleanup } from './lib/cleanup.js';
 import { startBenchGateway } from './lib/gateway.js';
 import { smsComponent, smsContact, SMS_DOMAIN, type Stack } from './lib/stack.js';
@@ -68,7 +69,10 @@ export async function runBacklog(
   onCleanup('private redis', () => privateRedis.stop());
   const redis = new Redis(privateRedis.url, { maxRetriesPerRequest: 1 });
   onCleanup('redis client', async () => redis.disconnect());
-  const prefix = uniquePrefix('bench-backlog');
+  // The default key prefix, as a gateway installed without `redis.prefix` stores its jobs: this Redis is
+  // the bench's own, so no other run's keys share it. A job's key is as long as the prefix makes it, and
+  // its allocation follows: the 28-30 character test prefix earlier runs used cost up to 21 B a message more.
+  const prefix = redisSchema.parse({}).prefix;
   const waitKey = `${prefix}:out/${SMS_DOMAIN}:wait`;
   const delayedKey = `${prefix}:out/${SMS_DOMAIN}:delayed`;
   /** Jobs stored: waiting, or delayed (a build that paces at acceptance may give a job a slot a moment ahead). */
