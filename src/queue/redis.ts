@@ -56,12 +56,15 @@ export function workerConnection(url: string): RedisOptions | Cluster {
 }
 
 /**
- * Commands issued in one tick leave in one socket write: the connection's
- * socket is corked at a tick's first write and uncorked once the tick's work
- * (its promise continuations too) is done. A burst of stanzas' sender checks
- * and adds, or the scripts of the jobs a worker has in flight, then cost one
- * write system call instead of one each; on loopback a write also runs
- * Redis's side of TCP, so each one costs several microseconds.
+ * Commands issued in one turn of the event loop leave in one socket write:
+ * the connection's socket is corked at the first write and uncorked in the
+ * turn's check phase (setImmediate), after every I/O callback of the turn and
+ * its promise continuations. A burst of stanzas' sender checks and adds, or
+ * the scripts of the jobs a worker has in flight, then cost one write system
+ * call instead of one each; on loopback a write also runs Redis's side of
+ * TCP. Counted over the inbound bench (10,000 webhooks closed-loop, 5,000 at
+ * 500/s): 103k commands took 48k writes when flushed at the end of each tick
+ * (process.nextTick), 30k at the end of each turn.
  *
  * Why not ioredis's enableAutoPipelining, used before: it builds a Pipeline
  * per batch, and a Pipeline copies every script defined on its client (BullMQ
@@ -90,7 +93,7 @@ export function batchWrites(client: object): void {
       if (!corked) {
         corked = true;
         socket.cork();
-        process.nextTick(flush);
+        setImmediate(flush);
       }
       return Reflect.apply(write, this, args) as boolean;
     } as typeof socket.write;
