@@ -6,7 +6,8 @@
  *
  * @xmpp/connection makes its socket with `new this.Socket()` and uses only
  * connect(params), write(data, cb), end(), destroy() (and the read gate's
- * pause() and resume(), and setNoDelay()) and the events connect,
+ * pause() and resume(), setNoDelay(), and cork() and uncork() for batched
+ * writes) and the events connect,
  * data, error and close — the subset of net.Socket wrapped here around
  * tls.connect, with 'connect' emitted once the TLS handshake is done.
  * https://nodejs.org/api/tls.html#tlsconnectoptions-callback
@@ -65,6 +66,15 @@ export function directTlsSocket(opts: ComponentTlsOptions): new () => EventEmitt
         return;
       }
       this.socket.write(data, callback);
+    }
+
+    /** Writes are held and leave together (batched writes, src/batched-writes.ts): in one TLS record where they fit. */
+    cork(): void {
+      this.socket?.cork();
+    }
+
+    uncork(): void {
+      this.socket?.uncork();
     }
 
     end(): void {

@@ -61,7 +61,7 @@ const STREAMS = { events: { maxLen: 500 } };
  * reads the Redis version; a queue closed before Redis ever answered (a
  * gateway stopped during an outage) later reported that wait's failure on an
  * emitter whose listeners close() had removed: an unhandled rejection. With
- * commands auto-pipelined it happened every time (test/integration/http.test.ts,
+ * commands auto-pipelined (as they were until a4c13e5) it happened every time (test/integration/http.test.ts,
  * Redis down). The version is still checked, by the workers' own connections.
  */
 const NO_INIT_IO = { skipWaitingForReady: true, skipVersionCheck: true };

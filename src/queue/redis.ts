@@ -5,6 +5,7 @@
  * (src/config/redis-url.ts); the rest of the gateway sees one client type.
  */
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { batchWrites } from '../batched-writes.js';
 import { parseRedisUrl, type RedisTarget } from '../config/redis-url.js';
 
 /** A connection to the gateway's Redis, whichever kind `redis.url` names. */
@@ -21,7 +22,7 @@ export function producerConnection(url: string, extra: RedisOptions = {}): Redis
     retryStrategy,
     ...extra,
   });
-  batchWrites(client);
+  batchRedisWrites(client);
   return client;
 }
 
@@ -31,7 +32,7 @@ export function producerConnection(url: string, extra: RedisOptions = {}): Redis
  * or, for a Cluster, a client (BullMQ takes no options for one).
  */
 export function workerConnection(url: string): RedisOptions | Cluster {
-  // Writes are batched per tick like the producer's (batchWrites, applied by src/queue/workers.ts to
+  // Writes are batched per turn like the producer's (batchRedisWrites, applied by src/queue/workers.ts to
   // the client BullMQ builds from these options).
   const options: RedisOptions = { maxRetriesPerRequest: null, enableOfflineQueue: true, retryStrategy };
   const target = parseRedisUrl(url);
@@ -56,15 +57,14 @@ export function workerConnection(url: string): RedisOptions | Cluster {
 }
 
 /**
- * Commands issued in one turn of the event loop leave in one socket write:
- * the connection's socket is corked at the first write and uncorked in the
- * turn's check phase (setImmediate), after every I/O callback of the turn and
- * its promise continuations. A burst of stanzas' sender checks and adds, or
- * the scripts of the jobs a worker has in flight, then cost one write system
- * call instead of one each; on loopback a write also runs Redis's side of
- * TCP. Counted over the inbound bench (10,000 webhooks closed-loop, 5,000 at
- * 500/s): 103k commands took 48k writes when flushed at the end of each tick
- * (process.nextTick), 30k at the end of each turn.
+ * Commands issued in one turn of the event loop leave in one socket write
+ * (src/batched-writes.ts, flushed in the turn's check phase, after every I/O
+ * callback of the turn and its promise continuations). A burst of stanzas'
+ * sender checks and adds, or the scripts of the jobs a worker has in flight,
+ * then cost one write system call instead of one each. Counted over the
+ * inbound bench (10,000 webhooks closed-loop, 5,000 at 500/s): 103k commands
+ * took 48k writes when flushed at the end of each tick, 30k at the end of
+ * each turn.
  *
  * Why not ioredis's enableAutoPipelining, used before: it builds a Pipeline
  * per batch, and a Pipeline copies every script defined on its client (BullMQ
@@ -77,34 +77,15 @@ export function workerConnection(url: string): RedisOptions | Cluster {
  * A Cluster client has a connection per node, created as slots move; it keeps
  * ioredis's auto-pipelining (clusterClient), and is left as it is here.
  */
-export function batchWrites(client: object): void {
+export function batchRedisWrites(client: object): void {
   if (!(client instanceof Redis)) return;
   const batch = (): void => {
-    const socket = client.stream;
-    if (socket === undefined || batched.has(socket)) return;
-    batched.add(socket);
-    const write = socket.write;
-    let corked = false;
-    const flush = (): void => {
-      corked = false;
-      socket.uncork();
-    };
-    socket.write = function (this: typeof socket, ...args: unknown[]): boolean {
-      if (!corked) {
-        corked = true;
-        socket.cork();
-        setImmediate(flush);
-      }
-      return Reflect.apply(write, this, args) as boolean;
-    } as typeof socket.write;
+    if (client.stream !== undefined) batchWrites(client.stream, 'turn');
   };
   // A reconnect brings a new socket.
   client.on('connect', batch);
   batch();
 }
-
-/** Sockets whose writes are already batched. */
-const batched = new WeakSet<object>();
 
 function connect(target: RedisTarget, options: RedisOptions): RedisClient {
   switch (target.kind) {
@@ -142,7 +123,7 @@ function clusterClient(target: Extract<RedisTarget, { kind: 'cluster' }>, option
     // Nodes come and go with failovers: keep rediscovering, as a single server's connection keeps reconnecting.
     clusterRetryStrategy: nodeRetry ?? retryStrategy,
     ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
-    // Commands of one tick share a write per node (a Cluster's node connections are not batchWrites').
+    // Commands of one tick share a write per node (batchRedisWrites leaves a Cluster's node connections alone).
     enableAutoPipelining: true,
     ...(lazyConnect === undefined ? {} : { lazyConnect }),
   };

@@ -11,7 +11,7 @@ import type { OutboundJobData } from './stored-job.js';
 import type { InboundJob } from './jobs.js';
 import { inboundQueueName, outboundQueueName } from './names.js';
 import { INBOUND_KEEP, OUTBOUND_KEEP } from './producer.js';
-import { batchWrites, workerConnection } from './redis.js';
+import { batchRedisWrites, workerConnection } from './redis.js';
 
 /**
  * Jobs of a process that died are taken over after at most lockDuration +
@@ -61,12 +61,12 @@ export interface OutboundWorkerOptions<R> {
 }
 
 /**
- * What every worker's connection needs besides its options: writes batched per tick (batchWrites, on the
+ * What every worker's connection needs besides its options: writes batched per turn (batchRedisWrites, on the
  * client BullMQ builds), and a Cluster client it was handed closed with it (BullMQ closes only connections
  * it opened from options).
  */
 function ownConnection(worker: Worker<OutboundJobData> | Worker<InboundJob>, connection: RedisOptions | Cluster): void {
-  void worker.client.then(batchWrites, () => undefined);
+  void worker.client.then(batchRedisWrites, () => undefined);
   if (connection instanceof Cluster) worker.on('closed', () => connection.disconnect());
 }
 

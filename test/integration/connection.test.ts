@@ -10,6 +10,7 @@ import { connect as netConnect, createServer, Socket as NetSocket, type Server, 
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { xml } from '@xmpp/component';
 import { ComponentConnection } from '../../src/component/connection.js';
 import type { ComponentTlsOptions } from '../../src/component/tls-socket.js';
 import { sleep } from '../support/waits.js';
@@ -20,6 +21,8 @@ interface FakeServer {
   accepting: boolean;
   connects: number[];
   whitespace: number;
+  /** Everything received after the handshake, in order. */
+  received: string;
   sockets: Set<Socket>;
   dropAll(): void;
   close(): Promise<void>;
@@ -32,6 +35,7 @@ async function fakeXmppServer(secret: string): Promise<FakeServer> {
     accepting: true,
     connects: [],
     whitespace: 0,
+    received: '',
     sockets,
     dropAll: () => sockets.forEach((s) => s.destroy()),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
@@ -62,6 +66,7 @@ async function fakeXmppServer(secret: string): Promise<FakeServer> {
         return;
       }
       if (/^\s+$/.test(text)) state.whitespace += text.length;
+      else state.received += text;
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
@@ -162,6 +167,35 @@ describe('XEP-0114 connection', () => {
       }
     } finally {
       noDelay.mockRestore();
+    }
+  });
+
+  it('writes the stanzas of one tick in one socket write, in order, and again after a reconnect', async () => {
+    server = await fakeXmppServer('right');
+    connection = connect(server.port, 'right');
+    connection.start();
+    for (const round of [1, 2]) {
+      await until(() => connection!.isOnline());
+      const socket = connection.entity.socket as unknown as { _write: (...a: unknown[]) => void; _writev: (...a: unknown[]) => void };
+      let writes = 0;
+      for (const name of ['_write', '_writev'] as const) {
+        const original = socket[name];
+        socket[name] = function (...a: unknown[]) {
+          writes++;
+          return Reflect.apply(original, this, a);
+        };
+      }
+      server.received = '';
+      const ids = Array.from({ length: 20 }, (_, i) => `r${round}-${i}`);
+      await Promise.all(ids.map((id) => connection!.send(xml('message', { to: 'alice@test', from: '+15550001111@sms.test', id }, xml('body', {}, id)))));
+      expect(writes).toBe(1);
+      await until(() => server!.received.includes(`id="${ids.at(-1)}"`) || server!.received.includes(`id='${ids.at(-1)}'`));
+      const order = [...server.received.matchAll(/<message [^>]*id=["']([^"']+)["']/g)].map((m) => m[1]);
+      expect(order).toEqual(ids);
+      if (round === 1) {
+        server.dropAll();
+        await until(() => !connection!.isOnline());
+      }
     }
   });
 
