@@ -1,7 +1,7 @@
 /**
  * Writes made to a socket in one stretch of work leave in one system call:
- * the socket is corked at the first write and uncorked at the flush point
- * (the end of the tick, or of the event-loop turn). What is written and
+ * the socket is corked at the first write and uncorked once the tick's work
+ * (its promise continuations too) is done. What is written and
  * its order do not change, and each write's callback still fires once its
  * data is handed to the kernel; on loopback a write system call also runs the
  * receiver's side of TCP, so the gateway's Redis and XMPP links each saved a
@@ -15,12 +15,9 @@ export interface CorkableSocket {
   uncork(): void;
 }
 
-/** When the corked writes leave: `tick` once the current tick's work (its promise continuations too) is done, `turn` in the event loop's check phase. */
-export type FlushPoint = 'tick' | 'turn';
-
 const batched = new WeakSet<CorkableSocket>();
 
-export function batchWrites(socket: CorkableSocket, flushAt: FlushPoint): void {
+export function batchWrites(socket: CorkableSocket): void {
   if (batched.has(socket)) return;
   batched.add(socket);
   const write = socket.write;
@@ -33,8 +30,7 @@ export function batchWrites(socket: CorkableSocket, flushAt: FlushPoint): void {
     if (!corked) {
       corked = true;
       socket.cork();
-      if (flushAt === 'tick') process.nextTick(flush);
-      else setImmediate(flush);
+      process.nextTick(flush);
     }
     return Reflect.apply(write, this, args);
   };

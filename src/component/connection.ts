@@ -83,7 +83,7 @@ export class ComponentConnection extends EventEmitter {
       const socket = this.entity.socket as unknown as (CorkableSocket & { setNoDelay(on: boolean): unknown }) | null;
       if (socket === null) return;
       socket.setNoDelay(true);
-      batchWrites(socket, 'tick');
+      batchWrites(socket);
     });
     this.entity.on('online', () => this.onOnline());
     this.entity.on('disconnect', () => this.onDisconnect());

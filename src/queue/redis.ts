@@ -32,7 +32,7 @@ export function producerConnection(url: string, extra: RedisOptions = {}): Redis
  * or, for a Cluster, a client (BullMQ takes no options for one).
  */
 export function workerConnection(url: string): RedisOptions | Cluster {
-  // Writes are batched per turn like the producer's (batchRedisWrites, applied by src/queue/workers.ts to
+  // Writes are batched per tick like the producer's (batchRedisWrites, applied by src/queue/workers.ts to
   // the client BullMQ builds from these options).
   const options: RedisOptions = { maxRetriesPerRequest: null, enableOfflineQueue: true, retryStrategy };
   const target = parseRedisUrl(url);
@@ -57,14 +57,17 @@ export function workerConnection(url: string): RedisOptions | Cluster {
 }
 
 /**
- * Commands issued in one turn of the event loop leave in one socket write
- * (src/batched-writes.ts, flushed in the turn's check phase, after every I/O
- * callback of the turn and its promise continuations). A burst of stanzas'
- * sender checks and adds, or the scripts of the jobs a worker has in flight,
- * then cost one write system call instead of one each. Counted over the
- * inbound bench (10,000 webhooks closed-loop, 5,000 at 500/s): 103k commands
- * took 48k writes when flushed at the end of each tick, 30k at the end of
- * each turn.
+ * Commands issued in one tick leave in one socket write (src/batched-writes.ts,
+ * flushed once the tick's work and its promise continuations are done). A
+ * burst of stanzas' sender checks and adds, or the scripts of the jobs a
+ * worker has in flight, then cost one write system call instead of one each.
+ * Flushing at the end of the event-loop turn instead took fewer writes (30k
+ * instead of 48k for 103k commands over the inbound bench) but made the
+ * inbound worker burstier: more stanzas per confirming ping, so more sent
+ * twice when the XMPP server died mid-burst (13 of 1000 in one full-suite run
+ * of test/chaos/prosody-restart.test.ts, against 0-1), and a successor
+ * fetched beside its predecessor was put back more often (held-up texts,
+ * test/integration/inbound-order.test.ts). Back to the tick after d2f9709.
  *
  * Why not ioredis's enableAutoPipelining, used before: it builds a Pipeline
  * per batch, and a Pipeline copies every script defined on its client (BullMQ
@@ -80,7 +83,7 @@ export function workerConnection(url: string): RedisOptions | Cluster {
 export function batchRedisWrites(client: object): void {
   if (!(client instanceof Redis)) return;
   const batch = (): void => {
-    if (client.stream !== undefined) batchWrites(client.stream, 'turn');
+    if (client.stream !== undefined) batchWrites(client.stream);
   };
   // A reconnect brings a new socket.
   client.on('connect', batch);

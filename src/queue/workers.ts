@@ -61,7 +61,7 @@ export interface OutboundWorkerOptions<R> {
 }
 
 /**
- * What every worker's connection needs besides its options: writes batched per turn (batchRedisWrites, on the
+ * What every worker's connection needs besides its options: writes batched per tick (batchRedisWrites, on the
  * client BullMQ builds), and a Cluster client it was handed closed with it (BullMQ closes only connections
  * it opened from options).
  */

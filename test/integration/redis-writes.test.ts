@@ -64,7 +64,7 @@ describe('batched writes', () => {
     expect(writes).toBe(1);
   });
 
-  it('sends a lone command in the turn of the event loop it was issued in', async () => {
+  it('sends a lone command before the next turn of the event loop', async () => {
     const socket = socketOf(redis);
     const before = socket.bytesWritten;
     const reply = redis.ping();
