@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RedisClient } from '../../src/queue/redis.js';
 import { waitReady } from '../../src/queue/redis.js';
 import { outboundWorker } from '../../src/queue/workers.js';
+import { countWrites } from '../support/socket-writes.js';
 import { useTestRedis } from '../support/test-redis.js';
 import { eventually } from '../support/waits.js';
 
@@ -28,23 +29,6 @@ afterEach(async () => {
 function socketOf(client: unknown): Socket {
   if (!(client instanceof Redis)) throw new Error('not a single-server client');
   return client.stream as Socket;
-}
-
-/** Counts the writes the socket hands to the operating system (one per write or writev). */
-function countWrites(socket: Socket): () => number {
-  let n = 0;
-  const s = socket as Socket & { _write: (...a: unknown[]) => void; _writev: (...a: unknown[]) => void };
-  const write = s._write;
-  const writev = s._writev;
-  s._write = function (...a: unknown[]) {
-    n++;
-    return Reflect.apply(write, this, a);
-  };
-  s._writev = function (...a: unknown[]) {
-    n++;
-    return Reflect.apply(writev, this, a);
-  };
-  return () => n;
 }
 
 /** 40 commands issued in one tick: their replies, and how many socket writes they took. */
