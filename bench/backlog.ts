@@ -34,6 +34,8 @@ export interface BacklogResult {
   bodyChars: number;
   enqueue: { seconds: number; rate: number; timedOut: boolean };
   redis: {
+    /** The key prefix the jobs were stored under. */
+    prefix: string;
     beforeBytes: number;
     queuedBytes: number;
     /** (queued - before) / messages */
@@ -184,6 +186,7 @@ export async function runBacklog(
     bodyChars: BACKLOG_BODY_CHARS,
     enqueue: { seconds: round(enqueueMs / 1000, 1), rate: Math.round((stored * 1000) / enqueueMs), timedOut },
     redis: {
+      prefix,
       beforeBytes,
       queuedBytes,
       perMessageBytes,

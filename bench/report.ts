@@ -155,7 +155,7 @@ export function readmeSection(r: BenchResult): string {
   }
   if (b) {
     const bt = t('Redis memory');
-    rows.push(`| Redis memory per queued message (${b.bodyChars}-char body, default key prefix \`xgw\`) | ${b.redis.perMessageBytes} B | | | < 1 KiB | ${bt ? yes(bt.met) : ''} |`);
+    rows.push(`| Redis memory per queued message (${b.bodyChars}-char body, key prefix \`${b.redis.prefix}\`) | ${b.redis.perMessageBytes} B | | | < 1 KiB | ${bt ? yes(bt.met) : ''} |`);
     rows.push(`| backlog: ${b.messages} queued (msg/s into Redis) | ${b.enqueue.rate} | | | | |`);
     rows.push(`| backlog: drain rate, one worker process (msg/s) | ${b.drain.rate} | | | | |`);
     const rt = t('backlog of');
